@@ -1,0 +1,13 @@
+# Every dependency comes from Debian's packages (packaging/install-deps.sh).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net Util JSON XML Data DataSQLite)
+find_package(yaml-cpp REQUIRED)
+find_package(CURL 7.88 REQUIRED)
+find_package(SQLite3 REQUIRED)
+pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
+pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips)
+pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
+if(KESTREL_BUILD_TESTS)
+  pkg_check_modules(CPPUNIT REQUIRED IMPORTED_TARGET cppunit)
+endif()

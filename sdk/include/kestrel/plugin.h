@@ -1,0 +1,506 @@
+/*
+ * kestrel/plugin.h — the stable C ABI between the Kestrel host and its plugins.
+ *
+ * Rules (DESIGN §2):
+ *  - Only C types cross this boundary: no C++ classes, no exceptions, no STL.
+ *  - Every struct starts with `uint32_t struct_size` (sizeof of the sender's
+ *    struct). Fields are only ever appended. A receiver copies into a zeroed
+ *    struct of its own size, so tail fields it does not know read as zero; use
+ *    KESTREL_HAS() before touching a field or callback that a later minor added.
+ *  - An array of such structs is strided by its first element's struct_size,
+ *    never by the reader's sizeof (the sender may be newer or older).
+ *  - A struct a caller passes to be filled (progress, plugin info) carries
+ *    the caller's struct_size; the callee writes only fields that fit and
+ *    leaves struct_size as it is.
+ *  - Memory is freed by the side that allocated it. Pointers handed to a call
+ *    are borrowed for the duration of that call unless a comment says otherwise.
+ *  - Results are kestrel_result codes; details go into a caller-owned
+ *    kestrel_status.
+ *  - Threads: lifecycle calls (negotiate, create, start, stop, destroy) come
+ *    from the host's single control thread. Plugins start threads only in
+ *    start() and join them in stop(). Plugins never call exit(), fork() or
+ *    install signal handlers. Plugins are never unloaded while the process lives.
+ *
+ * ABI versions: a plugin built for major M minor m loads on a host whose major
+ * is M and whose minor is >= m. Minor versions only append fields.
+ *   1.0  negotiate, component descriptors with option schemas, logging and
+ *        interface lookup; kestrel.catalog.v1, kestrel.blobstore.v1,
+ *        kestrel.crawler.v1.
+ */
+#ifndef KESTREL_PLUGIN_H
+#define KESTREL_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KESTREL_ABI_MAJOR 1 /* incompatible changes bump this */
+#define KESTREL_ABI_MINOR 0 /* appended fields / functions bump this */
+
+/* Exported from a plugin: only the negotiate symbol is visible. */
+#if defined(_WIN32)
+#define KESTREL_EXPORT __declspec(dllexport)
+#else
+#define KESTREL_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* True when a struct received with `struct_size` (ptr->struct_size) is large
+ * enough to hold `member`, i.e. the sender knew that field. */
+#define KESTREL_HAS(ptr, type, member) \
+  ((ptr) != NULL && (ptr)->struct_size >= offsetof(type, member) + sizeof(((type*)0)->member))
+
+/* ------------------------------------------------------------------------ */
+/* Results and status                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* One meaning per code. */
+typedef enum kestrel_result {
+  KESTREL_OK = 0,                /* success */
+  KESTREL_ERR_INVALID = 1,       /* bad argument, option or input; do not retry as is */
+  KESTREL_ERR_NOT_FOUND = 2,     /* the thing asked for does not exist */
+  KESTREL_ERR_IO = 3,            /* local I/O failed (file, disk) */
+  KESTREL_ERR_UNAVAILABLE = 4,   /* backend down or busy; retryable */
+  KESTREL_ERR_FENCED = 5,        /* caller's epoch is older than the store's: writes refused */
+  KESTREL_ERR_UNKNOWN_OUTCOME = 6, /* commit may or may not have happened; retry the idempotent write */
+  KESTREL_ERR_ABI = 7,           /* ABI versions do not match */
+  KESTREL_ERR_CANCELLED = 8,     /* stopped by a stop request or a deadline */
+  KESTREL_ERR_NO_SPACE = 9,      /* disk or quota full */
+  KESTREL_ERR_TIMEOUT = 10,      /* a wait ran out; the operation goes on */
+  KESTREL_ERR_UNSUPPORTED = 11,  /* this component does not implement that call */
+  KESTREL_ERR_INTERNAL = 12      /* a bug: an exception or invariant broke inside the callee */
+} kestrel_result;
+
+#define KESTREL_STATUS_MESSAGE_MAX 512 /* bytes in kestrel_status.message, NUL included */
+
+/* Details of a failed call. Owned by the caller; the callee fills it on failure
+ * and leaves it untouched on success. */
+typedef struct kestrel_status {
+  uint32_t struct_size;                       /* sizeof(kestrel_status) of the caller */
+  int32_t code;                               /* a kestrel_result; KESTREL_OK when unset */
+  int32_t retryable;                          /* 1: the same call may succeed later */
+  char message[KESTREL_STATUS_MESSAGE_MAX];   /* UTF-8, NUL-terminated, truncated to fit */
+} kestrel_status;
+
+/* ------------------------------------------------------------------------ */
+/* Host services (kestrel_host_api)                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef enum kestrel_log_level {
+  KESTREL_LOG_TRACE = 0,
+  KESTREL_LOG_DEBUG = 1,
+  KESTREL_LOG_INFO = 2,
+  KESTREL_LOG_WARNING = 3,
+  KESTREL_LOG_ERROR = 4
+} kestrel_log_level;
+
+/* Opaque per-component handle the host gives to create(); valid until destroy(). */
+typedef struct kestrel_host_ctx kestrel_host_ctx;
+
+/* A reference to an interface another component provides: its function table
+ * (e.g. a const kestrel_catalog_v1*) and the instance to pass to it. Both are
+ * owned by the providing component and valid from start() to stop(). */
+typedef struct kestrel_interface {
+  uint32_t struct_size;   /* sizeof(kestrel_interface) */
+  const void* vtable;     /* the interface's function table; starts with struct_size */
+  void* instance;         /* first argument of every function in vtable */
+} kestrel_interface;
+
+/* The host's service table. Owned by the host, valid for the process lifetime. */
+typedef struct kestrel_host_api {
+  uint32_t struct_size;   /* sizeof(kestrel_host_api) of the host */
+  uint32_t abi_major;     /* the host's ABI major */
+  uint32_t abi_minor;     /* the host's ABI minor */
+
+  /* Writes one log line prefixed with the component's id. `message` is UTF-8,
+   * borrowed. Any thread may call. */
+  void (*log)(kestrel_host_ctx* ctx, kestrel_log_level level, const char* message);
+
+  /* Resolves the reference option `option_name` of the calling component (a
+   * KESTREL_OPT_REF option) to the interface `interface_name` of the referenced
+   * component. Returns KESTREL_ERR_NOT_FOUND if the option is unset, or
+   * KESTREL_ERR_INVALID if the component does not provide that interface.
+   * Control thread only, from start() on (the provider is started first). */
+  kestrel_result (*lookup)(kestrel_host_ctx* ctx, const char* option_name, const char* interface_name,
+                           kestrel_interface* out, kestrel_status* status);
+} kestrel_host_api;
+
+/* ------------------------------------------------------------------------ */
+/* Options: the schema is data                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef enum kestrel_option_type {
+  KESTREL_OPT_STRING = 1,      /* UTF-8 text */
+  KESTREL_OPT_INT = 2,         /* signed 64-bit integer */
+  KESTREL_OPT_DOUBLE = 3,      /* double */
+  KESTREL_OPT_BOOL = 4,        /* true/false (YAML 1.2 core: true, false) */
+  KESTREL_OPT_DURATION = 5,    /* "250ms", "5s", "2m", "1h" or a bare number of seconds; delivered in milliseconds */
+  KESTREL_OPT_SIZE = 6,        /* "512", "64KiB", "10MiB", "1GiB" (also kB/MB/GB = 1000^n); delivered in bytes */
+  KESTREL_OPT_STRING_LIST = 7, /* a YAML sequence of strings (a single string is a list of one) */
+  KESTREL_OPT_REF = 8,         /* the id of another component that must provide `interface` */
+  KESTREL_OPT_PATH = 9         /* a file path; relative paths are resolved against the node's data dir */
+} kestrel_option_type;
+
+#define KESTREL_OPTION_REQUIRED 0x1u /* the config must set it; no default */
+#define KESTREL_OPTION_SECRET 0x2u   /* never logged nor shown by the admin API */
+
+/* One option of a component type. Static data owned by the plugin. */
+typedef struct kestrel_option_desc {
+  uint32_t struct_size;        /* sizeof(kestrel_option_desc) */
+  const char* name;            /* key in the component's YAML map, [a-z0-9_]+ */
+  uint32_t type;               /* a kestrel_option_type */
+  uint32_t flags;              /* KESTREL_OPTION_* bits */
+  const char* default_value;   /* default in config syntax ("5s", "true", "a,b" for lists); NULL: none */
+  const char* interface_name;  /* KESTREL_OPT_REF only: the interface the target must provide */
+  const char* description;     /* one line for --help and docs: what it is and its unit */
+} kestrel_option_desc;
+
+/* One validated option value handed to create(). Owned by the host, valid
+ * only during create(): copy what you keep. Every option of the schema is
+ * present, defaults applied; `is_set` says whether the config named it. */
+typedef struct kestrel_option_value {
+  uint32_t struct_size;      /* sizeof(kestrel_option_value) */
+  const char* name;          /* the option's name */
+  uint32_t type;             /* its kestrel_option_type */
+  int32_t is_set;            /* 1: given by the config (or its default); 0: no value at all */
+  const char* text;          /* STRING, REF (component id), PATH (absolute); else the source text */
+  int64_t integer;           /* INT; BOOL as 0/1; DURATION in ms; SIZE in bytes */
+  double real;               /* DOUBLE */
+  const char* const* list;   /* STRING_LIST items, UTF-8 */
+  size_t list_count;         /* number of items in list */
+} kestrel_option_value;
+
+/* ------------------------------------------------------------------------ */
+/* Components                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* What create() receives. Owned by the host, valid only during create(),
+ * except `host` and `host_ctx`, which live until destroy(). */
+typedef struct kestrel_create_args {
+  uint32_t struct_size;                 /* sizeof(kestrel_create_args) of the host */
+  const char* component_id;             /* id from the config, e.g. "catalog" */
+  const char* node_name;                /* node.name from the config */
+  const char* data_dir;                 /* node data dir, absolute, exists */
+  const char* config_dir;               /* folder of the config file, absolute */
+  const kestrel_option_value* options;  /* one entry per schema option, in schema order */
+  size_t option_count;                  /* number of entries in options */
+  const kestrel_host_api* host;         /* host services */
+  kestrel_host_ctx* host_ctx;           /* pass to every host service call */
+} kestrel_create_args;
+
+/* Streams text (UTF-8, not NUL-terminated) to a caller's sink. Returns 0 to
+ * go on, non-zero to stop early. */
+typedef int (*kestrel_write_fn)(void* sink, const char* data, size_t length);
+
+/* A component type's operations. Static data owned by the plugin. */
+typedef struct kestrel_component_ops {
+  uint32_t struct_size; /* sizeof(kestrel_component_ops) */
+
+  /* Parses and checks options, allocates the instance: no threads, no network,
+   * no files written. On failure returns non-OK, fills status, sets *instance
+   * to NULL. Control thread. */
+  kestrel_result (*create)(const kestrel_create_args* args, void** instance, kestrel_status* status);
+
+  /* Opens resources and starts threads. Components it references are started
+   * before it. Control thread. */
+  kestrel_result (*start)(void* instance, kestrel_status* status);
+
+  /* Stops threads and closes resources within deadline_ms milliseconds
+   * (in-flight work is finished or abandoned safely: no half-written record or
+   * file). Called once for every successful start(), in reverse start order.
+   * Control thread. */
+  kestrel_result (*stop)(void* instance, uint32_t deadline_ms, kestrel_status* status);
+
+  /* Frees the instance. Cannot fail. Control thread. */
+  void (*destroy)(void* instance);
+
+  /* Returns the function table of interface `interface_name` (one of the
+   * descriptor's `provides`), or NULL. The table is static, owned by the plugin.
+   * Any thread. */
+  const void* (*get_interface)(void* instance, const char* interface_name);
+
+  /* Optional (may be NULL): a cheap liveness check. Any thread. */
+  kestrel_result (*health)(void* instance, kestrel_status* status);
+
+  /* Optional (may be NULL): writes a JSON object describing the instance's
+   * state to `sink`. Any thread. */
+  kestrel_result (*status_json)(void* instance, kestrel_write_fn write, void* sink, kestrel_status* status);
+} kestrel_component_ops;
+
+/* Describes one component type. Static data owned by the plugin. */
+typedef struct kestrel_component_desc {
+  uint32_t struct_size;                   /* sizeof(kestrel_component_desc) */
+  const char* type;                       /* type name used in config, e.g. "store-sqlite"; unique per host */
+  const char* description;                /* one line */
+  const char* const* provides;            /* interface names it provides, e.g. "kestrel.catalog.v1" */
+  size_t provides_count;                  /* number of entries in provides */
+  const kestrel_option_desc* options;     /* its option schema */
+  size_t option_count;                    /* number of entries in options */
+  const kestrel_component_ops* ops;       /* its operations */
+} kestrel_component_desc;
+
+/* ------------------------------------------------------------------------ */
+/* Negotiation                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* What the host offers. Owned by the host, valid during negotiate. */
+typedef struct kestrel_loader_info {
+  uint32_t struct_size;              /* sizeof(kestrel_loader_info) of the host */
+  uint32_t abi_major;                /* the only major the host accepts */
+  uint32_t abi_minor_min;            /* oldest minor the host accepts (usually 0) */
+  uint32_t abi_minor_max;            /* newest minor the host implements */
+  const char* host_version;          /* Kestrel's release, e.g. "0.1.0" */
+  const kestrel_host_api* host;      /* the service table, valid for the process lifetime */
+} kestrel_loader_info;
+
+/* What the plugin answers. The host passes a zeroed struct with its own
+ * struct_size; the plugin fills only the fields that fit (KESTREL_HAS). All
+ * pointers are static data of the plugin, valid for the process lifetime. */
+typedef struct kestrel_plugin_info {
+  uint32_t struct_size;                         /* set by the host */
+  uint32_t abi_major;                           /* ABI major the plugin was built for */
+  uint32_t abi_minor;                           /* ABI minor the plugin was built for */
+  const char* name;                             /* plugin name, e.g. "store-sqlite" */
+  const char* version;                          /* plugin release */
+  const char* description;                      /* one line */
+  const kestrel_component_desc* components;     /* component types it provides */
+  size_t component_count;                       /* number of entries in components */
+} kestrel_plugin_info;
+
+/* The one symbol a plugin exports. Returns KESTREL_OK and fills `out`, or an
+ * error (e.g. KESTREL_ERR_ABI when the host's range excludes the plugin) with
+ * `status` saying why. Called once, from the control thread, right after load. */
+typedef kestrel_result (*kestrel_plugin_negotiate_fn)(const kestrel_loader_info* loader, kestrel_plugin_info* out,
+                                                     kestrel_status* status);
+#define KESTREL_NEGOTIATE_SYMBOL "kestrel_plugin_negotiate"
+
+/* ------------------------------------------------------------------------ */
+/* Interface kestrel.catalog.v1 — the image catalog                         */
+/* ------------------------------------------------------------------------ */
+
+#define KESTREL_IFACE_CATALOG_V1 "kestrel.catalog.v1"
+
+/* One row of `images` as written by a caller (DESIGN §6). Strings are UTF-8,
+ * borrowed for the call; NULL means SQL NULL. */
+typedef struct kestrel_image_record {
+  uint32_t struct_size;          /* sizeof(kestrel_image_record) */
+  const char* url;               /* absolute normalized URL of the image; the upsert key; required */
+  const char* source_url;        /* page that referenced it first */
+  const char* filename;          /* last path segment of url, percent-decoded */
+  const char* file_path;         /* path relative to the blob store's root */
+  uint64_t file_size;            /* bytes */
+  uint32_t width;                /* pixels */
+  uint32_t height;               /* pixels */
+  const char* format;            /* "png", "jpeg", "gif" or "webp" */
+  const char* mime_type;         /* e.g. "image/png", derived from the sniffed format */
+  const char* md5;               /* lower-case hex, 32 chars */
+  const char* sha256;            /* lower-case hex, 64 chars */
+  const char* etag;              /* HTTP ETag as received */
+  const char* last_modified;     /* HTTP Last-Modified as received */
+  int64_t category_id;           /* categories.id, 0 for none */
+  int64_t crawl_session_id;      /* crawl_sessions.id, 0 for none */
+  int64_t fetched_at_us;         /* UTC microseconds since the Unix epoch; sets updated_at (and created_at on insert); 0: now */
+} kestrel_image_record;
+
+/* One row of `images` as read back. Borrowed for the callback only. */
+typedef struct kestrel_image_row {
+  uint32_t struct_size;          /* sizeof(kestrel_image_row) */
+  int64_t id;                    /* images.id */
+  const kestrel_image_record* record; /* the columns; record->fetched_at_us is updated_at */
+  int64_t created_at_us;         /* UTC microseconds */
+  int64_t updated_at_us;         /* UTC microseconds */
+} kestrel_image_row;
+
+/* Filters for reading images; zero/NULL fields do not filter. */
+typedef struct kestrel_image_query {
+  uint32_t struct_size;          /* sizeof(kestrel_image_query) */
+  const char* url;               /* exact url */
+  const char* sha256;            /* exact content hash */
+  const char* format;            /* exact format */
+  int64_t crawl_session_id;      /* exact session */
+  uint32_t min_width;            /* width >= this */
+  int64_t after_id;              /* id > this (keyset paging) */
+  uint32_t limit;                /* at most this many rows; 0: no limit */
+} kestrel_image_query;
+
+/* Crawl session states. */
+typedef enum kestrel_session_state {
+  KESTREL_SESSION_RUNNING = 1,
+  KESTREL_SESSION_FINISHED = 2,
+  KESTREL_SESSION_STOPPED = 3,   /* stopped by request before the frontier was empty */
+  KESTREL_SESSION_FAILED = 4
+} kestrel_session_state;
+
+/* A crawl_sessions row. Strings borrowed for the call. */
+typedef struct kestrel_session_record {
+  uint32_t struct_size;          /* sizeof(kestrel_session_record) */
+  const char* session_key;       /* caller-made unique key (a UUID); the upsert key; required */
+  const char* node_name;         /* node that ran it */
+  const char* seeds_json;        /* JSON array of seed URLs */
+  int32_t state;                 /* a kestrel_session_state */
+  int64_t started_at_us;         /* UTC microseconds */
+  int64_t finished_at_us;        /* UTC microseconds; 0 while running */
+  uint64_t pages;                /* HTML pages fetched */
+  uint64_t images;               /* images stored */
+  uint64_t bytes;                /* bytes downloaded (bodies, after decoding) */
+  uint64_t errors;               /* failed fetches of all kinds */
+  const char* errors_json;       /* JSON object: error kind -> count */
+} kestrel_session_record;
+
+/* Called once per row; return 0 to go on, non-zero to stop. Any thread the
+ * caller of the read runs on. */
+typedef int (*kestrel_image_row_fn)(void* ctx, const kestrel_image_row* row);
+
+/* Operation kinds inside one write batch. */
+typedef enum kestrel_catalog_op_kind {
+  KESTREL_OP_UPSERT_IMAGE = 1,   /* insert or update the images row keyed by image.url */
+  KESTREL_OP_DELETE_IMAGE = 2,   /* delete the images row keyed by image.url (no-op if absent) */
+  KESTREL_OP_UPSERT_SESSION = 3  /* insert or update the crawl_sessions row keyed by session.session_key */
+} kestrel_catalog_op_kind;
+
+/* One operation of a batch. */
+typedef struct kestrel_catalog_op {
+  uint32_t struct_size;                   /* sizeof(kestrel_catalog_op) */
+  int32_t kind;                           /* a kestrel_catalog_op_kind */
+  const kestrel_image_record* image;      /* for *_IMAGE */
+  const kestrel_session_record* session;  /* for *_SESSION */
+} kestrel_catalog_op;
+
+/* The catalog contract. Every call carries the caller's epoch (0 until the HA
+ * catalog exists); a store that knows a higher epoch refuses writes with
+ * KESTREL_ERR_FENCED. Retryable failures set status.retryable. All functions
+ * may be called from any thread, concurrently. */
+typedef struct kestrel_catalog_v1 {
+  uint32_t struct_size; /* sizeof(kestrel_catalog_v1) */
+
+  /* Commits `count` operations atomically (all or none) and sets
+   * *commit_position to the store's commit sequence after this batch (a
+   * monotonically increasing number; an LSN on PostgreSQL). Idempotent:
+   * replaying the same batch leaves the same rows. KESTREL_ERR_UNKNOWN_OUTCOME
+   * when the commit may have happened. */
+  kestrel_result (*write)(void* instance, uint64_t epoch, const kestrel_catalog_op* ops, size_t count,
+                          uint64_t* commit_position, kestrel_status* status);
+
+  /* Streams the images matching `query` in id order to `fn`. No memory
+   * crosses: rows are borrowed for each callback. */
+  kestrel_result (*read_images)(void* instance, uint64_t epoch, const kestrel_image_query* query,
+                                kestrel_image_row_fn fn, void* ctx, kestrel_status* status);
+
+  /* Returns in *session_id the crawl_sessions.id for `session_key`
+   * (KESTREL_ERR_NOT_FOUND if none). */
+  kestrel_result (*session_id)(void* instance, uint64_t epoch, const char* session_key, int64_t* session_id,
+                               kestrel_status* status);
+
+  /* Sets *count to the number of rows in `images` matching `query` (limit and
+   * after_id ignored). */
+  kestrel_result (*count_images)(void* instance, uint64_t epoch, const kestrel_image_query* query, uint64_t* count,
+                                 kestrel_status* status);
+} kestrel_catalog_v1;
+
+/* ------------------------------------------------------------------------ */
+/* Interface kestrel.blobstore.v1 — image files                             */
+/* ------------------------------------------------------------------------ */
+
+#define KESTREL_IFACE_BLOBSTORE_V1 "kestrel.blobstore.v1"
+
+/* An open upload. Owned by the blob store; ended by exactly one of commit or abort. */
+typedef struct kestrel_blob_writer kestrel_blob_writer;
+
+/* Content-addressed file store. All functions may be called from any thread;
+ * one writer is used by one thread at a time. */
+typedef struct kestrel_blobstore_v1 {
+  uint32_t struct_size; /* sizeof(kestrel_blobstore_v1) */
+
+  /* Opens a new upload to a temporary file. */
+  kestrel_result (*begin)(void* instance, kestrel_blob_writer** writer, kestrel_status* status);
+
+  /* Appends `length` bytes. KESTREL_ERR_NO_SPACE when the disk is full (the
+   * writer must still be aborted). */
+  kestrel_result (*append)(kestrel_blob_writer* writer, const void* data, size_t length, kestrel_status* status);
+
+  /* Verifies that the bytes hash to `sha256` (lower-case hex), fsyncs, renames
+   * to the content address (an existing identical file is kept), fsyncs the
+   * directory, and writes the path relative to the store root, NUL-terminated,
+   * into path[0..path_capacity). Frees the writer whatever the result. */
+  kestrel_result (*commit)(kestrel_blob_writer* writer, const char* sha256, const char* extension, char* path,
+                           size_t path_capacity, kestrel_status* status);
+
+  /* Deletes the temporary file and frees the writer. Cannot fail. */
+  void (*abort)(kestrel_blob_writer* writer);
+
+  /* KESTREL_OK if the blob at relative `path` exists, else KESTREL_ERR_NOT_FOUND. */
+  kestrel_result (*exists)(void* instance, const char* path, kestrel_status* status);
+
+  /* Removes the blob at relative `path` (KESTREL_ERR_NOT_FOUND if absent). */
+  kestrel_result (*remove)(void* instance, const char* path, kestrel_status* status);
+
+  /* Writes the store root (absolute, NUL-terminated) into root[0..capacity). */
+  kestrel_result (*root)(void* instance, char* root, size_t capacity, kestrel_status* status);
+} kestrel_blobstore_v1;
+
+/* ------------------------------------------------------------------------ */
+/* Interface kestrel.crawler.v1 — crawl control                             */
+/* ------------------------------------------------------------------------ */
+
+#define KESTREL_IFACE_CRAWLER_V1 "kestrel.crawler.v1"
+
+/* A crawl to run. Borrowed for the call. */
+typedef struct kestrel_crawl_request {
+  uint32_t struct_size;         /* sizeof(kestrel_crawl_request) */
+  const char* const* seeds;     /* absolute URLs; NULL/0: the configured seeds */
+  size_t seed_count;            /* number of seeds */
+} kestrel_crawl_request;
+
+/* Crawl states. */
+typedef enum kestrel_crawl_state {
+  KESTREL_CRAWL_IDLE = 0,
+  KESTREL_CRAWL_RUNNING = 1,
+  KESTREL_CRAWL_STOPPING = 2,
+  KESTREL_CRAWL_FINISHED = 3,   /* frontier empty */
+  KESTREL_CRAWL_STOPPED = 4,    /* stopped by request */
+  KESTREL_CRAWL_FAILED = 5      /* could not go on (catalog or store failed) */
+} kestrel_crawl_state;
+
+/* Live counters of the current or last crawl. */
+typedef struct kestrel_crawl_progress {
+  uint32_t struct_size;         /* sizeof(kestrel_crawl_progress) */
+  int32_t state;                /* a kestrel_crawl_state */
+  uint64_t pages;               /* HTML pages fetched and parsed */
+  uint64_t images;              /* images stored in this crawl (new or changed) */
+  uint64_t images_unchanged;    /* images already catalogued with the same content */
+  uint64_t bytes;               /* body bytes received */
+  uint64_t errors;              /* failed fetches of all kinds */
+  uint64_t queued;              /* URLs waiting in the frontier */
+  uint64_t elapsed_ms;          /* milliseconds since the crawl started */
+  int64_t crawl_session_id;     /* crawl_sessions.id, 0 if not yet known */
+} kestrel_crawl_progress;
+
+typedef struct kestrel_crawler_v1 {
+  uint32_t struct_size; /* sizeof(kestrel_crawler_v1) */
+
+  /* Starts a crawl in the background and returns; KESTREL_ERR_INVALID if one
+   * is already running or a seed is not an absolute http(s) URL. Any thread. */
+  kestrel_result (*crawl_start)(void* instance, const kestrel_crawl_request* request, kestrel_status* status);
+
+  /* Asks the running crawl to stop; returns at once. Any thread. */
+  kestrel_result (*crawl_stop)(void* instance, kestrel_status* status);
+
+  /* Waits up to timeout_ms milliseconds for the crawl to end: KESTREL_OK when
+   * it ended (or none runs), KESTREL_ERR_TIMEOUT otherwise. Any thread. */
+  kestrel_result (*crawl_wait)(void* instance, uint32_t timeout_ms, kestrel_status* status);
+
+  /* Fills *progress. Any thread. */
+  kestrel_result (*crawl_progress)(void* instance, kestrel_crawl_progress* progress, kestrel_status* status);
+
+  /* Writes the last crawl's summary as a JSON object (counters, errors by
+   * kind, failed URLs with reasons) to `sink`. Any thread. */
+  kestrel_result (*crawl_report)(void* instance, kestrel_write_fn write, void* sink, kestrel_status* status);
+} kestrel_crawler_v1;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* KESTREL_PLUGIN_H */

@@ -1,0 +1,752 @@
+// kestrel/plugin.hpp — header-only C++17 wrapper over kestrel/plugin.h.
+//
+// A plugin author writes one class per component type, derived from
+// kestrel::Component and from the provider classes of the interfaces it
+// offers (kestrel::CatalogProvider, kestrel::BlobStoreProvider,
+// kestrel::CrawlerProvider), and one KESTREL_PLUGIN(...) line:
+//
+//   class MyStore : public kestrel::Component, public kestrel::CatalogProvider {
+//    public:
+//     explicit MyStore(const kestrel::CreateArgs& args);   // parse options; throw kestrel::Error
+//     ...
+//   };
+//   static const kestrel_option_desc kOptions[] = {
+//       kestrel::option("path", KESTREL_OPT_PATH, "catalog.db", "SQLite file"),
+//   };
+//   static const char* const kProvides[] = {KESTREL_IFACE_CATALOG_V1};
+//   KESTREL_PLUGIN("store-x", "0.1.0", "An example store",
+//                  kestrel::describe<MyStore>("store-x", "A catalog", kProvides, kOptions))
+//
+// Every exception thrown by plugin code is caught at the C boundary and turned
+// into a kestrel_result plus a kestrel_status message. Client classes
+// (CatalogClient, BlobStoreClient, CrawlerClient) do the reverse for callers:
+// a failed C call becomes a kestrel::Error.
+#ifndef KESTREL_PLUGIN_HPP
+#define KESTREL_PLUGIN_HPP
+
+#include <kestrel/plugin.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kestrel {
+
+// ---------------------------------------------------------------------------
+// Errors and status
+// ---------------------------------------------------------------------------
+
+// An error with a kestrel_result code. Thrown by plugin code and by clients.
+class Error : public std::runtime_error {
+ public:
+  Error(kestrel_result code, const std::string& message, bool retryable = false)
+      : std::runtime_error(message), code_(code), retryable_(retryable) {}
+  kestrel_result code() const noexcept { return code_; }
+  bool retryable() const noexcept { return retryable_; }
+
+ private:
+  kestrel_result code_;
+  bool retryable_;
+};
+
+// Returns a short English name for a result code ("ok", "unavailable"...).
+inline const char* result_name(int code) noexcept {
+  switch (code) {
+    case KESTREL_OK: return "ok";
+    case KESTREL_ERR_INVALID: return "invalid";
+    case KESTREL_ERR_NOT_FOUND: return "not found";
+    case KESTREL_ERR_IO: return "I/O error";
+    case KESTREL_ERR_UNAVAILABLE: return "unavailable";
+    case KESTREL_ERR_FENCED: return "fenced";
+    case KESTREL_ERR_UNKNOWN_OUTCOME: return "unknown outcome";
+    case KESTREL_ERR_ABI: return "ABI mismatch";
+    case KESTREL_ERR_CANCELLED: return "cancelled";
+    case KESTREL_ERR_NO_SPACE: return "no space";
+    case KESTREL_ERR_TIMEOUT: return "timeout";
+    case KESTREL_ERR_UNSUPPORTED: return "unsupported";
+    case KESTREL_ERR_INTERNAL: return "internal error";
+    default: return "unknown result";
+  }
+}
+
+// A caller-side status, zeroed, with struct_size set.
+inline kestrel_status make_status() noexcept {
+  kestrel_status s;
+  std::memset(&s, 0, sizeof s);
+  s.struct_size = sizeof s;
+  return s;
+}
+
+// Fills a caller's status (may be NULL) and returns `code`. Never throws.
+inline kestrel_result set_status(kestrel_status* status, kestrel_result code, bool retryable,
+                                 const char* message) noexcept {
+  if (status != nullptr && KESTREL_HAS(status, kestrel_status, message)) {
+    status->code = code;
+    status->retryable = retryable ? 1 : 0;
+    std::snprintf(status->message, sizeof status->message, "%s", message ? message : "");
+  }
+  return code;
+}
+
+// Throws kestrel::Error when `code` is not KESTREL_OK; `what` prefixes the message.
+inline void check(kestrel_result code, const kestrel_status& status, const char* what) {
+  if (code == KESTREL_OK) return;
+  std::string msg = what;
+  msg += ": ";
+  msg += status.message[0] ? status.message : result_name(code);
+  throw Error(code, msg, status.retryable != 0);
+}
+
+namespace detail {
+
+// Runs `fn` and converts any exception into a result + status.
+template <class Fn>
+kestrel_result guard(kestrel_status* status, Fn&& fn) noexcept {
+  try {
+    fn();
+    return KESTREL_OK;
+  } catch (const Error& e) {
+    return set_status(status, e.code(), e.retryable(), e.what());
+  } catch (const std::bad_alloc&) {
+    return set_status(status, KESTREL_ERR_INTERNAL, true, "out of memory");
+  } catch (const std::exception& e) {
+    return set_status(status, KESTREL_ERR_INTERNAL, false, e.what());
+  } catch (...) {
+    return set_status(status, KESTREL_ERR_INTERNAL, false, "unknown exception");
+  }
+}
+
+// Copies a received size-versioned struct into a zeroed T of our own size.
+template <class T>
+T copy_in(const T* src) noexcept {
+  T out;
+  std::memset(&out, 0, sizeof out);
+  if (src != nullptr) {
+    size_t n = src->struct_size < sizeof(T) ? src->struct_size : sizeof(T);
+    std::memcpy(&out, src, n);
+  }
+  out.struct_size = sizeof(T);
+  return out;
+}
+
+// Element i of an array of size-versioned structs, strided by the sender's size.
+template <class T>
+T element(const T* base, size_t i) noexcept {
+  const uint32_t stride = base->struct_size;
+  return copy_in(reinterpret_cast<const T*>(reinterpret_cast<const char*>(base) + i * stride));
+}
+
+// Writes our full struct `src` into a caller's `dst`, only the fields that fit.
+template <class T>
+void copy_out(T* dst, const T& src) noexcept {
+  uint32_t size = dst->struct_size;
+  size_t n = size < sizeof(T) ? size : sizeof(T);
+  std::memcpy(dst, &src, n);
+  dst->struct_size = size;
+}
+
+inline int string_sink(void* sink, const char* data, size_t length) {
+  static_cast<std::string*>(sink)->append(data, length);
+  return 0;
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------------------
+// Options and host services
+// ---------------------------------------------------------------------------
+
+// Builds an option descriptor for a static option table.
+constexpr kestrel_option_desc option(const char* name, kestrel_option_type type, const char* default_value,
+                                     const char* description, uint32_t flags = 0,
+                                     const char* interface_name = nullptr) {
+  return kestrel_option_desc{sizeof(kestrel_option_desc), name, static_cast<uint32_t>(type), flags,
+                             default_value, interface_name, description};
+}
+
+// A reference option: `name` must name a component providing `interface_name`.
+constexpr kestrel_option_desc reference(const char* name, const char* interface_name, const char* default_id,
+                                        const char* description) {
+  return option(name, KESTREL_OPT_REF, default_id, description, default_id ? 0u : KESTREL_OPTION_REQUIRED,
+                interface_name);
+}
+
+// What a component's constructor receives: validated options and host services.
+// Valid only during the constructor, except host(), which lives as long as the
+// component.
+class CreateArgs {
+ public:
+  explicit CreateArgs(const kestrel_create_args* raw) : raw_(detail::copy_in(raw)) {
+    for (size_t i = 0; i < raw_.option_count; ++i) options_.push_back(detail::element(raw_.options, i));
+  }
+  std::string component_id() const { return raw_.component_id ? raw_.component_id : ""; }
+  std::string node_name() const { return raw_.node_name ? raw_.node_name : ""; }
+  std::string data_dir() const { return raw_.data_dir ? raw_.data_dir : ""; }
+  std::string config_dir() const { return raw_.config_dir ? raw_.config_dir : ""; }
+  const kestrel_host_api* host() const { return raw_.host; }
+  kestrel_host_ctx* host_ctx() const { return raw_.host_ctx; }
+
+  // Typed getters; throw Error(KESTREL_ERR_INVALID) when the option is unknown.
+  bool is_set(const char* name) const { return find(name).is_set != 0; }
+  std::string get_string(const char* name) const {
+    const auto& v = find(name);
+    return v.text ? v.text : "";
+  }
+  int64_t get_int(const char* name) const { return find(name).integer; }
+  double get_double(const char* name) const { return find(name).real; }
+  bool get_bool(const char* name) const { return find(name).integer != 0; }
+  int64_t get_duration_ms(const char* name) const { return find(name).integer; }
+  uint64_t get_size_bytes(const char* name) const { return static_cast<uint64_t>(find(name).integer); }
+  std::vector<std::string> get_list(const char* name) const {
+    const auto& v = find(name);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < v.list_count; ++i) out.emplace_back(v.list[i] ? v.list[i] : "");
+    return out;
+  }
+
+ private:
+  const kestrel_option_value& find(const char* name) const {
+    for (const auto& v : options_)
+      if (v.name && std::strcmp(v.name, name) == 0) return v;
+    throw Error(KESTREL_ERR_INVALID, std::string("option '") + name + "' is not in this component's schema");
+  }
+  kestrel_create_args raw_;
+  std::vector<kestrel_option_value> options_;
+};
+
+// The host's services for one component. Cheap to copy.
+class Host {
+ public:
+  Host() = default;
+  explicit Host(const CreateArgs& args) : api_(args.host()), ctx_(args.host_ctx()) {}
+
+  // Logs one line with the component id prefixed. Any thread.
+  void log(kestrel_log_level level, const std::string& message) const {
+    if (api_ && KESTREL_HAS(api_, kestrel_host_api, log) && api_->log) api_->log(ctx_, level, message.c_str());
+  }
+  void logf(kestrel_log_level level, const char* fmt, ...) const __attribute__((format(printf, 3, 4))) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    log(level, buf);
+  }
+
+  // Resolves reference option `option_name` to interface `interface_name`.
+  // Throws Error on failure. Control thread, from start() on.
+  kestrel_interface lookup(const char* option_name, const char* interface_name) const {
+    if (!api_ || !KESTREL_HAS(api_, kestrel_host_api, lookup) || !api_->lookup)
+      throw Error(KESTREL_ERR_UNSUPPORTED, "host has no interface lookup");
+    kestrel_interface out;
+    std::memset(&out, 0, sizeof out);
+    out.struct_size = sizeof out;
+    kestrel_status st = make_status();
+    check(api_->lookup(ctx_, option_name, interface_name, &out, &st), st, option_name);
+    return out;
+  }
+
+ private:
+  const kestrel_host_api* api_ = nullptr;
+  kestrel_host_ctx* ctx_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// Components
+// ---------------------------------------------------------------------------
+
+// Base of every component instance. The constructor parses options and throws
+// kestrel::Error on bad input; it must not start threads or touch the network.
+class Component {
+ public:
+  virtual ~Component() = default;
+  // Opens resources, starts threads. Control thread.
+  virtual void start() {}
+  // Stops within deadline_ms milliseconds. Control thread. Must not throw for
+  // a clean stop; a throw is reported and the host goes on stopping others.
+  virtual void stop(uint32_t /*deadline_ms*/) {}
+  // Cheap liveness check; throw Error when unhealthy. Any thread.
+  virtual void health() {}
+  // A JSON object describing the instance; empty: unsupported. Any thread.
+  virtual std::string status_json() { return std::string(); }
+  // The C function table for `interface_name`, or nullptr. Default: the
+  // provider classes this object derives from (see provider_table()).
+  virtual const void* interface_table(const char* interface_name);
+};
+
+// ----- kestrel.catalog.v1 --------------------------------------------------
+
+// Implement this to provide kestrel.catalog.v1. Any thread may call, concurrently.
+class CatalogProvider {
+ public:
+  virtual ~CatalogProvider() = default;
+  // Commits ops atomically; returns the commit position (see kestrel_catalog_v1.write).
+  virtual uint64_t catalog_write(uint64_t epoch, const std::vector<kestrel_catalog_op>& ops) = 0;
+  // Streams matching rows to fn (return false from fn to stop).
+  virtual void catalog_read_images(uint64_t epoch, const kestrel_image_query& query,
+                                   const std::function<bool(const kestrel_image_row&)>& fn) = 0;
+  // crawl_sessions.id for session_key; throws Error(NOT_FOUND) when absent.
+  virtual int64_t catalog_session_id(uint64_t epoch, const std::string& session_key) = 0;
+  // Number of rows matching query.
+  virtual uint64_t catalog_count_images(uint64_t epoch, const kestrel_image_query& query) = 0;
+
+  static const kestrel_catalog_v1* table();
+};
+
+// Caller side of kestrel.catalog.v1; throws Error on failure.
+class CatalogClient {
+ public:
+  CatalogClient() = default;
+  explicit CatalogClient(const kestrel_interface& ref)
+      : vt_(static_cast<const kestrel_catalog_v1*>(ref.vtable)), inst_(ref.instance) {}
+  explicit operator bool() const { return vt_ != nullptr; }
+
+  uint64_t write(uint64_t epoch, const kestrel_catalog_op* ops, size_t count) const {
+    uint64_t pos = 0;
+    kestrel_status st = make_status();
+    check(vt_->write(inst_, epoch, ops, count, &pos, &st), st, "catalog write");
+    return pos;
+  }
+  void read_images(uint64_t epoch, const kestrel_image_query& query,
+                   const std::function<bool(const kestrel_image_row&)>& fn) const {
+    kestrel_status st = make_status();
+    struct Ctx {
+      const std::function<bool(const kestrel_image_row&)>* fn;
+      std::exception_ptr error;
+    } ctx{&fn, nullptr};
+    auto cb = [](void* c, const kestrel_image_row* row) -> int {
+      auto* x = static_cast<Ctx*>(c);
+      try {
+        kestrel_image_row r = detail::copy_in(row);
+        return (*x->fn)(r) ? 0 : 1;
+      } catch (...) {
+        x->error = std::current_exception();
+        return 1;
+      }
+    };
+    kestrel_result rc = vt_->read_images(inst_, epoch, &query, cb, &ctx, &st);
+    if (ctx.error) std::rethrow_exception(ctx.error);
+    check(rc, st, "catalog read");
+  }
+  int64_t session_id(uint64_t epoch, const std::string& key) const {
+    int64_t id = 0;
+    kestrel_status st = make_status();
+    check(vt_->session_id(inst_, epoch, key.c_str(), &id, &st), st, "catalog session lookup");
+    return id;
+  }
+  uint64_t count_images(uint64_t epoch, const kestrel_image_query& query) const {
+    uint64_t n = 0;
+    kestrel_status st = make_status();
+    check(vt_->count_images(inst_, epoch, &query, &n, &st), st, "catalog count");
+    return n;
+  }
+
+ private:
+  const kestrel_catalog_v1* vt_ = nullptr;
+  void* inst_ = nullptr;
+};
+
+// ----- kestrel.blobstore.v1 ------------------------------------------------
+
+// One open upload of a provider. Owned by the provider; commit() or abort() ends it.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  virtual void append(const void* data, size_t length) = 0;
+  // Returns the relative path of the committed blob.
+  virtual std::string commit(const std::string& sha256, const std::string& extension) = 0;
+  virtual void abort() noexcept = 0;
+};
+
+// Implement this to provide kestrel.blobstore.v1. Any thread may call.
+class BlobStoreProvider {
+ public:
+  virtual ~BlobStoreProvider() = default;
+  virtual std::unique_ptr<BlobWriter> blob_begin() = 0;
+  virtual bool blob_exists(const std::string& path) = 0;
+  virtual bool blob_remove(const std::string& path) = 0;  // false: it did not exist
+  virtual std::string blob_root() = 0;
+
+  static const kestrel_blobstore_v1* table();
+};
+
+// Caller side of kestrel.blobstore.v1. An Upload aborts itself unless committed.
+class BlobStoreClient {
+ public:
+  class Upload {
+   public:
+    Upload(const kestrel_blobstore_v1* vt, kestrel_blob_writer* w) : vt_(vt), w_(w) {}
+    Upload(Upload&& o) noexcept : vt_(o.vt_), w_(o.w_) { o.w_ = nullptr; }
+    Upload(const Upload&) = delete;
+    Upload& operator=(const Upload&) = delete;
+    Upload& operator=(Upload&&) = delete;
+    ~Upload() { abort(); }
+    void append(const void* data, size_t length) {
+      kestrel_status st = make_status();
+      check(vt_->append(w_, data, length, &st), st, "blob append");
+    }
+    std::string commit(const std::string& sha256, const std::string& extension) {
+      char path[1024] = {0};
+      kestrel_status st = make_status();
+      kestrel_blob_writer* w = w_;
+      w_ = nullptr;  // commit frees the writer whatever the result
+      check(vt_->commit(w, sha256.c_str(), extension.c_str(), path, sizeof path, &st), st, "blob commit");
+      return path;
+    }
+    void abort() noexcept {
+      if (w_) vt_->abort(w_);
+      w_ = nullptr;
+    }
+
+   private:
+    const kestrel_blobstore_v1* vt_;
+    kestrel_blob_writer* w_;
+  };
+
+  BlobStoreClient() = default;
+  explicit BlobStoreClient(const kestrel_interface& ref)
+      : vt_(static_cast<const kestrel_blobstore_v1*>(ref.vtable)), inst_(ref.instance) {}
+  explicit operator bool() const { return vt_ != nullptr; }
+
+  Upload begin() const {
+    kestrel_blob_writer* w = nullptr;
+    kestrel_status st = make_status();
+    check(vt_->begin(inst_, &w, &st), st, "blob begin");
+    return Upload(vt_, w);
+  }
+  bool exists(const std::string& path) const {
+    kestrel_status st = make_status();
+    kestrel_result rc = vt_->exists(inst_, path.c_str(), &st);
+    if (rc == KESTREL_ERR_NOT_FOUND) return false;
+    check(rc, st, "blob exists");
+    return true;
+  }
+  bool remove(const std::string& path) const {
+    kestrel_status st = make_status();
+    kestrel_result rc = vt_->remove(inst_, path.c_str(), &st);
+    if (rc == KESTREL_ERR_NOT_FOUND) return false;
+    check(rc, st, "blob remove");
+    return true;
+  }
+  std::string root() const {
+    char buf[4096] = {0};
+    kestrel_status st = make_status();
+    check(vt_->root(inst_, buf, sizeof buf, &st), st, "blob root");
+    return buf;
+  }
+
+ private:
+  const kestrel_blobstore_v1* vt_ = nullptr;
+  void* inst_ = nullptr;
+};
+
+// ----- kestrel.crawler.v1 ---------------------------------------------------
+
+// Implement this to provide kestrel.crawler.v1. Any thread may call.
+class CrawlerProvider {
+ public:
+  virtual ~CrawlerProvider() = default;
+  // Empty seeds: the configured ones.
+  virtual void crawl_start(const std::vector<std::string>& seeds) = 0;
+  virtual void crawl_stop() = 0;
+  // true when the crawl ended (or none runs) within timeout_ms milliseconds.
+  virtual bool crawl_wait(uint32_t timeout_ms) = 0;
+  virtual kestrel_crawl_progress crawl_progress() = 0;
+  // JSON object: counters, errors by kind, failed URLs with reasons.
+  virtual std::string crawl_report() = 0;
+
+  static const kestrel_crawler_v1* table();
+};
+
+// Caller side of kestrel.crawler.v1; throws Error on failure.
+class CrawlerClient {
+ public:
+  CrawlerClient() = default;
+  explicit CrawlerClient(const kestrel_interface& ref)
+      : vt_(static_cast<const kestrel_crawler_v1*>(ref.vtable)), inst_(ref.instance) {}
+  explicit operator bool() const { return vt_ != nullptr; }
+
+  void start(const std::vector<std::string>& seeds) const {
+    std::vector<const char*> raw;
+    for (const auto& s : seeds) raw.push_back(s.c_str());
+    kestrel_crawl_request req;
+    std::memset(&req, 0, sizeof req);
+    req.struct_size = sizeof req;
+    req.seeds = raw.empty() ? nullptr : raw.data();
+    req.seed_count = raw.size();
+    kestrel_status st = make_status();
+    check(vt_->crawl_start(inst_, &req, &st), st, "crawl start");
+  }
+  void stop() const {
+    kestrel_status st = make_status();
+    check(vt_->crawl_stop(inst_, &st), st, "crawl stop");
+  }
+  bool wait(uint32_t timeout_ms) const {
+    kestrel_status st = make_status();
+    kestrel_result rc = vt_->crawl_wait(inst_, timeout_ms, &st);
+    if (rc == KESTREL_ERR_TIMEOUT) return false;
+    check(rc, st, "crawl wait");
+    return true;
+  }
+  kestrel_crawl_progress progress() const {
+    kestrel_crawl_progress p;
+    std::memset(&p, 0, sizeof p);
+    p.struct_size = sizeof p;
+    kestrel_status st = make_status();
+    check(vt_->crawl_progress(inst_, &p, &st), st, "crawl progress");
+    return p;
+  }
+  std::string report() const {
+    std::string out;
+    kestrel_status st = make_status();
+    check(vt_->crawl_report(inst_, &detail::string_sink, &out, &st), st, "crawl report");
+    return out;
+  }
+
+ private:
+  const kestrel_crawler_v1* vt_ = nullptr;
+  void* inst_ = nullptr;
+};
+
+// ---------------------------------------------------------------------------
+// C trampolines (instances are always Component*)
+// ---------------------------------------------------------------------------
+
+namespace detail {
+
+template <class P>
+P& as(void* instance) {
+  auto* p = dynamic_cast<P*>(static_cast<Component*>(instance));
+  if (!p) throw Error(KESTREL_ERR_INTERNAL, "component does not implement this interface");
+  return *p;
+}
+
+}  // namespace detail
+
+inline const kestrel_catalog_v1* CatalogProvider::table() {
+  static const kestrel_catalog_v1 vt = {
+      sizeof(kestrel_catalog_v1),
+      [](void* inst, uint64_t epoch, const kestrel_catalog_op* ops, size_t count, uint64_t* pos,
+         kestrel_status* st) {
+        return detail::guard(st, [&] {
+          std::vector<kestrel_catalog_op> v;
+          v.reserve(count);
+          for (size_t i = 0; i < count; ++i) v.push_back(detail::element(ops, i));
+          uint64_t p = detail::as<CatalogProvider>(inst).catalog_write(epoch, v);
+          if (pos) *pos = p;
+        });
+      },
+      [](void* inst, uint64_t epoch, const kestrel_image_query* q, kestrel_image_row_fn fn, void* ctx,
+         kestrel_status* st) {
+        return detail::guard(st, [&] {
+          kestrel_image_query query = detail::copy_in(q);
+          detail::as<CatalogProvider>(inst).catalog_read_images(
+              epoch, query, [&](const kestrel_image_row& row) { return fn(ctx, &row) == 0; });
+        });
+      },
+      [](void* inst, uint64_t epoch, const char* key, int64_t* id, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          *id = detail::as<CatalogProvider>(inst).catalog_session_id(epoch, key ? key : "");
+        });
+      },
+      [](void* inst, uint64_t epoch, const kestrel_image_query* q, uint64_t* n, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          kestrel_image_query query = detail::copy_in(q);
+          *n = detail::as<CatalogProvider>(inst).catalog_count_images(epoch, query);
+        });
+      },
+  };
+  return &vt;
+}
+
+inline const kestrel_blobstore_v1* BlobStoreProvider::table() {
+  // A writer handle is a heap-allocated BlobWriter owned by this plugin.
+  static const kestrel_blobstore_v1 vt = {
+      sizeof(kestrel_blobstore_v1),
+      [](void* inst, kestrel_blob_writer** out, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          *out = reinterpret_cast<kestrel_blob_writer*>(detail::as<BlobStoreProvider>(inst).blob_begin().release());
+        });
+      },
+      [](kestrel_blob_writer* w, const void* data, size_t len, kestrel_status* st) {
+        return detail::guard(st, [&] { reinterpret_cast<BlobWriter*>(w)->append(data, len); });
+      },
+      [](kestrel_blob_writer* w, const char* sha, const char* ext, char* path, size_t cap, kestrel_status* st) {
+        std::unique_ptr<BlobWriter> owned(reinterpret_cast<BlobWriter*>(w));
+        return detail::guard(st, [&] {
+          std::string p = owned->commit(sha ? sha : "", ext ? ext : "");
+          if (p.size() + 1 > cap) throw Error(KESTREL_ERR_INVALID, "path buffer too small");
+          std::memcpy(path, p.c_str(), p.size() + 1);
+        });
+      },
+      [](kestrel_blob_writer* w) {
+        std::unique_ptr<BlobWriter> owned(reinterpret_cast<BlobWriter*>(w));
+        if (owned) owned->abort();
+      },
+      [](void* inst, const char* path, kestrel_status* st) {
+        bool found = false;
+        kestrel_result rc =
+            detail::guard(st, [&] { found = detail::as<BlobStoreProvider>(inst).blob_exists(path ? path : ""); });
+        if (rc == KESTREL_OK && !found) return set_status(st, KESTREL_ERR_NOT_FOUND, false, "no such blob");
+        return rc;
+      },
+      [](void* inst, const char* path, kestrel_status* st) {
+        bool found = false;
+        kestrel_result rc =
+            detail::guard(st, [&] { found = detail::as<BlobStoreProvider>(inst).blob_remove(path ? path : ""); });
+        if (rc == KESTREL_OK && !found) return set_status(st, KESTREL_ERR_NOT_FOUND, false, "no such blob");
+        return rc;
+      },
+      [](void* inst, char* root, size_t cap, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          std::string r = detail::as<BlobStoreProvider>(inst).blob_root();
+          if (r.size() + 1 > cap) throw Error(KESTREL_ERR_INVALID, "root buffer too small");
+          std::memcpy(root, r.c_str(), r.size() + 1);
+        });
+      },
+  };
+  return &vt;
+}
+
+inline const kestrel_crawler_v1* CrawlerProvider::table() {
+  static const kestrel_crawler_v1 vt = {
+      sizeof(kestrel_crawler_v1),
+      [](void* inst, const kestrel_crawl_request* r, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          kestrel_crawl_request req = detail::copy_in(r);
+          std::vector<std::string> seeds;
+          for (size_t i = 0; i < req.seed_count; ++i) seeds.emplace_back(req.seeds[i] ? req.seeds[i] : "");
+          detail::as<CrawlerProvider>(inst).crawl_start(seeds);
+        });
+      },
+      [](void* inst, kestrel_status* st) {
+        return detail::guard(st, [&] { detail::as<CrawlerProvider>(inst).crawl_stop(); });
+      },
+      [](void* inst, uint32_t timeout_ms, kestrel_status* st) {
+        bool done = false;
+        kestrel_result rc = detail::guard(st, [&] { done = detail::as<CrawlerProvider>(inst).crawl_wait(timeout_ms); });
+        if (rc == KESTREL_OK && !done) return set_status(st, KESTREL_ERR_TIMEOUT, true, "crawl still running");
+        return rc;
+      },
+      [](void* inst, kestrel_crawl_progress* p, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          kestrel_crawl_progress full = detail::as<CrawlerProvider>(inst).crawl_progress();
+          full.struct_size = sizeof full;
+          detail::copy_out(p, full);
+        });
+      },
+      [](void* inst, kestrel_write_fn write, void* sink, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          std::string r = detail::as<CrawlerProvider>(inst).crawl_report();
+          write(sink, r.data(), r.size());
+        });
+      },
+  };
+  return &vt;
+}
+
+inline const void* Component::interface_table(const char* name) {
+  if (std::strcmp(name, KESTREL_IFACE_CATALOG_V1) == 0 && dynamic_cast<CatalogProvider*>(this))
+    return CatalogProvider::table();
+  if (std::strcmp(name, KESTREL_IFACE_BLOBSTORE_V1) == 0 && dynamic_cast<BlobStoreProvider*>(this))
+    return BlobStoreProvider::table();
+  if (std::strcmp(name, KESTREL_IFACE_CRAWLER_V1) == 0 && dynamic_cast<CrawlerProvider*>(this))
+    return CrawlerProvider::table();
+  return nullptr;
+}
+
+namespace detail {
+
+template <class T>
+const kestrel_component_ops* ops_for() {
+  static const kestrel_component_ops ops = {
+      sizeof(kestrel_component_ops),
+      [](const kestrel_create_args* args, void** instance, kestrel_status* st) {
+        *instance = nullptr;
+        return guard(st, [&] {
+          CreateArgs a(args);
+          std::unique_ptr<Component> c(new T(a));
+          *instance = c.release();
+        });
+      },
+      [](void* inst, kestrel_status* st) { return guard(st, [&] { static_cast<Component*>(inst)->start(); }); },
+      [](void* inst, uint32_t deadline_ms, kestrel_status* st) {
+        return guard(st, [&] { static_cast<Component*>(inst)->stop(deadline_ms); });
+      },
+      [](void* inst) { delete static_cast<Component*>(inst); },
+      [](void* inst, const char* name) -> const void* {
+        try {
+          return static_cast<Component*>(inst)->interface_table(name ? name : "");
+        } catch (...) {
+          return nullptr;
+        }
+      },
+      [](void* inst, kestrel_status* st) { return guard(st, [&] { static_cast<Component*>(inst)->health(); }); },
+      [](void* inst, kestrel_write_fn write, void* sink, kestrel_status* st) {
+        return guard(st, [&] {
+          std::string j = static_cast<Component*>(inst)->status_json();
+          if (j.empty()) throw Error(KESTREL_ERR_UNSUPPORTED, "no status");
+          write(sink, j.data(), j.size());
+        });
+      },
+  };
+  return &ops;
+}
+
+inline kestrel_result negotiate(const kestrel_loader_info* loader, kestrel_plugin_info* out, kestrel_status* st,
+                                const char* name, const char* version, const char* description,
+                                const kestrel_component_desc* components, size_t count) noexcept {
+  if (loader == nullptr || out == nullptr) return set_status(st, KESTREL_ERR_INVALID, false, "null argument");
+  // minor + 1 > max rather than minor > max: with minor 0 the latter trips -Wtype-limits.
+  if (loader->abi_major != KESTREL_ABI_MAJOR || uint64_t{KESTREL_ABI_MINOR} + 1 > uint64_t{loader->abi_minor_max} + 1) {
+    char msg[256];
+    std::snprintf(msg, sizeof msg, "plugin %s needs ABI %d.%d; host offers %u.%u-%u.%u", name, KESTREL_ABI_MAJOR,
+                  KESTREL_ABI_MINOR, loader->abi_major, loader->abi_minor_min, loader->abi_major,
+                  loader->abi_minor_max);
+    return set_status(st, KESTREL_ERR_ABI, false, msg);
+  }
+  kestrel_plugin_info info;
+  std::memset(&info, 0, sizeof info);
+  info.struct_size = sizeof info;
+  info.abi_major = KESTREL_ABI_MAJOR;
+  info.abi_minor = KESTREL_ABI_MINOR;
+  info.name = name;
+  info.version = version;
+  info.description = description;
+  info.components = components;
+  info.component_count = count;
+  copy_out(out, info);
+  return KESTREL_OK;
+}
+
+}  // namespace detail
+
+// Describes component type T for KESTREL_PLUGIN. `provides` and `options`
+// must be static arrays.
+template <class T, size_t NP, size_t NO>
+kestrel_component_desc describe(const char* type, const char* description, const char* const (&provides)[NP],
+                                const kestrel_option_desc (&options)[NO]) {
+  return kestrel_component_desc{sizeof(kestrel_component_desc), type, description, provides, NP, options, NO,
+                                detail::ops_for<T>()};
+}
+
+}  // namespace kestrel
+
+// Defines the plugin's one exported symbol. The variadic arguments are
+// kestrel_component_desc values (see kestrel::describe).
+#define KESTREL_PLUGIN(NAME, VERSION, DESCRIPTION, ...)                                                    \
+  extern "C" KESTREL_EXPORT kestrel_result kestrel_plugin_negotiate(                                       \
+      const kestrel_loader_info* loader, kestrel_plugin_info* out, kestrel_status* status) {               \
+    static const kestrel_component_desc components[] = {__VA_ARGS__};                                      \
+    return ::kestrel::detail::negotiate(loader, out, status, NAME, VERSION, DESCRIPTION, components,       \
+                                        sizeof(components) / sizeof(components[0]));                       \
+  }
+
+#endif  // KESTREL_PLUGIN_HPP
