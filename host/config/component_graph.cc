@@ -1,0 +1,281 @@
+#include "config/component_graph.h"
+
+#include <Poco/Path.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace kestrel::host {
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+std::string type_list(const PluginRegistry& registry) {
+  std::vector<std::string> names = registry.type_names();
+  return names.empty() ? std::string("none (no plugin loaded: check plugins.paths and the plugin errors above)")
+                       : join(names);
+}
+
+std::string hint_text(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string m = closest_match(word, candidates);
+  return m.empty() ? "" : " (did you mean '" + m + "'?)";
+}
+
+// Reads one option's YAML value for its type. False (with *error) on a wrong shape or value.
+bool read_value(const OptionSpec& spec, const YAML::Node& node, OptionValue* out, std::string* error) {
+  if (node.IsMap()) {
+    *error = "must be " + std::string(option_type_description(spec.type)) + ", not a map";
+    return false;
+  }
+  if (spec.type == KESTREL_OPT_STRING_LIST) {
+    out->type = spec.type;
+    out->is_set = true;
+    out->list.clear();
+    if (node.IsNull()) return true;
+    std::vector<YAML::Node> items;
+    if (node.IsScalar())
+      items.push_back(node);
+    else
+      for (const auto& item : node) items.push_back(item);
+    for (const auto& item : items) {
+      if (!item.IsScalar()) {
+        *error = "must be a list of strings; an item is not a string";
+        return false;
+      }
+      std::string v;
+      if (!substitute_env(item.Scalar(), &v, error)) return false;
+      out->list.push_back(v);
+    }
+    return true;
+  }
+  if (!node.IsScalar()) {
+    *error = "must be " + std::string(option_type_description(spec.type)) + ", not a list";
+    return false;
+  }
+  std::string text;
+  if (!substitute_env(node.Scalar(), &text, error)) return false;
+  if (!parse_option_text(spec.type, text, out, error)) {
+    *error = "must be " + std::string(option_type_description(spec.type)) + ": " + *error;
+    return false;
+  }
+  return true;
+}
+
+std::string absolute_in(const std::string& dir, const std::string& path) {
+  Poco::Path p(path);
+  if (p.isAbsolute()) return p.toString();
+  return Poco::Path(Poco::Path(dir).makeDirectory(), p).toString();
+}
+
+}  // namespace
+
+const OptionValue* ComponentConfig::value(const std::string& option) const {
+  if (!type_info) return nullptr;
+  for (size_t i = 0; i < type_info->options.size() && i < values.size(); ++i)
+    if (type_info->options[i].name == option) return &values[i];
+  return nullptr;
+}
+
+const ComponentConfig* ComponentGraph::find(const std::string& id) const {
+  for (const auto& c : components)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegistry& registry,
+                                     const std::string& data_dir, ConfigErrors* errors) {
+  std::vector<ComponentConfig> parsed;
+  std::vector<std::string> ids;
+  for (const auto& raw : doc.components()) ids.push_back(raw.id);
+
+  // Where each reference was written, for messages about it.
+  struct Ref {
+    std::string from, option, to, interface_name;
+    SourceLocation where;
+  };
+  std::vector<Ref> refs;
+  struct Claim {
+    std::string component, option;
+    SourceLocation where;
+  };
+  std::map<std::string, Claim> claimed_paths;
+
+  for (const auto& raw : doc.components()) {
+    ComponentConfig c;
+    c.id = raw.id;
+    c.where = raw.where;
+    const YAML::Node type_node = raw.body["type"];
+    if (!type_node) {
+      errors->push_back({raw.where, "component '" + raw.id + "' has no 'type'; available types: " +
+                                        type_list(registry)});
+      continue;
+    }
+    if (!type_node.IsScalar()) {
+      errors->push_back({doc.where(type_node), "component '" + raw.id + "': 'type' must be a type name"});
+      continue;
+    }
+    c.type = type_node.Scalar();
+    c.type_info = registry.find_type(c.type);
+    if (!c.type_info) {
+      std::string msg = "component '" + raw.id + "': unknown type '" + c.type + "'";
+      if (const PluginRecord* failed = registry.failed_plugin_for_type(c.type))
+        msg += ": plugin " + failed->file_name() + " that would provide it failed to load: " + failed->error;
+      else
+        msg += hint_text(c.type, registry.type_names()) + "; available types: " + type_list(registry);
+      errors->push_back({doc.where(type_node), msg});
+      parsed.push_back(c);  // keep it so references to it are not also reported as dangling
+      continue;
+    }
+
+    const auto& schema = c.type_info->options;
+    std::vector<std::string> option_names;
+    for (const auto& o : schema) option_names.push_back(o.name);
+    c.values.resize(schema.size());
+    std::vector<bool> given(schema.size(), false);
+    std::vector<SourceLocation> value_where(schema.size(), raw.where);
+
+    for (auto it = raw.body.begin(); it != raw.body.end(); ++it) {
+      const std::string key = it->first.as<std::string>("");
+      if (key == "type") continue;
+      auto pos = std::find(option_names.begin(), option_names.end(), key);
+      if (pos == option_names.end()) {
+        errors->push_back({doc.where(it->first), "component '" + raw.id + "' (type " + c.type +
+                                                     "): unknown option '" + key + "'" + hint_text(key, option_names) +
+                                                     "; valid options: " + join(option_names)});
+        continue;
+      }
+      size_t i = static_cast<size_t>(pos - option_names.begin());
+      if (given[i]) continue;  // duplicate key, already reported by the document
+      std::string err;
+      if (!read_value(schema[i], it->second, &c.values[i], &err)) {
+        errors->push_back({doc.where(it->second), "component '" + raw.id + "' option '" + key + "' " + err});
+        continue;
+      }
+      given[i] = true;
+      value_where[i] = doc.where(it->second);
+    }
+
+    for (size_t i = 0; i < schema.size(); ++i) {
+      const OptionSpec& spec = schema[i];
+      OptionValue& v = c.values[i];
+      if (!given[i]) {
+        if (spec.has_default) {
+          std::string err;
+          parse_option_text(spec.type, spec.default_value, &v, &err);  // checked at plugin load
+        } else if (spec.required()) {
+          errors->push_back({raw.where, "component '" + raw.id + "' (type " + c.type + "): required option '" +
+                                            spec.name + "' is missing (" + spec.description + ")"});
+          continue;
+        } else {
+          v.type = spec.type;
+          v.is_set = false;
+          continue;
+        }
+      }
+      if (spec.type == KESTREL_OPT_PATH && v.is_set && !v.text.empty()) {
+        v.text = absolute_in(data_dir, v.text);
+        auto claim = claimed_paths.find(v.text);
+        if (claim != claimed_paths.end()) {
+          errors->push_back({value_where[i], "component '" + raw.id + "' option '" + spec.name + "' claims " +
+                                                 v.text + ", already claimed by component '" +
+                                                 claim->second.component + "' option '" + claim->second.option +
+                                                 "' (line " + std::to_string(claim->second.where.line) +
+                                                 "): give each its own path"});
+        } else {
+          claimed_paths.emplace(v.text, Claim{raw.id, spec.name, value_where[i]});
+        }
+      }
+      if (spec.type == KESTREL_OPT_REF && v.is_set && !v.text.empty())
+        refs.push_back({raw.id, spec.name, v.text, spec.interface_name, value_where[i]});
+    }
+    parsed.push_back(std::move(c));
+  }
+
+  // References: the target exists and provides the interface.
+  auto find_parsed = [&](const std::string& id) -> ComponentConfig* {
+    for (auto& c : parsed)
+      if (c.id == id) return &c;
+    return nullptr;
+  };
+  for (const auto& r : refs) {
+    ComponentConfig* from = find_parsed(r.from);
+    ComponentConfig* to = find_parsed(r.to);
+    if (!to) {
+      bool defaulted = from && from->type_info && from->type_info->option(r.option) &&
+                       r.where.line == from->where.line && r.where.column == from->where.column;
+      errors->push_back({r.where, "component '" + r.from + "' option '" + r.option + "' refers to '" + r.to +
+                                      "', which is not defined" + hint_text(r.to, ids) +
+                                      (defaulted ? " (that is the option's default: define a component '" + r.to +
+                                                       "' or set '" + r.option + "')"
+                                                 : "")});
+      continue;
+    }
+    if (to->type_info && !to->type_info->provides_interface(r.interface_name)) {
+      errors->push_back({r.where, "component '" + r.from + "' option '" + r.option + "' refers to '" + r.to +
+                                      "' (type " + to->type + "), which does not provide " + r.interface_name +
+                                      "; it provides: " +
+                                      (to->type_info->provides.empty() ? "nothing" : join(to->type_info->provides))});
+      continue;
+    }
+    if (from && std::find(from->depends_on.begin(), from->depends_on.end(), r.to) == from->depends_on.end())
+      from->depends_on.push_back(r.to);
+  }
+
+  // Cycles (depth-first, colours), each reported once.
+  std::map<std::string, int> colour;  // 0 white, 1 on stack, 2 done
+  std::vector<std::string> stack;
+  std::set<std::string> reported;
+  std::function<void(const ComponentConfig&)> visit = [&](const ComponentConfig& c) {
+    colour[c.id] = 1;
+    stack.push_back(c.id);
+    for (const auto& dep : c.depends_on) {
+      ComponentConfig* d = find_parsed(dep);
+      if (!d) continue;
+      if (colour[dep] == 1) {
+        auto start = std::find(stack.begin(), stack.end(), dep);
+        std::vector<std::string> cycle(start, stack.end());
+        std::vector<std::string> key = cycle;
+        std::sort(key.begin(), key.end());
+        if (reported.insert(join(key)).second) {
+          std::string path;
+          for (const auto& id : cycle) path += id + " -> ";
+          path += dep;
+          errors->push_back({d->where, "reference cycle: " + path + ": a component cannot depend on itself"});
+        }
+      } else if (colour[dep] == 0) {
+        visit(*d);
+      }
+    }
+    stack.pop_back();
+    colour[c.id] = 2;
+  };
+  for (const auto& c : parsed)
+    if (colour[c.id] == 0) visit(c);
+
+  // Start order: stable topological sort (config order among equals).
+  ComponentGraph graph;
+  std::set<std::string> placed;
+  bool progress = true;
+  while (progress && graph.components.size() < parsed.size()) {
+    progress = false;
+    for (auto& c : parsed) {
+      if (placed.count(c.id)) continue;
+      bool ready = std::all_of(c.depends_on.begin(), c.depends_on.end(),
+                               [&](const std::string& d) { return placed.count(d) > 0 || !find_parsed(d); });
+      if (ready) {
+        placed.insert(c.id);
+        graph.components.push_back(c);
+        progress = true;
+      }
+    }
+  }
+  return graph;  // incomplete only when a cycle was reported
+}
+
+}  // namespace kestrel::host

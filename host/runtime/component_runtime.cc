@@ -1,0 +1,232 @@
+#include "runtime/component_runtime.h"
+
+#include <kestrel/plugin.hpp>
+
+#include <Poco/Logger.h>
+#include <Poco/Path.h>
+
+#include <cstring>
+
+// What a plugin's kestrel_host_ctx* points to: its component's instance.
+struct kestrel_host_ctx {
+  kestrel::host::ComponentRuntime* runtime = nullptr;
+  const kestrel::host::ComponentConfig* config = nullptr;
+  Poco::Logger* logger = nullptr;
+};
+
+namespace kestrel::host {
+
+struct ComponentRuntime::Instance {
+  const ComponentConfig* config = nullptr;
+  kestrel_host_ctx ctx;
+  void* handle = nullptr;  // the plugin's instance; owned by the plugin, freed by ops.destroy
+  State state = State::kNew;
+
+  std::string describe() const {
+    return "component '" + config->id + "' (type " + config->type + ", plugin " +
+           Poco::Path(config->type_info->plugin_file).getFileName() + ")";
+  }
+};
+
+namespace {
+
+void host_log(kestrel_host_ctx* ctx, kestrel_log_level level, const char* message) {
+  if (!ctx || !ctx->logger || !message) return;
+  Poco::Logger& log = *ctx->logger;
+  switch (level) {
+    case KESTREL_LOG_TRACE: log.trace(message); break;
+    case KESTREL_LOG_DEBUG: log.debug(message); break;
+    case KESTREL_LOG_INFO: log.information(message); break;
+    case KESTREL_LOG_WARNING: log.warning(message); break;
+    default: log.error(message); break;
+  }
+}
+
+kestrel_result host_lookup(kestrel_host_ctx* ctx, const char* option_name, const char* interface_name,
+                           kestrel_interface* out, kestrel_status* status) {
+  if (!ctx || !option_name || !interface_name || !out)
+    return set_status(status, KESTREL_ERR_INVALID, false, "lookup: null argument");
+  const OptionValue* v = ctx->config->value(option_name);
+  if (!v)
+    return set_status(status, KESTREL_ERR_INVALID, false,
+                      ("lookup: '" + std::string(option_name) + "' is not an option of this component").c_str());
+  if (v->type != KESTREL_OPT_REF)
+    return set_status(status, KESTREL_ERR_INVALID, false,
+                      ("lookup: option '" + std::string(option_name) + "' is not a reference").c_str());
+  if (!v->is_set || v->text.empty())
+    return set_status(status, KESTREL_ERR_NOT_FOUND, false,
+                      ("lookup: option '" + std::string(option_name) + "' is not set").c_str());
+  try {
+    kestrel_interface ref = ctx->runtime->interface_of(v->text, interface_name);
+    detail::copy_out(out, ref);
+    return KESTREL_OK;
+  } catch (const Error& e) {
+    return set_status(status, e.code(), e.retryable(), e.what());
+  }
+}
+
+const kestrel_host_api kHostApi = {sizeof(kestrel_host_api), KESTREL_ABI_MAJOR, KESTREL_ABI_MINOR, &host_log,
+                                   &host_lookup};
+
+Poco::Logger& logger() { return Poco::Logger::get("kestrel.runtime"); }
+
+std::string status_text(kestrel_result rc, const kestrel_status& st) {
+  return st.message[0] ? std::string(st.message) : std::string(result_name(rc));
+}
+
+}  // namespace
+
+const kestrel_host_api* ComponentRuntime::host_api() { return &kHostApi; }
+
+ComponentRuntime::ComponentRuntime(ComponentGraph graph, NodeSettings node, std::string config_dir)
+    : graph_(std::move(graph)), node_(std::move(node)), config_dir_(std::move(config_dir)) {
+  for (const auto& c : graph_.components) {
+    auto inst = std::make_unique<Instance>();
+    inst->config = &c;
+    inst->ctx.runtime = this;
+    inst->ctx.config = &c;
+    inst->ctx.logger = &Poco::Logger::get(c.id);
+    instances_.push_back(std::move(inst));
+  }
+}
+
+ComponentRuntime::~ComponentRuntime() {
+  stop_all(5000);
+  destroy_all();
+}
+
+bool ComponentRuntime::create_all(std::vector<std::string>* errors) {
+  bool ok = true;
+  for (auto& inst : instances_) {
+    if (inst->state != State::kNew) continue;
+    const ComponentConfig& c = *inst->config;
+    const auto& schema = c.type_info->options;
+
+    // Borrowed views of the host-owned values, alive for the call.
+    std::vector<std::vector<const char*>> lists(schema.size());
+    std::vector<kestrel_option_value> values(schema.size());
+    for (size_t i = 0; i < schema.size(); ++i) {
+      const OptionValue& v = c.values[i];
+      kestrel_option_value& out = values[i];
+      std::memset(&out, 0, sizeof out);
+      out.struct_size = sizeof out;
+      out.name = schema[i].name.c_str();
+      out.type = schema[i].type;
+      out.is_set = v.is_set ? 1 : 0;
+      out.text = v.is_set ? v.text.c_str() : nullptr;
+      out.integer = v.integer;
+      out.real = v.real;
+      for (const auto& item : v.list) lists[i].push_back(item.c_str());
+      out.list = lists[i].empty() ? nullptr : lists[i].data();
+      out.list_count = lists[i].size();
+    }
+    kestrel_create_args args;
+    std::memset(&args, 0, sizeof args);
+    args.struct_size = sizeof args;
+    args.component_id = c.id.c_str();
+    args.node_name = node_.name.c_str();
+    args.data_dir = node_.data_dir.c_str();
+    args.config_dir = config_dir_.c_str();
+    args.options = values.empty() ? nullptr : values.data();
+    args.option_count = values.size();
+    args.host = &kHostApi;
+    args.host_ctx = &inst->ctx;
+
+    kestrel_status st = make_status();
+    void* handle = nullptr;
+    kestrel_result rc = c.type_info->ops.create(&args, &handle, &st);
+    if (rc != KESTREL_OK || handle == nullptr) {
+      inst->state = State::kFailed;
+      ok = false;
+      std::string msg = inst->describe() + ": " + status_text(rc == KESTREL_OK ? KESTREL_ERR_INTERNAL : rc, st);
+      if (rc == KESTREL_OK) msg += " (create returned no instance)";
+      errors->push_back(msg);
+      continue;
+    }
+    inst->handle = handle;
+    inst->state = State::kCreated;
+  }
+  return ok;
+}
+
+bool ComponentRuntime::start_all(std::string* error) {
+  for (auto& inst : instances_) {
+    if (inst->state != State::kCreated) continue;
+    kestrel_status st = make_status();
+    kestrel_result rc = inst->config->type_info->ops.start(inst->handle, &st);
+    if (rc != KESTREL_OK) {
+      *error = inst->describe() + " failed to start: " + status_text(rc, st);
+      logger().error(*error);
+      inst->state = State::kStopped;  // a failed start is not stopped again
+      stop_all(5000);
+      return false;
+    }
+    inst->state = State::kStarted;
+    logger().information("started " + inst->describe());
+  }
+  return true;
+}
+
+void ComponentRuntime::stop_all(uint32_t deadline_ms) {
+  for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
+    Instance& inst = **it;
+    if (inst.state != State::kStarted) continue;
+    kestrel_status st = make_status();
+    kestrel_result rc = inst.config->type_info->ops.stop(inst.handle, deadline_ms, &st);
+    inst.state = State::kStopped;
+    if (rc != KESTREL_OK)
+      logger().error(inst.describe() + " did not stop cleanly: " + status_text(rc, st));
+    else
+      logger().information("stopped " + inst.describe());
+  }
+}
+
+void ComponentRuntime::destroy_all() {
+  stop_all(5000);
+  for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
+    Instance& inst = **it;
+    if (inst.handle) inst.config->type_info->ops.destroy(inst.handle);
+    inst.handle = nullptr;
+    if (inst.state != State::kFailed) inst.state = State::kNew;
+  }
+}
+
+ComponentRuntime::Instance* ComponentRuntime::find(const std::string& id) const {
+  for (const auto& inst : instances_)
+    if (inst->config->id == id) return inst.get();
+  return nullptr;
+}
+
+std::vector<std::string> ComponentRuntime::providers_of(const std::string& interface_name) const {
+  std::vector<std::string> out;
+  for (const auto& inst : instances_)
+    if (inst->config->type_info->provides_interface(interface_name)) out.push_back(inst->config->id);
+  return out;
+}
+
+kestrel_interface ComponentRuntime::interface_of(const std::string& id, const std::string& interface_name) const {
+  Instance* inst = find(id);
+  if (!inst) throw Error(KESTREL_ERR_NOT_FOUND, "no component '" + id + "'");
+  if (inst->state != State::kStarted)
+    throw Error(KESTREL_ERR_UNAVAILABLE, inst->describe() + " is not started", true);
+  const void* vt = inst->config->type_info->ops.get_interface(inst->handle, interface_name.c_str());
+  if (!vt) throw Error(KESTREL_ERR_INVALID, inst->describe() + " does not provide " + interface_name);
+  kestrel_interface ref;
+  std::memset(&ref, 0, sizeof ref);
+  ref.struct_size = sizeof ref;
+  ref.vtable = vt;
+  ref.instance = inst->handle;
+  return ref;
+}
+
+std::string ComponentRuntime::status_json(const std::string& id) const {
+  Instance* inst = find(id);
+  if (!inst || !inst->handle || !inst->config->type_info->ops.status_json) return "";
+  std::string out;
+  kestrel_status st = make_status();
+  if (inst->config->type_info->ops.status_json(inst->handle, &detail::string_sink, &out, &st) != KESTREL_OK)
+    return "";
+  return out;
+}
+
+}  // namespace kestrel::host

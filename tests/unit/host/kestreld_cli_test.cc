@@ -1,0 +1,139 @@
+// kestreld as an operator runs it: --validate reports every configuration
+// error with file:line:column and exits 78; bad plugins are reported with
+// their file and reason while the host goes on; --version and bad options.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+#include <Poco/StreamCopier.h>
+
+#include <thread>
+
+#include "host_test_util.h"
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out, err;
+};
+
+// Runs build/bin/kestreld with `args` and collects its exit code and output.
+Run kestreld(const std::vector<std::string>& args) {
+  Poco::Pipe out_pipe, err_pipe;
+  Poco::ProcessHandle ph =
+      Poco::Process::launch(kestrel::test::build_dir() + "/bin/kestreld", args, nullptr, &out_pipe, &err_pipe);
+  Run r;
+  Poco::PipeInputStream out(out_pipe), err(err_pipe);
+  std::thread t([&] { Poco::StreamCopier::copyToString(err, r.err); });
+  Poco::StreamCopier::copyToString(out, r.out);
+  t.join();
+  r.code = ph.wait();
+  return r;
+}
+
+size_t count(const std::string& hay, const std::string& needle) {
+  size_t n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+class KestreldCliTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(KestreldCliTest);
+  CPPUNIT_TEST(validate_reports_every_error_with_its_line);
+  CPPUNIT_TEST(validate_accepts_a_good_file_and_reports_bad_plugins);
+  CPPUNIT_TEST(validate_runs_create_and_names_the_plugin);
+  CPPUNIT_TEST(unreadable_config_and_bad_options);
+  CPPUNIT_TEST(version_and_help);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void validate_reports_every_error_with_its_line() {
+    kestrel::test::ScratchDir dir;
+    const std::string file = dir.write("bad.yaml",
+                                       "plugins:\n"                                              // 1
+                                       "  paths: [" + kestrel::test::test_plugin_dir() + "]\n"  // 2
+                                       "components:\n"                                           // 3
+                                       "  a:\n"                                                  // 4
+                                       "    type: test-node\n"                                   // 5
+                                       "    peer: b\n"                                           // 6
+                                       "    interval: often\n"                                   // 7
+                                       "  b:\n"                                                  // 8
+                                       "    type: test-node\n"                                   // 9
+                                       "    peer: a\n"                                           // 10
+                                       "    peer: a\n"                                           // 11
+                                       "  c:\n"                                                  // 12
+                                       "    type: test-node\n"                                   // 13
+                                       "    peer: ghost\n"                                       // 14
+                                       "nodes: {}\n");                                           // 15
+    Run r = kestreld({"--validate", file});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 78, r.code);
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find(file + ":11:5: error: duplicate key 'peer'") != std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find(file + ":15:1: error: unknown top-level key 'nodes' (did you mean 'node'?)") !=
+                                      std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find(file + ":7:15: error: component 'a' option 'interval' must be a duration") !=
+                                      std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find(file + ":14:11: error: component 'c' option 'peer' refers to 'ghost'") !=
+                                      std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find(file + ":4:3: error: reference cycle: a -> b -> a") != std::string::npos);
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find("5 errors in the configuration") != std::string::npos);
+  }
+
+  void validate_accepts_a_good_file_and_reports_bad_plugins() {
+    kestrel::test::ScratchDir dir;
+    const std::string file = dir.write("good.yaml", "plugins:\n  paths: [" + kestrel::test::test_plugin_dir() +
+                                                        "]\ncomponents:\n  a:\n    type: test-node\n");
+    Run r = kestreld({"--validate", file});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.code);
+    CPPUNIT_ASSERT_MESSAGE(r.out, r.out.find("configuration is valid (1 components: a=test-node)") != std::string::npos);
+    // Each bad plugin is reported once, with its file and the reason.
+    for (const char* bad : {"kestrel-test-abi-major.so", "kestrel-test-abi-minor.so", "kestrel-test-no-negotiate.so",
+                            "kestrel-test-unresolved.so", "kestrel-test-zz-duplicate.so"})
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err + "\nplugin: " + bad, size_t{1},
+                                   count(r.err, std::string("plugin ") + bad + " ("));
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find("built for SDK ABI 2.0; this host supports 1.0") != std::string::npos);
+  }
+
+  void validate_runs_create_and_names_the_plugin() {
+    kestrel::test::ScratchDir dir;
+    const std::string file =
+        dir.write("f.yaml", "plugins:\n  paths: [" + kestrel::test::test_plugin_dir() +
+                                "]\ncomponents:\n  f:\n    type: test-failing\n    needed: x\n    reason: no disk\n");
+    Run r = kestreld({"--validate", file});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 78, r.code);
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find("component 'f' (type test-failing, plugin kestrel-test-good.so): option "
+                                             "reason: no disk") != std::string::npos);
+    // A type whose plugin failed to load: the error names that plugin and why.
+    const std::string file2 = dir.write(
+        "u.yaml", "plugins:\n  paths: [" + kestrel::test::test_plugin_dir() + "]\ncomponents:\n  u:\n    type: test-unresolved\n");
+    Run r2 = kestreld({"--validate", file2});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r2.err, 78, r2.code);
+    CPPUNIT_ASSERT_MESSAGE(r2.err, r2.err.find("unknown type 'test-unresolved': plugin kestrel-test-unresolved.so that "
+                                               "would provide it failed to load: cannot open:") != std::string::npos);
+  }
+
+  void unreadable_config_and_bad_options() {
+    Run missing = kestreld({"--validate", "/nonexistent/kestrel.yaml"});
+    CPPUNIT_ASSERT_EQUAL(78, missing.code);
+    CPPUNIT_ASSERT_MESSAGE(missing.err, missing.err.find("/nonexistent/kestrel.yaml: error: cannot read the configuration "
+                                                         "file") != std::string::npos);
+    Run bad_option = kestreld({"--no-such-option"});
+    CPPUNIT_ASSERT_EQUAL(78, bad_option.code);
+    Run stray = kestreld({"--validate", "/nonexistent.yaml", "stray"});
+    CPPUNIT_ASSERT_EQUAL(64, stray.code);
+  }
+
+  void version_and_help() {
+    Run v = kestreld({"--version"});
+    CPPUNIT_ASSERT_EQUAL(0, v.code);
+    CPPUNIT_ASSERT(v.out.find("kestreld ") == 0);
+    Run h = kestreld({"--help"});
+    CPPUNIT_ASSERT_EQUAL(0, h.code);
+    CPPUNIT_ASSERT(h.out.find("Exit codes:") != std::string::npos);
+    CPPUNIT_ASSERT(h.out.find("--validate") != std::string::npos);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(KestreldCliTest);
