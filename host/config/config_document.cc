@@ -212,7 +212,7 @@ void ConfigDocument::parse(const YAML::Node& root, ConfigErrors* errors) {
 
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string key = it->first.as<std::string>("");
-    const YAML::Node& value = it->second;
+    const YAML::Node value = it->second;  // a copy: it-> yields a temporary proxy
     if (key == "node") {
       section(value, "node", {"name", "data_dir"}, [&](const std::string& k, const YAML::Node& v) {
         std::string s;
