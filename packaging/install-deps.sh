@@ -11,7 +11,7 @@ build_pkgs=(
 )
 # The demo site (GIMP manual on a private nginx) and the independent checks of the tests.
 test_pkgs=(
-  nginx-light gimp-help-en sqlite3 procps time
+  nginx-light gimp-help-en sqlite3 procps time curl
   python3 python3-pil
 )
 pkgs=("${build_pkgs[@]}")
