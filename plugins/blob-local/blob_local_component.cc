@@ -1,0 +1,30 @@
+// Option table of blob-local; it doubles as the documentation of the options.
+#include "blob_local_component.h"
+
+#include <kestrel/plugin.hpp>
+
+#include "local_blob_store.h"
+
+namespace kestrel {
+namespace blob_local {
+namespace {
+
+const kestrel_option_desc kOptions[] = {
+    option("root", KESTREL_OPT_PATH, "images",
+           "folder holding the files as <aa>/<bb>/<sha256>.<ext>; relative to the node's data dir"),
+    option("fsync", KESTREL_OPT_BOOL, "true",
+           "fsync each file and its folder before a commit returns, so a stored file survives power loss"),
+};
+
+const char* const kProvides[] = {KESTREL_IFACE_BLOBSTORE_V1};
+
+}  // namespace
+
+const kestrel_component_desc& component_descriptor() {
+  static const kestrel_component_desc desc =
+      describe<LocalBlobStore>("blob-local", "Content-addressed image files in a local folder", kProvides, kOptions);
+  return desc;
+}
+
+}  // namespace blob_local
+}  // namespace kestrel

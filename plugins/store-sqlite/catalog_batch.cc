@@ -1,0 +1,377 @@
+#include "catalog_batch.h"
+
+#include <Poco/Data/Statement.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Timestamp.h>
+
+#include <climits>
+#include <cstring>
+#include <kestrel/plugin.hpp>
+
+#include "sqlite_errors.h"
+
+namespace kestrel {
+namespace store_sqlite {
+
+using namespace Poco::Data::Keywords;
+using Poco::Data::Session;
+using Poco::Data::Statement;
+
+namespace {
+
+// ON CONFLICT keeps created_at and the page that referenced the image first;
+// the WHERE makes an older replay a no-op so a late retry cannot undo a newer write.
+const char kUpsertImage[] =
+    "INSERT INTO images (url, source_url, filename, file_path, file_size, width, height, format, mime_type,"
+    " md5, sha256, etag, last_modified, category_id, crawl_session_id, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (url) DO UPDATE SET"
+    " source_url = COALESCE(images.source_url, excluded.source_url), filename = excluded.filename,"
+    " file_path = excluded.file_path, file_size = excluded.file_size, width = excluded.width,"
+    " height = excluded.height, format = excluded.format, mime_type = excluded.mime_type, md5 = excluded.md5,"
+    " sha256 = excluded.sha256, etag = excluded.etag, last_modified = excluded.last_modified,"
+    " category_id = excluded.category_id, crawl_session_id = excluded.crawl_session_id,"
+    " updated_at = excluded.updated_at"
+    " WHERE excluded.updated_at >= images.updated_at";
+
+const char kDeleteImage[] = "DELETE FROM images WHERE url = ?";
+
+const char kUpsertSession[] =
+    "INSERT INTO crawl_sessions (session_key, node_name, seeds, state, started_at, finished_at, pages, images,"
+    " bytes, errors, errors_json, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (session_key) DO UPDATE SET"
+    " node_name = excluded.node_name, seeds = excluded.seeds, state = excluded.state,"
+    " started_at = COALESCE(crawl_sessions.started_at, excluded.started_at), finished_at = excluded.finished_at,"
+    " pages = excluded.pages, images = excluded.images, bytes = excluded.bytes, errors = excluded.errors,"
+    " errors_json = excluded.errors_json, updated_at = excluded.updated_at";
+
+Poco::Nullable<std::string> text(const char* s) {
+  return s != nullptr ? Poco::Nullable<std::string>(std::string(s)) : Poco::Nullable<std::string>();
+}
+
+bool is_lower_hex(const char* s, size_t length) {
+  if (std::strlen(s) != length) return false;
+  for (size_t i = 0; i < length; ++i)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return false;
+  return true;
+}
+
+// Builds "op #i (kind key): field ..." errors.
+class OpChecker {
+ public:
+  OpChecker(size_t index, const char* what, const std::string& key)
+      : prefix_("op #" + std::to_string(index) + " (" + what + (key.empty() ? "" : " " + key) + "): ") {}
+
+  [[noreturn]] void fail(const std::string& why) const { throw Error(KESTREL_ERR_INVALID, prefix_ + why); }
+
+  Poco::Int64 unsigned_field(const char* field, uint64_t value) const {
+    if (value > static_cast<uint64_t>(INT64_MAX))
+      fail(std::string(field) + " " + std::to_string(value) + " is above the largest storable value (2^63-1)");
+    return static_cast<Poco::Int64>(value);
+  }
+  Poco::Int64 signed_field(const char* field, int64_t value) const {
+    if (value < 0) fail(std::string(field) + " " + std::to_string(value) + " is negative");
+    return value;
+  }
+  void hex_field(const char* field, const char* value, size_t digits) const {
+    if (value != nullptr && !is_lower_hex(value, digits))
+      fail(std::string(field) + " '" + value + "' is not " + std::to_string(digits) + " lower-case hex digits");
+  }
+  void json_field(const char* field, const char* value) const {
+    if (value == nullptr) return;
+    try {
+      Poco::JSON::Parser().parse(value);
+    } catch (const Poco::Exception& e) {
+      fail(std::string(field) + " is not valid JSON: " + e.displayText());
+    }
+  }
+
+ private:
+  std::string prefix_;
+};
+
+ImageValues check_image(size_t index, const char* what, const kestrel_image_record* raw, bool key_only) {
+  if (raw == nullptr) OpChecker(index, what, "").fail("image record is NULL");
+  const kestrel_image_record r = detail::copy_in(raw);
+  if (r.url == nullptr || r.url[0] == '\0') OpChecker(index, what, "").fail("url is missing (it is the upsert key)");
+  const OpChecker check(index, what, r.url);
+  ImageValues v;
+  v.url = r.url;
+  if (key_only) return v;
+  v.source_url = text(r.source_url);
+  v.filename = text(r.filename);
+  v.file_path = text(r.file_path);
+  v.file_size = check.unsigned_field("file_size", r.file_size);
+  if (r.width > INT32_MAX) check.fail("width " + std::to_string(r.width) + " is above 2^31-1 pixels");
+  if (r.height > INT32_MAX) check.fail("height " + std::to_string(r.height) + " is above 2^31-1 pixels");
+  v.width = r.width;
+  v.height = r.height;
+  if (r.format != nullptr) {
+    const std::string f = r.format;
+    if (f != "png" && f != "jpeg" && f != "gif" && f != "webp")
+      check.fail("format '" + f + "' is not one of png, jpeg, gif, webp");
+  }
+  v.format = text(r.format);
+  v.mime_type = text(r.mime_type);
+  check.hex_field("md5", r.md5, 32);
+  check.hex_field("sha256", r.sha256, 64);
+  v.md5 = text(r.md5);
+  v.sha256 = text(r.sha256);
+  v.etag = text(r.etag);
+  v.last_modified = text(r.last_modified);
+  if (check.signed_field("category_id", r.category_id) != 0) v.category_id = r.category_id;
+  if (check.signed_field("crawl_session_id", r.crawl_session_id) != 0) v.crawl_session_id = r.crawl_session_id;
+  v.fetched_at_us = check.signed_field("fetched_at_us", r.fetched_at_us);
+  return v;
+}
+
+SessionValues check_session(size_t index, const kestrel_session_record* raw) {
+  const char* what = "upsert session";
+  if (raw == nullptr) OpChecker(index, what, "").fail("session record is NULL");
+  const kestrel_session_record r = detail::copy_in(raw);
+  if (r.session_key == nullptr || r.session_key[0] == '\0')
+    OpChecker(index, what, "").fail("session_key is missing (it is the upsert key)");
+  const OpChecker check(index, what, r.session_key);
+  SessionValues v;
+  v.session_key = r.session_key;
+  v.node_name = text(r.node_name);
+  check.json_field("seeds_json", r.seeds_json);
+  v.seeds_json = text(r.seeds_json);
+  switch (r.state) {
+    case KESTREL_SESSION_RUNNING:
+      v.state = "running";
+      break;
+    case KESTREL_SESSION_FINISHED:
+      v.state = "finished";
+      break;
+    case KESTREL_SESSION_STOPPED:
+      v.state = "stopped";
+      break;
+    case KESTREL_SESSION_FAILED:
+      v.state = "failed";
+      break;
+    default:
+      check.fail("state " + std::to_string(r.state) + " is not a kestrel_session_state (1-4)");
+  }
+  if (check.signed_field("started_at_us", r.started_at_us) != 0) v.started_at_us = r.started_at_us;
+  if (check.signed_field("finished_at_us", r.finished_at_us) != 0) v.finished_at_us = r.finished_at_us;
+  v.pages = check.unsigned_field("pages", r.pages);
+  v.images = check.unsigned_field("images", r.images);
+  v.bytes = check.unsigned_field("bytes", r.bytes);
+  v.errors = check.unsigned_field("errors", r.errors);
+  check.json_field("errors_json", r.errors_json);
+  v.errors_json = text(r.errors_json);
+  return v;
+}
+
+std::string describe(size_t index, const CheckedOp& op) {
+  switch (op.kind) {
+    case KESTREL_OP_UPSERT_IMAGE:
+      return "op #" + std::to_string(index) + " (upsert image " + op.image.url + ")";
+    case KESTREL_OP_DELETE_IMAGE:
+      return "op #" + std::to_string(index) + " (delete image " + op.image.url + ")";
+    default:
+      return "op #" + std::to_string(index) + " (upsert session " + op.session.session_key + ")";
+  }
+}
+
+void rollback(Session& session) noexcept {
+  try {
+    session << "ROLLBACK", now;
+  } catch (...) {
+    // BEGIN itself failed, or SQLite already rolled back: nothing is open.
+  }
+}
+
+// Refuses writes from an older epoch and records a newer one (DESIGN §4).
+void fence(Session& session, uint64_t epoch, int64_t now_us) {
+  if (epoch > static_cast<uint64_t>(INT64_MAX))
+    throw Error(KESTREL_ERR_INVALID, "epoch " + std::to_string(epoch) + " is above 2^63-1");
+  Poco::Int64 seen = 0;
+  session << "SELECT epoch FROM cluster_state WHERE id = 1", into(seen), now;
+  auto mine = static_cast<Poco::Int64>(epoch);
+  if (mine < seen)
+    throw Error(KESTREL_ERR_FENCED, "write at epoch " + std::to_string(epoch) + " refused: this store has seen epoch " +
+                                        std::to_string(seen) + " (a newer primary exists)");
+  if (mine > seen) {
+    Poco::Int64 at = now_us;
+    session << "UPDATE cluster_state SET epoch = ?, updated_at = ? WHERE id = 1", use(mine), use(at), now;
+  }
+}
+
+// The values of a run of image operations, one vector per column, bound to
+// one statement that SQLite steps once per element.
+struct ImageColumns {
+  std::vector<std::string> url;
+  std::vector<Poco::Nullable<std::string>> source_url, filename, file_path, format, mime_type, md5, sha256, etag,
+      last_modified;
+  std::vector<Poco::Int64> file_size, width, height, created_at, updated_at;
+  std::vector<Poco::Nullable<Poco::Int64>> category_id, crawl_session_id;
+
+  void add(const ImageValues& v, int64_t now_us) {
+    const Poco::Int64 at = v.fetched_at_us != 0 ? v.fetched_at_us : now_us;
+    url.push_back(v.url);
+    source_url.push_back(v.source_url);
+    filename.push_back(v.filename);
+    file_path.push_back(v.file_path);
+    file_size.push_back(v.file_size);
+    width.push_back(v.width);
+    height.push_back(v.height);
+    format.push_back(v.format);
+    mime_type.push_back(v.mime_type);
+    md5.push_back(v.md5);
+    sha256.push_back(v.sha256);
+    etag.push_back(v.etag);
+    last_modified.push_back(v.last_modified);
+    category_id.push_back(v.category_id);
+    crawl_session_id.push_back(v.crawl_session_id);
+    created_at.push_back(at);  // used only when the row is new
+    updated_at.push_back(at);
+  }
+};
+
+// The same for crawl session upserts.
+struct SessionColumns {
+  std::vector<std::string> session_key, state;
+  std::vector<Poco::Nullable<std::string>> node_name, seeds_json, errors_json;
+  std::vector<Poco::Nullable<Poco::Int64>> started_at_us, finished_at_us;
+  std::vector<Poco::Int64> pages, images, bytes, errors, updated_at;
+
+  void add(const SessionValues& v, int64_t now_us) {
+    session_key.push_back(v.session_key);
+    node_name.push_back(v.node_name);
+    seeds_json.push_back(v.seeds_json);
+    state.push_back(v.state);
+    started_at_us.push_back(v.started_at_us);
+    finished_at_us.push_back(v.finished_at_us);
+    pages.push_back(v.pages);
+    images.push_back(v.images);
+    bytes.push_back(v.bytes);
+    errors.push_back(v.errors);
+    errors_json.push_back(v.errors_json);
+    updated_at.push_back(now_us);
+  }
+};
+
+// Executes ops[begin, end), all of one kind, as one statement.
+void execute_ops(Session& session, const std::vector<CheckedOp>& ops, size_t begin, size_t end, int64_t now_us) {
+  Statement stmt(session);
+  const int32_t kind = ops[begin].kind;
+  if (kind == KESTREL_OP_UPSERT_IMAGE) {
+    ImageColumns c;
+    for (size_t i = begin; i < end; ++i) c.add(ops[i].image, now_us);
+    stmt << kUpsertImage, use(c.url), use(c.source_url), use(c.filename), use(c.file_path), use(c.file_size),
+        use(c.width), use(c.height), use(c.format), use(c.mime_type), use(c.md5), use(c.sha256), use(c.etag),
+        use(c.last_modified), use(c.category_id), use(c.crawl_session_id), use(c.created_at), use(c.updated_at);
+    stmt.execute();
+  } else if (kind == KESTREL_OP_DELETE_IMAGE) {
+    std::vector<std::string> urls;
+    for (size_t i = begin; i < end; ++i) urls.push_back(ops[i].image.url);
+    stmt << kDeleteImage, use(urls);
+    stmt.execute();
+  } else {
+    SessionColumns c;
+    for (size_t i = begin; i < end; ++i) c.add(ops[i].session, now_us);
+    stmt << kUpsertSession, use(c.session_key), use(c.node_name), use(c.seeds_json), use(c.state), use(c.started_at_us),
+        use(c.finished_at_us), use(c.pages), use(c.images), use(c.bytes), use(c.errors), use(c.errors_json),
+        use(c.updated_at);
+    stmt.execute();
+  }
+}
+
+// Runs ops[begin, end) inside the open transaction. When the run fails, its
+// operations are replayed one at a time (harmless: every one is idempotent,
+// and the whole transaction is rolled back anyway) so that the error names
+// the operation at fault.
+void run_ops(Session& session, const std::vector<CheckedOp>& ops, size_t begin, size_t end, int64_t now_us) {
+  try {
+    execute_ops(session, ops, begin, end, now_us);
+    return;
+  } catch (const Poco::Exception&) {
+    if (end - begin == 1) rethrow_translated(describe(begin, ops[begin]));
+  }
+  for (size_t i = begin; i < end; ++i) {
+    try {
+      execute_ops(session, ops, i, i + 1, now_us);
+    } catch (...) {
+      rethrow_translated(describe(i, ops[i]));
+    }
+  }
+  throw Error(KESTREL_ERR_UNAVAILABLE,
+              "ops #" + std::to_string(begin) + "-#" + std::to_string(end - 1) + " failed together but not alone",
+              true);
+}
+
+}  // namespace
+
+int64_t wall_clock_us() { return Poco::Timestamp().epochMicroseconds(); }
+
+std::vector<CheckedOp> check_batch(const std::vector<kestrel_catalog_op>& ops) {
+  std::vector<CheckedOp> out;
+  out.reserve(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    CheckedOp op;
+    op.kind = ops[i].kind;
+    switch (op.kind) {
+      case KESTREL_OP_UPSERT_IMAGE:
+        op.image = check_image(i, "upsert image", ops[i].image, false);
+        break;
+      case KESTREL_OP_DELETE_IMAGE:
+        op.image = check_image(i, "delete image", ops[i].image, true);
+        break;
+      case KESTREL_OP_UPSERT_SESSION:
+        op.session = check_session(i, ops[i].session);
+        break;
+      default:
+        throw Error(KESTREL_ERR_INVALID, "op #" + std::to_string(i) + ": kind " + std::to_string(op.kind) +
+                                             " is not a kestrel_catalog_op_kind (1-3)");
+    }
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
+uint64_t commit_batch(Session& session, uint64_t epoch, const std::vector<CheckedOp>& ops, int64_t now_us) {
+  try {
+    session << "BEGIN IMMEDIATE", now;
+  } catch (...) {
+    rethrow_translated("BEGIN IMMEDIATE");
+  }
+  Poco::Int64 position = 0;
+  try {
+    try {
+      fence(session, epoch, now_us);
+    } catch (...) {
+      rethrow_translated("epoch check");
+    }
+    // Consecutive operations of one kind run as one statement: order is kept,
+    // and SQLite compiles each statement once per run instead of once per row.
+    for (size_t begin = 0; begin < ops.size();) {
+      size_t end = begin + 1;
+      while (end < ops.size() && ops[end].kind == ops[begin].kind) ++end;
+      run_ops(session, ops, begin, end, now_us);
+      begin = end;
+    }
+    try {
+      Poco::Int64 at = now_us;
+      session << "UPDATE catalog_meta SET commit_seq = commit_seq + 1, updated_at = ? WHERE id = 1", use(at), now;
+      session << "SELECT commit_seq FROM catalog_meta WHERE id = 1", into(position), now;
+    } catch (...) {
+      rethrow_translated("advancing the commit sequence");
+    }
+  } catch (...) {
+    rollback(session);
+    throw;
+  }
+  try {
+    session << "COMMIT", now;
+  } catch (...) {
+    rollback(session);
+    rethrow_translated("COMMIT", Phase::kCommit);
+  }
+  return static_cast<uint64_t>(position);
+}
+
+}  // namespace store_sqlite
+}  // namespace kestrel

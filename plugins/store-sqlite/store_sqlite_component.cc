@@ -1,0 +1,33 @@
+// Option table of store-sqlite; it doubles as the documentation of the options.
+#include "store_sqlite_component.h"
+
+#include <kestrel/plugin.hpp>
+
+#include "sqlite_store.h"
+
+namespace kestrel {
+namespace store_sqlite {
+namespace {
+
+const kestrel_option_desc kOptions[] = {
+    option("path", KESTREL_OPT_PATH, "catalog.db",
+           "SQLite catalog file; relative paths are resolved against the node's data dir"),
+    option("synchronous", KESTREL_OPT_STRING, "full",
+           "full: an acknowledged write survives power loss; normal: it survives a crash of the process only"),
+    option("busy_timeout", KESTREL_OPT_DURATION, "5s",
+           "how long a write waits for another process's lock, and a read for a free reader connection"),
+    option("readers", KESTREL_OPT_INT, "4", "reader connections (1-64), so reads never wait behind writes"),
+};
+
+const char* const kProvides[] = {KESTREL_IFACE_CATALOG_V1};
+
+}  // namespace
+
+const kestrel_component_desc& component_descriptor() {
+  static const kestrel_component_desc desc =
+      describe<SqliteStore>("store-sqlite", "Image catalog in one SQLite file (WAL)", kProvides, kOptions);
+  return desc;
+}
+
+}  // namespace store_sqlite
+}  // namespace kestrel
