@@ -5,6 +5,8 @@ function(kestrel_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
 endfunction()
 
+set(KESTREL_PLUGIN_EXPORTS ${CMAKE_CURRENT_LIST_DIR}/kestrel_plugin.map)
+
 # kestrel_add_plugin(<kind>-<name> SOURCES ... [LIBRARIES ...])
 # Builds build/plugins/kestrel-<kind>-<name>.so: hidden visibility (only
 # kestrel_plugin_negotiate is exported), every symbol resolved at link time
@@ -24,7 +26,34 @@ function(kestrel_add_plugin name)
     # Sanitizer runtimes are provided by the executable, so -z defs would fail there.
     target_link_options(${target} PRIVATE -Wl,-z,defs)
   endif()
+  # Only kestrel_plugin_negotiate leaves the module: Poco's headers force
+  # default visibility on their classes, so -fvisibility=hidden alone would
+  # still export the Poco template instances compiled into it.
+  target_link_options(${target} PRIVATE -Wl,--version-script=${KESTREL_PLUGIN_EXPORTS})
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${KESTREL_PLUGIN_EXPORTS})
   target_link_libraries(${target} PRIVATE kestrel::sdk ${P_LIBRARIES})
   kestrel_warnings(${target})
   install(TARGETS ${target} LIBRARY DESTINATION lib/kestrel/plugins)
 endfunction()
+
+# kestrel_add_test(<name> SOURCES ... [LIBRARIES ...] [LABELS ...] [TIMEOUT s])
+# One CppUnit executable registered with CTest, linked with the shared main
+# (kestrel_test_main, tests/support). KESTREL_BUILD_DIR and KESTREL_SOURCE_DIR
+# are set in its environment.
+function(kestrel_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBRARIES;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE kestrel_test_main kestrel::sdk ${T_LIBRARIES})
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  kestrel_warnings(${name})
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "KESTREL_BUILD_DIR=${CMAKE_BINARY_DIR};KESTREL_SOURCE_DIR=${CMAKE_SOURCE_DIR}")
+  if(T_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  endif()
+endfunction()
+

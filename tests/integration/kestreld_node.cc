@@ -19,7 +19,8 @@ bool kestrel_chain_built(std::string* missing) {
   return m.empty();
 }
 
-KestrelNode::KestrelNode(const CrawlerOptions& crawler_options) : dir_("node") {
+KestrelNode::KestrelNode(const CrawlerOptions& crawler_options, const std::vector<std::string>& extra_plugin_paths)
+    : dir_("node") {
   std::string missing;
   if (!kestrel_chain_built(&missing))
     throw std::runtime_error("not built: " + missing +
@@ -34,8 +35,10 @@ KestrelNode::KestrelNode(const CrawlerOptions& crawler_options) : dir_("node") {
       "  name: test-node\n"
       "plugins:\n"
       "  paths: [\"" +
-      plugin_dir() +
-      "\"]\n"
+      plugin_dir() + "\"";
+  for (const auto& p : extra_plugin_paths) yaml += ", \"" + p + "\"";
+  yaml +=
+      "]\n"
       "components:\n"
       "  catalog:\n"
       "    type: store-sqlite\n"

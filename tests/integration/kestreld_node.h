@@ -29,7 +29,9 @@ class KestrelNode {
   // given (YAML scalars), e.g. {"per_host_connections", "3"}. Without
   // per_host_connections the default is 4. Throws std::runtime_error when
   // kestreld or the plugins are not built (naming what is missing).
-  explicit KestrelNode(const CrawlerOptions& crawler_options = CrawlerOptions());
+  // `extra_plugin_paths` are searched after the build's plugin folder.
+  explicit KestrelNode(const CrawlerOptions& crawler_options = CrawlerOptions(),
+                       const std::vector<std::string>& extra_plugin_paths = {});
   KestrelNode(const KestrelNode&) = delete;
   KestrelNode& operator=(const KestrelNode&) = delete;
 

@@ -1,0 +1,462 @@
+#include "crawl_engine.h"
+
+#include "parse/charset.h"
+#include "parse/html_extract.h"
+#include "parse/image_info.h"
+#include "parse/url.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+namespace kestrel::crawler {
+namespace {
+
+constexpr uint64_t kRobotsMaxBytes = 512 * 1024;   // RFC 9309 §2.5: parse at least 500 KiB
+constexpr auto kCheckpointEvery = std::chrono::seconds(5);
+constexpr int kPollMs = 1000;
+constexpr size_t kMaxImageWorkers = 4;  // threads hashing and storing images
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The media type of a Content-Type value, lower-case, without parameters.
+std::string media_type(const std::string& content_type) {
+  std::string t = lower(content_type.substr(0, content_type.find(';')));
+  const auto b = t.find_first_not_of(" \t");
+  const auto e = t.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
+}
+
+// WHATWG MIME Sniffing §7.1 "identifying a resource with an unknown MIME
+// type", HTML patterns only: after leading whitespace, one of these tags
+// (case-insensitive) followed by a space or '>'.
+bool looks_like_html(const std::string& body) {
+  size_t i = 0;
+  while (i < body.size() && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r' || body[i] == '\f'))
+    ++i;
+  static const char* const kTags[] = {"<!doctype html", "<html", "<head", "<script", "<iframe", "<h1", "<div",
+                                      "<font", "<table", "<a", "<style", "<title", "<b", "<body", "<br", "<p",
+                                      "<!--"};
+  for (const char* tag : kTags) {
+    const size_t n = std::char_traits<char>::length(tag);
+    if (i + n >= body.size()) continue;  // needs the terminating byte too
+    if (lower(body.substr(i, n)) != tag) continue;
+    const char end = body[i + n];
+    if (end == ' ' || end == '>') return true;
+  }
+  return false;
+}
+
+std::string seeds_json_of(const std::vector<std::string>& seeds) {
+  Poco::JSON::Array a;
+  for (const auto& s : seeds) a.add(s);
+  std::ostringstream out;
+  a.stringify(out);
+  return out.str();
+}
+
+}  // namespace
+
+int64_t now_utc_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+CrawlEngine::CrawlEngine(const CrawlerConfig& config, Frontier& frontier, CatalogClient catalog,
+                         BlobStoreClient files, Host host, CrawlStats& stats)
+    : config_(config),
+      frontier_(frontier),
+      catalog_(catalog),
+      files_(files),
+      host_(host),
+      stats_(stats),
+      images_(catalog, files, config.max_pixels),
+      batch_(catalog, config.batch_size),
+      multi_(curl_multi_init()),
+      scheduler_(config.concurrency, config.per_host_connections, config.robots) {
+  if (!multi_) throw Error(KESTREL_ERR_INTERNAL, "curl_multi_init failed");
+  settings_.user_agent = config.user_agent;
+  settings_.connect_timeout_ms = config.connect_timeout_ms;
+  settings_.timeout_ms = config.timeout_ms;
+  settings_.low_speed_limit = config.low_speed_limit;
+  settings_.low_speed_time_ms = config.low_speed_time_ms;
+  settings_.max_redirects = config.max_redirects;
+  // libcurl's own caps back up the scheduler's (which counts transfers, not sockets).
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(config.per_host_connections));
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(config.concurrency));
+}
+
+CrawlEngine::~CrawlEngine() {
+  if (workers_) workers_->shutdown();
+  // Handles must leave the multi handle before either is cleaned up.
+  for (auto& [easy, t] : active_) curl_multi_remove_handle(multi_.get(), easy);
+}
+
+void CrawlEngine::request_stop() {
+  stop_.store(true);
+  stats_.set_state_if(KESTREL_CRAWL_RUNNING, KESTREL_CRAWL_STOPPING);
+  curl_multi_wakeup(multi_.get());
+}
+
+SessionRow CrawlEngine::session_row(kestrel_session_state state) const {
+  const RunCounters c = stats_.counters();
+  SessionRow s;
+  s.session_key = session_key_;
+  s.node_name = config_.node_name;
+  s.seeds_json = seeds_json_;
+  s.state = state;
+  s.started_at_us = started_at_us_;
+  s.finished_at_us = state == KESTREL_SESSION_RUNNING ? 0 : now_utc_us();
+  s.pages = c.pages;
+  s.images = c.images;
+  s.bytes = c.bytes;
+  s.errors = stats_.errors();
+  s.errors_json = stats_.errors_json();
+  return s;
+}
+
+void CrawlEngine::open_session(const std::vector<std::string>& seeds) {
+  seeds_json_ = seeds_json_of(seeds);
+  for (const auto& s : seeds) seed_origins_.insert(origin_of(s));
+  RunCounters counters;
+  bool resumed = false;
+  if (auto run = frontier_.find_unfinished(seeds_json_)) {
+    resumed = true;
+    session_key_ = run->session_key;
+    started_at_us_ = run->started_at_us;
+    counters = run->counters;
+    pages_started_ = frontier_.count_settled(session_key_, UrlKind::Page);
+  } else {
+    session_key_ = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+    started_at_us_ = now_utc_us();
+    Frontier::Transaction tx(frontier_);
+    frontier_.create_run(session_key_, seeds_json_, started_at_us_);
+    for (const auto& s : seeds) frontier_.add(session_key_, s, UrlKind::Page, 0, "");
+    tx.commit();
+  }
+  queued_ = frontier_.count_queued(session_key_);
+  stats_.begin(session_key_, seeds, counters, frontier_.count_reasons(session_key_),
+               frontier_.failed(session_key_, CrawlStats::kMaxFailedListed), resumed);
+  stats_.set_queued(queued_);
+  write_session(catalog_, session_row(KESTREL_SESSION_RUNNING));
+  session_id_ = catalog_.session_id(0, session_key_);
+  stats_.set_session_id(session_id_);
+  frontier_.update_run(session_key_, "running", counters, 0);
+  host_.logf(KESTREL_LOG_INFO, "crawl %s %s: %zu seed(s), %llu URL(s) queued, session id %lld",
+             resumed ? "resumed" : "started", session_key_.c_str(), seeds.size(),
+             static_cast<unsigned long long>(queued_), static_cast<long long>(session_id_));
+}
+
+void CrawlEngine::run(const std::vector<std::string>& seeds) {
+  kestrel_crawl_state final_state = KESTREL_CRAWL_FAILED;
+  try {
+    open_session(seeds);
+    CURLM* multi = multi_.get();
+    workers_ = std::make_unique<ImageWorkers>(
+        images_, std::min<size_t>(kMaxImageWorkers, config_.concurrency), [multi] { curl_multi_wakeup(multi); },
+        session_id_);
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    loop();
+    const bool stopped = stop_.load();
+    abandon_in_flight();
+    // Images being stored finish (no upload is cut short); those not started
+    // stay queued in the frontier for a resume.
+    workers_->shutdown();
+    drain_images();
+    final_state = stopped ? KESTREL_CRAWL_STOPPED : KESTREL_CRAWL_FINISHED;
+    const kestrel_session_state ss = stopped ? KESTREL_SESSION_STOPPED : KESTREL_SESSION_FINISHED;
+    flush(true, ss);
+    frontier_.update_run(session_key_, stopped ? "stopped" : "finished", stats_.counters(), now_utc_us());
+  } catch (const std::exception& e) {
+    final_state = KESTREL_CRAWL_FAILED;
+    stats_.set_failure_message(e.what());
+    host_.logf(KESTREL_LOG_ERROR, "crawl %s failed: %s", session_key_.c_str(), e.what());
+    abandon_in_flight();
+    if (workers_) workers_->shutdown();
+    batch_.clear();  // not committed: those images stay queued and are fetched again on resume
+    if (!session_key_.empty()) {
+      try {
+        write_session(catalog_, session_row(KESTREL_SESSION_FAILED));
+      } catch (const std::exception& e2) {
+        host_.logf(KESTREL_LOG_ERROR, "crawl %s: cannot record the failed session: %s", session_key_.c_str(),
+                   e2.what());
+      }
+      try {
+        frontier_.update_run(session_key_, "failed", stats_.counters(), now_utc_us());
+      } catch (const std::exception&) {
+        // The frontier itself may be what failed; the run stays resumable either way.
+      }
+    }
+  }
+  stats_.set_queued(queued_);
+  stats_.set_state(final_state);
+  const auto p = stats_.progress();
+  host_.logf(KESTREL_LOG_INFO,
+             "crawl %s %s: %llu pages, %llu images (%llu unchanged), %llu bytes, %llu errors, %.1f s",
+             session_key_.c_str(),
+             final_state == KESTREL_CRAWL_FINISHED  ? "finished"
+             : final_state == KESTREL_CRAWL_STOPPED ? "stopped"
+                                                    : "failed",
+             static_cast<unsigned long long>(p.pages), static_cast<unsigned long long>(p.images),
+             static_cast<unsigned long long>(p.images_unchanged), static_cast<unsigned long long>(p.bytes),
+             static_cast<unsigned long long>(p.errors), static_cast<double>(p.elapsed_ms) / 1000.0);
+}
+
+void CrawlEngine::loop() {
+  while (!stop_.load()) {
+    refill();
+    drain_images();
+    dispatch();
+    if (active_.empty() && scheduler_.queued() == 0 && workers_->pending() == 0) {
+      if (frontier_exhausted_) return;  // nothing queued anywhere: finished
+      continue;                         // refill found more
+    }
+    int running = 0;
+    const CURLMcode mc = curl_multi_perform(multi_.get(), &running);
+    if (mc != CURLM_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_multi_perform: ") + curl_multi_strerror(mc));
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+      if (msg->msg == CURLMSG_DONE) on_done(msg->easy_handle, msg->data.result);
+    }
+    drain_images();
+    checkpoint(false);
+    if (stop_.load()) return;
+    // New work may be startable right away (a slot freed, robots.txt known).
+    if (scheduler_.queued() > 0 && scheduler_.in_flight() < config_.concurrency) dispatch();
+    curl_multi_poll(multi_.get(), nullptr, 0, kPollMs, nullptr);
+  }
+}
+
+void CrawlEngine::refill() {
+  // Keep a bounded window of the frontier in memory; the rest waits in SQLite.
+  const size_t window = std::max<size_t>(1000, size_t{config_.concurrency} * 16);
+  if (frontier_exhausted_ || scheduler_.queued() >= window / 2) return;
+  const size_t want = window - scheduler_.queued();
+  std::vector<WorkItem> items = frontier_.load_queued(session_key_, cursor_, want);
+  frontier_exhausted_ = items.size() < want;
+  for (auto& w : items) {
+    cursor_ = std::max(cursor_, w.id);
+    w.origin = origin_of(w.url);
+    scheduler_.push(std::move(w));
+  }
+}
+
+void CrawlEngine::dispatch() {
+  // Back-pressure: bodies waiting for an image worker count against the
+  // transfer budget, so memory stays bounded by ~(concurrency + workers) bodies.
+  const size_t budget = size_t{config_.concurrency} + workers_->threads();
+  while (!stop_.load() && active_.size() + workers_->pending() < budget) {
+    std::optional<WorkItem> next = scheduler_.next();
+    if (!next) return;
+    WorkItem& item = *next;
+    if (item.kind != UrlKind::Robots) {
+      if (config_.robots) {
+        auto it = robots_.find(item.origin);
+        if (it != robots_.end() && !it->second.allowed(path_and_query(item.url))) {
+          scheduler_.release(item.origin);
+          skip(item, "robots_denied", "disallowed by " + item.origin + "/robots.txt");
+          continue;
+        }
+      }
+      if (item.kind == UrlKind::Page) {
+        if (pages_started_ >= config_.max_pages) {
+          scheduler_.release(item.origin);
+          skip(item, "max_pages", "max_pages " + std::to_string(config_.max_pages) + " reached");
+          continue;
+        }
+        ++pages_started_;
+      }
+    }
+    start_transfer(std::move(item));
+  }
+}
+
+void CrawlEngine::start_transfer(WorkItem item) {
+  std::unique_ptr<Transfer> t;
+  if (idle_.empty()) {
+    t = std::make_unique<Transfer>();
+  } else {
+    t = std::move(idle_.back());
+    idle_.pop_back();
+  }
+  const bool robots = item.kind == UrlKind::Robots;
+  t->prepare(std::move(item), settings_, robots ? kRobotsMaxBytes : config_.max_body_size, robots);
+  CURL* easy = t->handle();
+  const CURLMcode mc = curl_multi_add_handle(multi_.get(), easy);
+  if (mc != CURLM_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc));
+  active_.emplace(easy, std::move(t));
+}
+
+void CrawlEngine::on_done(CURL* easy, CURLcode code) {
+  auto it = active_.find(easy);
+  if (it == active_.end()) return;
+  std::unique_ptr<Transfer> t = std::move(it->second);
+  active_.erase(it);
+  curl_multi_remove_handle(multi_.get(), easy);
+  const WorkItem& item = t->item();
+  scheduler_.release(item.origin);
+  stats_.add_bytes(t->received());
+  const TransferResult res = t->finish(code);
+  switch (item.kind) {
+    case UrlKind::Robots: on_robots(item, res, t->body()); break;
+    case UrlKind::Page:
+      if (!res.kind.empty())
+        fail(item, res.kind, res.detail);
+      else
+        on_page(item, res, t->take_body());
+      break;
+    case UrlKind::Image:
+      if (!res.kind.empty())
+        fail(item, res.kind, res.detail);
+      else
+        submit_image(item, res, t->take_body());
+      break;
+  }
+  t->release_body();
+  idle_.push_back(std::move(t));
+}
+
+void CrawlEngine::on_robots(const WorkItem& item, const TransferResult& res, const std::string& body) {
+  // RFC 9309 §2.3.1: 2xx parse; 4xx "unavailable": allow all; 5xx or no
+  // answer "unreachable": disallow all.
+  RobotsRules rules = RobotsRules::allow_all();
+  const char* how = "parsed";
+  if (res.kind.empty()) {
+    rules = RobotsRules::parse(body, config_.robots_token);
+  } else if (res.status >= 400 && res.status < 500) {
+    how = "unavailable (allow all)";
+  } else {
+    rules = RobotsRules::disallow_all();
+    how = "unreachable (disallow all)";
+  }
+  host_.logf(KESTREL_LOG_INFO, "robots.txt %s: %s (%s)", item.url.c_str(), how,
+             res.kind.empty() ? "ok" : res.detail.c_str());
+  robots_.insert_or_assign(item.origin, std::move(rules));
+  scheduler_.robots_known(item.origin);
+}
+
+void CrawlEngine::on_page(const WorkItem& item, const TransferResult& res, std::string body) {
+  const std::string type = media_type(res.content_type);
+  bool html = type == "text/html" || type == "application/xhtml+xml";
+  if (type.empty()) html = looks_like_html(body);
+  if (!html) {
+    // A link to an image (<a href="big.png">) is still an image: sniff, never trust the type.
+    if (sniff_image_format(body.data(), body.size()) != ImageFormat::Unknown) {
+      submit_image(item, res, std::move(body));
+      return;
+    }
+    skip(item, "not_html", "Content-Type '" + res.content_type + "'");
+    return;
+  }
+  const std::string document_url = res.effective_url.empty() ? item.url : res.effective_url;
+  if (!in_scope(origin_of(normalize_url(document_url).value_or(document_url)))) {
+    skip(item, "offsite_redirect", "redirected to " + document_url);
+    return;
+  }
+  const ExtractedLinks links = extract_links(to_utf8(body, res.content_type), document_url);
+  stats_.add_page();
+  size_t added = 0;
+  Frontier::Transaction tx(frontier_);
+  if (item.depth < config_.max_depth) {
+    for (const auto& url : links.pages)
+      if (in_scope(origin_of(url)) && frontier_.add(session_key_, url, UrlKind::Page, item.depth + 1, item.url))
+        ++added;
+  }
+  for (const auto& url : links.images)
+    if ((config_.offsite_images || in_scope(origin_of(url))) &&
+        frontier_.add(session_key_, url, UrlKind::Image, item.depth + 1, item.url))
+      ++added;
+  frontier_.set_state(item.id, "done", "", "");
+  tx.commit();
+  queued_ += added;
+  settled(1);
+  if (added > 0) frontier_exhausted_ = false;
+  for (const auto& bad : links.invalid) {
+    stats_.add_skip("invalid_url");
+    host_.logf(KESTREL_LOG_DEBUG, "page %s: unusable reference '%s'", item.url.c_str(), bad.c_str());
+  }
+}
+
+void CrawlEngine::submit_image(const WorkItem& item, const TransferResult& res, std::string body) {
+  workers_->submit(ImageJob{item, res, std::move(body), now_utc_us()});
+}
+
+void CrawlEngine::drain_images() {
+  for (ImageDone& done : workers_->take_done()) on_image_done(done);
+}
+
+void CrawlEngine::on_image_done(ImageDone& done) {
+  if (done.error) std::rethrow_exception(done.error);  // catalog or blob store failed: the crawl cannot go on
+  const WorkItem& item = done.item;
+  ImageOutcome& out = done.outcome;
+  switch (out.status) {
+    case ImageOutcome::Status::Rejected: fail(item, out.kind, out.detail); return;
+    case ImageOutcome::Status::Unchanged:
+      stats_.add_image_unchanged();
+      frontier_.set_state(item.id, "done", "unchanged", "");
+      settled(1);
+      return;
+    case ImageOutcome::Status::Stored:
+      stats_.add_image();
+      batch_.add(std::move(out.row));
+      // Marked done in the frontier only once its row is committed (flush):
+      // a crash before that fetches it again instead of losing it.
+      if (batch_.full()) flush(false, KESTREL_SESSION_RUNNING);
+      return;
+  }
+}
+
+void CrawlEngine::fail(const WorkItem& item, const std::string& kind, const std::string& detail) {
+  frontier_.set_state(item.id, "failed", kind, detail);
+  settled(1);
+  stats_.add_failure(item.url, item.source_url, kind, detail);
+  host_.logf(KESTREL_LOG_WARNING, "%s %s failed: %s: %s (referenced by %s)", kind_name(item.kind), item.url.c_str(),
+             kind.c_str(), detail.c_str(), item.source_url.empty() ? "seed" : item.source_url.c_str());
+}
+
+void CrawlEngine::skip(const WorkItem& item, const std::string& kind, const std::string& detail) {
+  frontier_.set_state(item.id, "skipped", kind, detail);
+  settled(1);
+  stats_.add_skip(kind);
+  host_.logf(KESTREL_LOG_INFO, "%s %s skipped: %s: %s", kind_name(item.kind), item.url.c_str(), kind.c_str(),
+             detail.c_str());
+}
+
+void CrawlEngine::flush(bool with_session, kestrel_session_state state) {
+  if (batch_.empty() && !with_session) return;
+  const SessionRow session = session_row(state);
+  const std::vector<int64_t> ids = batch_.flush(with_session ? &session : nullptr);
+  if (ids.empty()) return;
+  Frontier::Transaction tx(frontier_);
+  for (int64_t id : ids) frontier_.set_state(id, "done", "", "");
+  tx.commit();
+  settled(ids.size());
+}
+
+void CrawlEngine::checkpoint(bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  stats_.set_queued(queued_);
+  if (!force && now - last_checkpoint_ < kCheckpointEvery) return;
+  last_checkpoint_ = now;
+  flush(true, KESTREL_SESSION_RUNNING);
+  frontier_.update_run(session_key_, "running", stats_.counters(), 0);
+}
+
+void CrawlEngine::abandon_in_flight() {
+  for (auto& [easy, t] : active_) {
+    curl_multi_remove_handle(multi_.get(), easy);
+    scheduler_.release(t->item().origin);
+    t->release_body();
+    idle_.push_back(std::move(t));
+  }
+  active_.clear();
+  scheduler_.clear_queued();
+}
+
+}  // namespace kestrel::crawler

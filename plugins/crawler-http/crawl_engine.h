@@ -1,0 +1,119 @@
+// The crawl loop: one thread driving a libcurl multi handle, fed by the
+// Scheduler from the persistent Frontier, sending pages to the HTML
+// extractor and images through the ImagePipeline into the catalog in batches.
+//
+// Threads: run() is the crawl thread (everything but request_stop runs there).
+// request_stop() may be called from any thread. The engine must outlive the
+// thread that runs it.
+#ifndef KESTREL_CRAWLER_HTTP_CRAWL_ENGINE_H_
+#define KESTREL_CRAWLER_HTTP_CRAWL_ENGINE_H_
+
+#include "catalog_batch.h"
+#include "crawl_stats.h"
+#include "crawler_config.h"
+#include "frontier.h"
+#include "image_pipeline.h"
+#include "image_workers.h"
+#include "parse/robots.h"
+#include "scheduler.h"
+#include "transfer.h"
+
+#include <kestrel/plugin.hpp>
+
+#include <curl/curl.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace kestrel::crawler {
+
+class CrawlEngine {
+ public:
+  // Everything is borrowed and must outlive the engine. Creates the multi
+  // handle (no network yet). Throws kestrel::Error(KESTREL_ERR_INTERNAL) if
+  // libcurl cannot. libcurl must be globally initialized.
+  CrawlEngine(const CrawlerConfig& config, Frontier& frontier, CatalogClient catalog, BlobStoreClient files,
+              Host host, CrawlStats& stats);
+  CrawlEngine(const CrawlEngine&) = delete;
+  CrawlEngine& operator=(const CrawlEngine&) = delete;
+  ~CrawlEngine();
+
+  // Crawls `seeds` (normalized, sorted: see normalize_seeds) until the
+  // frontier is empty (FINISHED), request_stop() (STOPPED), or the catalog,
+  // blob store or frontier fails (FAILED). Resumes the latest unfinished run
+  // with the same seeds, else starts a new session. Never throws: the outcome
+  // is in `stats`. Crawl thread.
+  void run(const std::vector<std::string>& seeds);
+
+  // Asks run() to stop soon: in-flight transfers are abandoned (their URLs
+  // stay queued in the frontier for a resume), the pending catalog batch is
+  // flushed. Returns at once. Any thread.
+  void request_stop();
+
+ private:
+  struct MultiCloser {
+    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+  };
+
+  void open_session(const std::vector<std::string>& seeds);
+  void loop();
+  void refill();
+  void dispatch();
+  void start_transfer(WorkItem item);
+  void on_done(CURL* easy, CURLcode code);
+  void on_robots(const WorkItem& item, const TransferResult& res, const std::string& body);
+  void on_page(const WorkItem& item, const TransferResult& res, std::string body);
+  void submit_image(const WorkItem& item, const TransferResult& res, std::string body);
+  void on_image_done(ImageDone& done);
+  void drain_images();
+  void fail(const WorkItem& item, const std::string& kind, const std::string& detail);
+  void skip(const WorkItem& item, const std::string& kind, const std::string& detail);
+  void flush(bool with_session, kestrel_session_state state);
+  void checkpoint(bool force);
+  void abandon_in_flight();
+  SessionRow session_row(kestrel_session_state state) const;
+  // `n` frontier entries left the queued state.
+  void settled(uint64_t n) { queued_ = n > queued_ ? 0 : queued_ - n; }
+  bool in_scope(const std::string& origin) const { return seed_origins_.count(origin) != 0; }
+
+  const CrawlerConfig& config_;
+  Frontier& frontier_;
+  CatalogClient catalog_;
+  BlobStoreClient files_;
+  Host host_;
+  CrawlStats& stats_;
+  TransferSettings settings_;
+  ImagePipeline images_;
+  CatalogBatch batch_;
+  std::unique_ptr<CURLM, MultiCloser> multi_;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<ImageWorkers> workers_;  // after multi_: joined before the multi handle goes
+
+  // Crawl-thread state of the current run.
+  Scheduler scheduler_;
+  std::string session_key_;
+  std::string seeds_json_;
+  int64_t started_at_us_ = 0;
+  int64_t session_id_ = 0;
+  std::set<std::string> seed_origins_;
+  std::map<std::string, RobotsRules> robots_;  // by origin
+  int64_t cursor_ = 0;                          // highest frontier id loaded into the scheduler
+  bool frontier_exhausted_ = false;             // no queued id > cursor_ at the last look
+  uint64_t pages_started_ = 0;
+  uint64_t queued_ = 0;                         // frontier entries still queued
+  std::vector<std::unique_ptr<Transfer>> idle_;  // handle pool
+  std::map<CURL*, std::unique_ptr<Transfer>> active_;
+  std::chrono::steady_clock::time_point last_checkpoint_;
+};
+
+// Now as UTC microseconds since the Unix epoch.
+int64_t now_utc_us();
+
+}  // namespace kestrel::crawler
+
+#endif  // KESTREL_CRAWLER_HTTP_CRAWL_ENGINE_H_

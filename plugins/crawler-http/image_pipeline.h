@@ -1,0 +1,60 @@
+// What happens to a fetched image body: sniffed (never trusting Content-Type
+// or the file name), header read with libvips (never decoding pixels), checked
+// against the pixel cap, hashed (sha256 for content addressing, md5 for older
+// catalogs), stored in the blob store unless the catalog already holds the same
+// content, and turned into an images row.
+//
+// Used by the crawl thread only (one upload at a time). Blob uploads are RAII:
+// an exception aborts the open upload, so no temporary file stays behind.
+#ifndef KESTREL_CRAWLER_HTTP_IMAGE_PIPELINE_H_
+#define KESTREL_CRAWLER_HTTP_IMAGE_PIPELINE_H_
+
+#include "catalog_batch.h"
+#include "scheduler.h"
+#include "transfer.h"
+
+#include <kestrel/plugin.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace kestrel::crawler {
+
+struct ImageOutcome {
+  enum class Status {
+    Stored,     // new or changed: `row` is to be written to the catalog
+    Unchanged,  // the catalog already holds this URL with the same content and headers
+    Rejected    // not usable: `kind` says why ("not_an_image", "bad_image", "too_many_pixels")
+  };
+  Status status = Status::Rejected;
+  std::string kind;
+  std::string detail;
+  ImageRow row;
+};
+
+// Lower-case hex digests of `data`.
+std::string sha256_hex(const std::string& data);
+std::string md5_hex(const std::string& data);
+
+class ImagePipeline {
+ public:
+  // `catalog` and `files` must stay valid while the pipeline is used;
+  // max_pixels caps width*height.
+  ImagePipeline(CatalogClient catalog, BlobStoreClient files, uint64_t max_pixels)
+      : catalog_(catalog), files_(files), max_pixels_(max_pixels) {}
+
+  // Examines `body` (the whole response) fetched for `item`. Throws
+  // kestrel::Error when the catalog or the blob store fails (disk full, I/O):
+  // the crawl cannot go on. Bad images are a Rejected outcome, not a throw.
+  ImageOutcome process(const std::string& body, const WorkItem& item, const TransferResult& response,
+                       int64_t crawl_session_id, int64_t fetched_at_us);
+
+ private:
+  CatalogClient catalog_;
+  BlobStoreClient files_;
+  uint64_t max_pixels_;
+};
+
+}  // namespace kestrel::crawler
+
+#endif  // KESTREL_CRAWLER_HTTP_IMAGE_PIPELINE_H_

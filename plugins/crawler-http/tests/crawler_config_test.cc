@@ -1,0 +1,147 @@
+// The option table and its validation: defaults parse, bad values are refused
+// with a message naming the option and the reason.
+#include "crawler_config.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <cstring>
+#include <map>
+
+namespace kestrel::crawler {
+namespace {
+
+// Builds create() arguments as the host would hand them: every schema option
+// present, defaults applied (as typed values), overrides on top.
+class Args {
+ public:
+  Args() {
+    ints_ = {{"concurrency", 16},        {"per_host_connections", 6}, {"connect_timeout", 10000},
+             {"timeout", 60000},         {"low_speed_limit", 1024},  {"low_speed_time", 20000},
+             {"max_body_size", 64 << 20}, {"max_depth", 32},         {"max_pages", 100000},
+             {"max_redirects", 10},      {"max_pixels", 200000000},  {"robots", 1},
+             {"offsite_images", 1},      {"batch_size", 64}};
+    texts_ = {{"catalog", "catalog"}, {"files", "images"},  {"user_agent", "Kestrel/0.1"},
+              {"robots_token", "Kestrel"}, {"state_path", "/tmp/node.db"}};
+  }
+  Args& set(const std::string& name, int64_t v) {
+    ints_[name] = v;
+    return *this;
+  }
+  Args& set(const std::string& name, const std::string& v) {
+    texts_[name] = v;
+    return *this;
+  }
+  Args& seeds(std::vector<std::string> s) {
+    seeds_ = std::move(s);
+    return *this;
+  }
+
+  CrawlerConfig parse() {
+    seed_ptrs_.clear();
+    for (const auto& s : seeds_) seed_ptrs_.push_back(s.c_str());
+    values_.clear();
+    for (const auto& d : kCrawlerOptions) {
+      kestrel_option_value v{};
+      v.struct_size = sizeof v;
+      v.name = d.name;
+      v.type = d.type;
+      v.is_set = 1;
+      auto t = texts_.find(d.name);
+      v.text = t != texts_.end() ? t->second.c_str() : "";
+      auto i = ints_.find(d.name);
+      v.integer = i != ints_.end() ? i->second : 0;
+      if (d.type == KESTREL_OPT_STRING_LIST) {
+        v.list = seed_ptrs_.data();
+        v.list_count = seed_ptrs_.size();
+      }
+      values_.push_back(v);
+    }
+    kestrel_create_args raw{};
+    raw.struct_size = sizeof raw;
+    raw.component_id = "crawler";
+    raw.node_name = "node-a";
+    raw.data_dir = "/var/lib/kestrel";
+    raw.options = values_.data();
+    raw.option_count = values_.size();
+    return parse_crawler_config(CreateArgs(&raw));
+  }
+
+  // The message of the kestrel::Error that parse() throws, "" if none.
+  std::string error() {
+    try {
+      parse();
+    } catch (const Error& e) {
+      CPPUNIT_ASSERT_EQUAL(KESTREL_ERR_INVALID, e.code());
+      return e.what();
+    }
+    return "";
+  }
+
+ private:
+  std::map<std::string, int64_t> ints_;
+  std::map<std::string, std::string> texts_;
+  std::vector<std::string> seeds_;
+  std::vector<const char*> seed_ptrs_;
+  std::vector<kestrel_option_value> values_;
+};
+
+bool contains(const std::string& haystack, const char* needle) { return haystack.find(needle) != std::string::npos; }
+
+}  // namespace
+
+class CrawlerConfigTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(CrawlerConfigTest);
+  CPPUNIT_TEST(testSchemaIsDocumented);
+  CPPUNIT_TEST(testDefaultsParse);
+  CPPUNIT_TEST(testSeedsAreNormalizedSortedAndDeduplicated);
+  CPPUNIT_TEST(testBadValuesNameTheOption);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testSchemaIsDocumented() {
+    for (const auto& d : kCrawlerOptions) {
+      CPPUNIT_ASSERT_MESSAGE(d.name, d.description && std::strlen(d.description) > 10);
+      CPPUNIT_ASSERT_MESSAGE(d.name, d.default_value != nullptr);  // every option works on one machine
+      if (d.type == KESTREL_OPT_REF) CPPUNIT_ASSERT_MESSAGE(d.name, d.interface_name != nullptr);
+    }
+  }
+
+  void testDefaultsParse() {
+    Args a;
+    const CrawlerConfig c = a.parse();
+    CPPUNIT_ASSERT_EQUAL(uint32_t{16}, c.concurrency);
+    CPPUNIT_ASSERT_EQUAL(uint32_t{6}, c.per_host_connections);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{64} << 20, c.max_body_size);
+    CPPUNIT_ASSERT_EQUAL(std::string("Kestrel/0.1"), c.user_agent);
+    CPPUNIT_ASSERT_EQUAL(std::string("node-a"), c.node_name);
+    CPPUNIT_ASSERT(c.seeds.empty());
+    // A relative state_path lands in the data dir.
+    CPPUNIT_ASSERT_EQUAL(std::string("/var/lib/kestrel/node.db"), a.set("state_path", "node.db").parse().state_path);
+  }
+
+  void testSeedsAreNormalizedSortedAndDeduplicated() {
+    Args a;
+    const CrawlerConfig c = a.seeds({"HTTP://Example.ORG:80/b", "http://example.org/a#frag", "http://example.org/b"}).parse();
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, c.seeds.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("http://example.org/a"), c.seeds[0]);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://example.org/b"), c.seeds[1]);
+  }
+
+  void testBadValuesNameTheOption() {
+    CPPUNIT_ASSERT(contains(Args().set("concurrency", 0).error(), "option concurrency"));
+    CPPUNIT_ASSERT(contains(Args().set("per_host_connections", 17).error(), "option per_host_connections"));
+    CPPUNIT_ASSERT(contains(Args().set("timeout", 0).error(), "option timeout"));
+    CPPUNIT_ASSERT(contains(Args().set("max_body_size", 0).error(), "option max_body_size"));
+    CPPUNIT_ASSERT(contains(Args().set("batch_size", 0).error(), "option batch_size"));
+    CPPUNIT_ASSERT(contains(Args().set("user_agent", "Kestrel\r\nX-Evil: 1").error(), "option user_agent"));
+    CPPUNIT_ASSERT(contains(Args().set("robots_token", "Kes trel").error(), "option robots_token"));
+    const std::string seed = Args().seeds({"ftp://example.org/"}).error();
+    CPPUNIT_ASSERT(contains(seed, "option seeds"));
+    CPPUNIT_ASSERT(contains(seed, "ftp://example.org/"));
+    CPPUNIT_ASSERT(contains(Args().seeds({"/relative/path"}).error(), "/relative/path"));
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(CrawlerConfigTest);
+
+}  // namespace kestrel::crawler
