@@ -45,6 +45,15 @@ void check_duplicate_keys(const ConfigDocument& doc, const YAML::Node& node, Con
   }
 }
 
+// An error at the file level (no line). Built field by field: GCC 12's
+// -Wmaybe-uninitialized misfires on brace-initialised nested strings at -O2.
+ConfigError file_error(const std::string& file, const std::string& message) {
+  ConfigError e;
+  e.where.file = file;
+  e.message = message;
+  return e;
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
@@ -125,7 +134,7 @@ void ConfigDocument::error(const YAML::Node& at, const std::string& message, Con
 std::unique_ptr<ConfigDocument> ConfigDocument::load_file(const std::string& path, ConfigErrors* errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    errors->push_back({{path, 0, 0}, "cannot read the configuration file: " + std::string(std::strerror(errno))});
+    errors->push_back(file_error(path, "cannot read the configuration file: " + std::string(std::strerror(errno))));
     return nullptr;
   }
   std::stringstream buf;
@@ -155,7 +164,7 @@ void ConfigDocument::parse(const YAML::Node& root, ConfigErrors* errors) {
   node_.name = Poco::Environment::nodeName();
   node_.data_dir = "/var/lib/kestrel";
   if (!root || root.IsNull()) {
-    errors->push_back({{file_, 0, 0}, "the configuration is empty: it needs at least a 'components' map"});
+    errors->push_back(file_error(file_, "the configuration is empty: it needs at least a 'components' map"));
     return;
   }
   if (!root.IsMap()) {
