@@ -15,18 +15,6 @@
 namespace kestrel::host {
 namespace {
 
-const char* state_name(int32_t s) {
-  switch (s) {
-    case KESTREL_CRAWL_IDLE: return "idle";
-    case KESTREL_CRAWL_RUNNING: return "running";
-    case KESTREL_CRAWL_STOPPING: return "stopping";
-    case KESTREL_CRAWL_FINISHED: return "finished";
-    case KESTREL_CRAWL_STOPPED: return "stopped";
-    case KESTREL_CRAWL_FAILED: return "failed";
-  }
-  return "unknown";
-}
-
 // Prints the crawl summary: one "key: value" line each, then one line per failed URL.
 void print_summary(const std::string& id, const kestrel_crawl_progress& p, const std::string& report_json,
                    std::ostream& out) {
@@ -58,7 +46,7 @@ void print_summary(const std::string& id, const kestrel_crawl_progress& p, const
   } catch (const std::exception& e) {
     Poco::Logger::get("kestreld").warning("crawl report of '" + id + "' is not valid JSON: " + e.what());
   }
-  out << "crawl " << state_name(p.state) << " (component " << id << ")\n";
+  out << "crawl " << crawl_state_name(p.state) << " (component " << id << ")\n";
   if (!session_key.empty()) out << "  session: " << session_key << " (id " << p.crawl_session_id << ")\n";
   out << "  pages: " << p.pages << "\n";
   out << "  images: " << p.images << " stored, " << p.images_unchanged << " unchanged\n";

@@ -159,7 +159,7 @@ bool PluginRegistry::register_components(PluginRecord& rec, const kestrel_plugin
   std::vector<ComponentType> found;
   std::set<std::string> seen;
   for (size_t i = 0; i < info.component_count; ++i) {
-    kestrel_component_desc d = kestrel::detail::element(info.components, i);
+    kestrel_component_desc d = kestrel::element(info.components, i);
     ComponentType t;
     t.type = str(d.type);
     t.description = str(d.description);
@@ -170,12 +170,12 @@ bool PluginRegistry::register_components(PluginRecord& rec, const kestrel_plugin
       return fail(rec, where + ": a type name must match [a-z][a-z0-9-]*");
     if (!seen.insert(t.type).second) return fail(rec, where + " is declared twice");
     if (d.ops == nullptr) return fail(rec, where + " has no ops table");
-    t.ops = kestrel::detail::copy_in(d.ops);
+    t.ops = kestrel::copy_in(d.ops);
     if (!t.ops.create || !t.ops.start || !t.ops.stop || !t.ops.destroy || !t.ops.get_interface)
       return fail(rec, where + ": ops create, start, stop, destroy and get_interface are required");
     for (size_t k = 0; k < d.provides_count; ++k) t.provides.push_back(str(d.provides[k]));
     for (size_t k = 0; k < d.option_count; ++k) {
-      kestrel_option_desc o = kestrel::detail::element(d.options, k);
+      kestrel_option_desc o = kestrel::element(d.options, k);
       OptionSpec spec;
       spec.name = str(o.name);
       spec.flags = o.flags;

@@ -58,7 +58,7 @@ kestrel_result host_lookup(kestrel_host_ctx* ctx, const char* option_name, const
                       ("lookup: option '" + std::string(option_name) + "' is not set").c_str());
   try {
     kestrel_interface ref = ctx->runtime->interface_of(v->text, interface_name);
-    detail::copy_out(out, ref);
+    copy_out(out, ref);
     return KESTREL_OK;
   } catch (const Error& e) {
     return set_status(status, e.code(), e.retryable(), e.what());
@@ -224,7 +224,7 @@ std::string ComponentRuntime::status_json(const std::string& id) const {
   if (!inst || !inst->handle || !inst->config->type_info->ops.status_json) return "";
   std::string out;
   kestrel_status st = make_status();
-  if (inst->config->type_info->ops.status_json(inst->handle, &detail::string_sink, &out, &st) != KESTREL_OK)
+  if (inst->config->type_info->ops.status_json(inst->handle, &string_sink, &out, &st) != KESTREL_OK)
     return "";
   return out;
 }

@@ -1,5 +1,7 @@
 #include "crawl_stats.h"
 
+#include <kestrel/plugin.hpp>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -7,18 +9,6 @@
 
 namespace kestrel::crawler {
 namespace {
-
-const char* state_name(kestrel_crawl_state s) {
-  switch (s) {
-    case KESTREL_CRAWL_IDLE: return "idle";
-    case KESTREL_CRAWL_RUNNING: return "running";
-    case KESTREL_CRAWL_STOPPING: return "stopping";
-    case KESTREL_CRAWL_FINISHED: return "finished";
-    case KESTREL_CRAWL_STOPPED: return "stopped";
-    case KESTREL_CRAWL_FAILED: return "failed";
-  }
-  return "unknown";
-}
 
 Poco::JSON::Object::Ptr counts_object(const std::map<std::string, uint64_t>& m) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -174,7 +164,7 @@ kestrel_crawl_progress CrawlStats::progress() const {
 std::string CrawlStats::report_json() const {
   std::lock_guard<std::mutex> lock(mu_);
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("state", std::string(state_name(state_)));
+  o->set("state", std::string(crawl_state_name(state_)));
   if (state_ == KESTREL_CRAWL_IDLE) return stringify(o);
   o->set("session_key", session_key_);
   o->set("crawl_session_id", static_cast<Poco::Int64>(session_id_));

@@ -93,7 +93,7 @@ class OpChecker {
 
 ImageValues check_image(size_t index, const char* what, const kestrel_image_record* raw, bool key_only) {
   if (raw == nullptr) OpChecker(index, what, "").fail("image record is NULL");
-  const kestrel_image_record r = detail::copy_in(raw);
+  const kestrel_image_record r = kestrel::copy_in(raw);
   if (r.url == nullptr || r.url[0] == '\0') OpChecker(index, what, "").fail("url is missing (it is the upsert key)");
   const OpChecker check(index, what, r.url);
   ImageValues v;
@@ -129,7 +129,7 @@ ImageValues check_image(size_t index, const char* what, const kestrel_image_reco
 SessionValues check_session(size_t index, const kestrel_session_record* raw) {
   const char* what = "upsert session";
   if (raw == nullptr) OpChecker(index, what, "").fail("session record is NULL");
-  const kestrel_session_record r = detail::copy_in(raw);
+  const kestrel_session_record r = kestrel::copy_in(raw);
   if (r.session_key == nullptr || r.session_key[0] == '\0')
     OpChecker(index, what, "").fail("session_key is missing (it is the upsert key)");
   const OpChecker check(index, what, r.session_key);

@@ -211,7 +211,13 @@ class SupportTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL(404, get(session, "/images/missing.png").status);
       Poco::Net::HTTPClientSession other("127.0.0.1", site.port());
       CPPUNIT_ASSERT_EQUAL(200, get(other, "/page2.html").status);
+      // nginx writes a request's log line after sending the response: wait
+      // (a deadline against hangs, not a timing assertion) until all four are in.
       NginxSite::AccessStats stats = site.access_stats();
+      for (int i = 0; i < 100 && stats.requests < 4; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        stats = site.access_stats();
+      }
       CPPUNIT_ASSERT_EQUAL(size_t{4}, stats.requests);
       CPPUNIT_ASSERT_EQUAL(size_t{2}, stats.connections);
       CPPUNIT_ASSERT_EQUAL(size_t{1}, stats.by_status[404]);

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "ascii.h"
+
 namespace kestrel::crawler {
 
 namespace {
@@ -22,14 +24,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_http_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_http_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // WHATWG Encoding labels for the encodings a crawler meets, mapped to the encoding's name and to the

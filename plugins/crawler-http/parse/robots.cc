@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "ascii.h"
 #include "percent_encoding.h"
 
 namespace kestrel::crawler {
@@ -21,14 +22,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // RFC 9309 §2.2.1: a product token is [A-Za-z_-]+; a user-agent line may carry more ("FooBot/1.2"), of

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <memory>
 
+#include "ascii.h"
 #include "percent_encoding.h"
 
 namespace kestrel::crawler {
@@ -73,13 +74,6 @@ std::string scheme_of(const std::string& ref) {
     if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return "";
   }
   return "";
-}
-
-std::string ascii_lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
 }
 
 // Lower-case ASCII host, or its IDNA 2008 A-label form (UTS #46 non-transitional, like browsers) when it

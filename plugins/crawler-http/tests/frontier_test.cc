@@ -1,7 +1,7 @@
 // Frontier against a real SQLite file: each URL once per run, queue order and
 // cursor, outcomes, transactions, and what a resume finds after reopening.
 #include "frontier.h"
-#include "temp_dir.h"
+#include "kestrel/test/temp_dir.h"
 
 #include <kestrel/plugin.hpp>
 

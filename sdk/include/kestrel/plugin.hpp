@@ -76,6 +76,19 @@ inline const char* result_name(int code) noexcept {
   }
 }
 
+// The name of a kestrel_crawl_state ("running", "finished"...).
+inline const char* crawl_state_name(int state) noexcept {
+  switch (state) {
+    case KESTREL_CRAWL_IDLE: return "idle";
+    case KESTREL_CRAWL_RUNNING: return "running";
+    case KESTREL_CRAWL_STOPPING: return "stopping";
+    case KESTREL_CRAWL_FINISHED: return "finished";
+    case KESTREL_CRAWL_STOPPED: return "stopped";
+    case KESTREL_CRAWL_FAILED: return "failed";
+    default: return "unknown";
+  }
+}
+
 // A caller-side status, zeroed, with struct_size set.
 inline kestrel_status make_status() noexcept {
   kestrel_status s;
@@ -104,24 +117,9 @@ inline void check(kestrel_result code, const kestrel_status& status, const char*
   throw Error(code, msg, status.retryable != 0);
 }
 
-namespace detail {
-
-// Runs `fn` and converts any exception into a result + status.
-template <class Fn>
-kestrel_result guard(kestrel_status* status, Fn&& fn) noexcept {
-  try {
-    fn();
-    return KESTREL_OK;
-  } catch (const Error& e) {
-    return set_status(status, e.code(), e.retryable(), e.what());
-  } catch (const std::bad_alloc&) {
-    return set_status(status, KESTREL_ERR_INTERNAL, true, "out of memory");
-  } catch (const std::exception& e) {
-    return set_status(status, KESTREL_ERR_INTERNAL, false, e.what());
-  } catch (...) {
-    return set_status(status, KESTREL_ERR_INTERNAL, false, "unknown exception");
-  }
-}
+// ---------------------------------------------------------------------------
+// Size-versioned structs (plugin.h's rules), for both sides of the ABI
+// ---------------------------------------------------------------------------
 
 // Copies a received size-versioned struct into a zeroed T of our own size.
 template <class T>
@@ -152,9 +150,29 @@ void copy_out(T* dst, const T& src) noexcept {
   dst->struct_size = size;
 }
 
+// A kestrel_write_fn appending to the std::string* `sink`.
 inline int string_sink(void* sink, const char* data, size_t length) {
   static_cast<std::string*>(sink)->append(data, length);
   return 0;
+}
+
+namespace detail {
+
+// Runs `fn` and converts any exception into a result + status.
+template <class Fn>
+kestrel_result guard(kestrel_status* status, Fn&& fn) noexcept {
+  try {
+    fn();
+    return KESTREL_OK;
+  } catch (const Error& e) {
+    return set_status(status, e.code(), e.retryable(), e.what());
+  } catch (const std::bad_alloc&) {
+    return set_status(status, KESTREL_ERR_INTERNAL, true, "out of memory");
+  } catch (const std::exception& e) {
+    return set_status(status, KESTREL_ERR_INTERNAL, false, e.what());
+  } catch (...) {
+    return set_status(status, KESTREL_ERR_INTERNAL, false, "unknown exception");
+  }
 }
 
 }  // namespace detail
@@ -183,8 +201,8 @@ constexpr kestrel_option_desc reference(const char* name, const char* interface_
 // component.
 class CreateArgs {
  public:
-  explicit CreateArgs(const kestrel_create_args* raw) : raw_(detail::copy_in(raw)) {
-    for (size_t i = 0; i < raw_.option_count; ++i) options_.push_back(detail::element(raw_.options, i));
+  explicit CreateArgs(const kestrel_create_args* raw) : raw_(copy_in(raw)) {
+    for (size_t i = 0; i < raw_.option_count; ++i) options_.push_back(element(raw_.options, i));
   }
   std::string component_id() const { return raw_.component_id ? raw_.component_id : ""; }
   std::string node_name() const { return raw_.node_name ? raw_.node_name : ""; }
@@ -324,7 +342,7 @@ class CatalogClient {
     auto cb = [](void* c, const kestrel_image_row* row) -> int {
       auto* x = static_cast<Ctx*>(c);
       try {
-        kestrel_image_row r = detail::copy_in(row);
+        kestrel_image_row r = copy_in(row);
         return (*x->fn)(r) ? 0 : 1;
       } catch (...) {
         x->error = std::current_exception();
@@ -506,7 +524,7 @@ class CrawlerClient {
   std::string report() const {
     std::string out;
     kestrel_status st = make_status();
-    check(vt_->crawl_report(inst_, &detail::string_sink, &out, &st), st, "crawl report");
+    check(vt_->crawl_report(inst_, &string_sink, &out, &st), st, "crawl report");
     return out;
   }
 
@@ -538,7 +556,7 @@ inline const kestrel_catalog_v1* CatalogProvider::table() {
         return detail::guard(st, [&] {
           std::vector<kestrel_catalog_op> v;
           v.reserve(count);
-          for (size_t i = 0; i < count; ++i) v.push_back(detail::element(ops, i));
+          for (size_t i = 0; i < count; ++i) v.push_back(element(ops, i));
           uint64_t p = detail::as<CatalogProvider>(inst).catalog_write(epoch, v);
           if (pos) *pos = p;
         });
@@ -546,7 +564,7 @@ inline const kestrel_catalog_v1* CatalogProvider::table() {
       [](void* inst, uint64_t epoch, const kestrel_image_query* q, kestrel_image_row_fn fn, void* ctx,
          kestrel_status* st) {
         return detail::guard(st, [&] {
-          kestrel_image_query query = detail::copy_in(q);
+          kestrel_image_query query = copy_in(q);
           detail::as<CatalogProvider>(inst).catalog_read_images(
               epoch, query, [&](const kestrel_image_row& row) { return fn(ctx, &row) == 0; });
         });
@@ -558,7 +576,7 @@ inline const kestrel_catalog_v1* CatalogProvider::table() {
       },
       [](void* inst, uint64_t epoch, const kestrel_image_query* q, uint64_t* n, kestrel_status* st) {
         return detail::guard(st, [&] {
-          kestrel_image_query query = detail::copy_in(q);
+          kestrel_image_query query = copy_in(q);
           *n = detail::as<CatalogProvider>(inst).catalog_count_images(epoch, query);
         });
       },
@@ -620,7 +638,7 @@ inline const kestrel_crawler_v1* CrawlerProvider::table() {
       sizeof(kestrel_crawler_v1),
       [](void* inst, const kestrel_crawl_request* r, kestrel_status* st) {
         return detail::guard(st, [&] {
-          kestrel_crawl_request req = detail::copy_in(r);
+          kestrel_crawl_request req = copy_in(r);
           std::vector<std::string> seeds;
           for (size_t i = 0; i < req.seed_count; ++i) seeds.emplace_back(req.seeds[i] ? req.seeds[i] : "");
           detail::as<CrawlerProvider>(inst).crawl_start(seeds);
@@ -639,7 +657,7 @@ inline const kestrel_crawler_v1* CrawlerProvider::table() {
         return detail::guard(st, [&] {
           kestrel_crawl_progress full = detail::as<CrawlerProvider>(inst).crawl_progress();
           full.struct_size = sizeof full;
-          detail::copy_out(p, full);
+          copy_out(p, full);
         });
       },
       [](void* inst, kestrel_write_fn write, void* sink, kestrel_status* st) {

@@ -35,7 +35,7 @@ class ComponentRuntimeTest : public CppUnit::TestFixture {
   }
 
   void lifecycle_order_and_lookup() {
-    kestrel::test::ScratchDir dir;
+    kestrel::test::TempDir dir("host");
     const std::string yaml =
         "components:\n"
         "  top:\n    type: test-node\n    peer: middle\n    journal: j.txt\n"
@@ -64,7 +64,7 @@ class ComponentRuntimeTest : public CppUnit::TestFixture {
   }
 
   void failing_create_names_component_and_plugin() {
-    kestrel::test::ScratchDir dir;
+    kestrel::test::TempDir dir("host");
     ComponentRuntime rt(graph("components:\n  ok:\n    type: test-node\n"
                               "  f:\n    type: test-failing\n    needed: yes\n    reason: disk on fire\n",
                               dir.path()),
@@ -78,7 +78,7 @@ class ComponentRuntimeTest : public CppUnit::TestFixture {
   }
 
   void interface_of_requires_started_provider() {
-    kestrel::test::ScratchDir dir;
+    kestrel::test::TempDir dir("host");
     ComponentRuntime rt(graph("components:\n  a:\n    type: test-node\n", dir.path()), NodeSettings{"n1", dir.path()},
                         dir.path());
     std::vector<std::string> errors;

@@ -1,47 +1,15 @@
 #include "host_test_util.h"
 
-#include <Poco/File.h>
-#include <Poco/Path.h>
-#include <Poco/TemporaryFile.h>
-
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
-#include <stdexcept>
 
 namespace kestrel::test {
 
-std::string build_dir() {
-  const char* b = std::getenv("KESTREL_BUILD_DIR");
-  if (!b || !*b) throw std::runtime_error("KESTREL_BUILD_DIR is not set: run the tests through ctest");
-  return b;
-}
-
 std::string test_plugin_dir() { return build_dir() + "/tests/plugins"; }
 
-ScratchDir::ScratchDir() {
-  path_ = Poco::TemporaryFile::tempName();
-  Poco::File(path_).createDirectories();
-}
-
-ScratchDir::~ScratchDir() {
-  try {
-    Poco::File(path_).remove(true);
-  } catch (...) {
-  }
-}
-
-std::string ScratchDir::write(const std::string& name, const std::string& text) const {
-  std::string p = path_ + "/" + name;
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+std::string write_in(const TempDir& dir, const std::string& name, const std::string& text) {
+  const std::string p = dir.file(name);
+  write_file(p, text);
   return p;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::vector<std::string> read_lines(const std::string& path) {

@@ -3,13 +3,10 @@
 // their file and reason while the host goes on; --version and bad options.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <Poco/PipeStream.h>
-#include <Poco/Process.h>
-#include <Poco/StreamCopier.h>
-
-#include <thread>
+#include <chrono>
 
 #include "host_test_util.h"
+#include "kestrel/test/child_process.h"
 
 namespace {
 
@@ -20,15 +17,12 @@ struct Run {
 
 // Runs build/bin/kestreld with `args` and collects its exit code and output.
 Run kestreld(const std::vector<std::string>& args) {
-  Poco::Pipe out_pipe, err_pipe;
-  Poco::ProcessHandle ph =
-      Poco::Process::launch(kestrel::test::build_dir() + "/bin/kestreld", args, nullptr, &out_pipe, &err_pipe);
+  kestrel::test::TempDir dir("kestreld-cli");
+  kestrel::test::ChildProcess p(kestrel::test::kestreld_path(), args, dir.file("out"), dir.file("err"));
   Run r;
-  Poco::PipeInputStream out(out_pipe), err(err_pipe);
-  std::thread t([&] { Poco::StreamCopier::copyToString(err, r.err); });
-  Poco::StreamCopier::copyToString(out, r.out);
-  t.join();
-  r.code = ph.wait();
+  r.code = p.wait_or_kill(std::chrono::seconds(120));  // a guard against hangs only
+  r.out = p.stdout_text();
+  r.err = p.stderr_text();
   return r;
 }
 
@@ -51,8 +45,8 @@ class KestreldCliTest : public CppUnit::TestFixture {
 
  public:
   void validate_reports_every_error_with_its_line() {
-    kestrel::test::ScratchDir dir;
-    const std::string file = dir.write("bad.yaml",
+    kestrel::test::TempDir dir("host");
+    const std::string file = kestrel::test::write_in(dir, "bad.yaml",
                                        "plugins:\n"                                              // 1
                                        "  paths: [" + kestrel::test::test_plugin_dir() + "]\n"  // 2
                                        "components:\n"                                           // 3
@@ -82,8 +76,8 @@ class KestreldCliTest : public CppUnit::TestFixture {
   }
 
   void validate_accepts_a_good_file_and_reports_bad_plugins() {
-    kestrel::test::ScratchDir dir;
-    const std::string file = dir.write("good.yaml", "plugins:\n  paths: [" + kestrel::test::test_plugin_dir() +
+    kestrel::test::TempDir dir("host");
+    const std::string file = kestrel::test::write_in(dir, "good.yaml", "plugins:\n  paths: [" + kestrel::test::test_plugin_dir() +
                                                         "]\ncomponents:\n  a:\n    type: test-node\n");
     Run r = kestreld({"--validate", file});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.code);
@@ -97,16 +91,16 @@ class KestreldCliTest : public CppUnit::TestFixture {
   }
 
   void validate_runs_create_and_names_the_plugin() {
-    kestrel::test::ScratchDir dir;
+    kestrel::test::TempDir dir("host");
     const std::string file =
-        dir.write("f.yaml", "plugins:\n  paths: [" + kestrel::test::test_plugin_dir() +
+        kestrel::test::write_in(dir, "f.yaml", "plugins:\n  paths: [" + kestrel::test::test_plugin_dir() +
                                 "]\ncomponents:\n  f:\n    type: test-failing\n    needed: x\n    reason: no disk\n");
     Run r = kestreld({"--validate", file});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 78, r.code);
     CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find("component 'f' (type test-failing, plugin kestrel-test-good.so): option "
                                              "reason: no disk") != std::string::npos);
     // A type whose plugin failed to load: the error names that plugin and why.
-    const std::string file2 = dir.write(
+    const std::string file2 = kestrel::test::write_in(dir, 
         "u.yaml", "plugins:\n  paths: [" + kestrel::test::test_plugin_dir() + "]\ncomponents:\n  u:\n    type: test-unresolved\n");
     Run r2 = kestreld({"--validate", file2});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(r2.err, 78, r2.code);

@@ -80,9 +80,9 @@ class PluginRegistryTest : public CppUnit::TestFixture {
   }
 
   void garbage_file_and_missing_directory() {
-    kestrel::test::ScratchDir dir;
-    dir.write("kestrel-garbage.so", "this is not an ELF file");
-    dir.write("README.txt", "ignored: not named kestrel-*.so");
+    kestrel::test::TempDir dir("host");
+    kestrel::test::write_in(dir, "kestrel-garbage.so", "this is not an ELF file");
+    kestrel::test::write_in(dir, "README.txt", "ignored: not named kestrel-*.so");
     PluginRegistry r(ComponentRuntime::host_api(), "test");
     r.load_directory(dir.path());
     CPPUNIT_ASSERT_EQUAL(size_t{1}, r.plugins().size());

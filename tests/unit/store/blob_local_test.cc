@@ -16,10 +16,12 @@
 #include "component_harness.h"
 #include "expect_error.h"
 #include "file_size_limit.h"
-#include "temp_dir.h"
+#include "kestrel/test/temp_dir.h"
 
 namespace kestrel {
 namespace store_test {
+
+using test::TempDir;  // tests/support
 namespace {
 
 std::string sha256_of(const std::string& bytes) {

@@ -15,12 +15,14 @@
 #include "expect_error.h"
 #include "sqlite_migration_target.h"
 #include "store_sqlite_component.h"
-#include "temp_dir.h"
+#include "kestrel/test/temp_dir.h"
 
 using namespace Poco::Data::Keywords;
 
 namespace kestrel {
 namespace store_test {
+
+using test::TempDir;  // tests/support
 namespace {
 
 namespace cs = catalog_schema;

@@ -9,10 +9,12 @@
 #include "catalog_test_rows.h"
 #include "component_harness.h"
 #include "store_sqlite_component.h"
-#include "temp_dir.h"
+#include "kestrel/test/temp_dir.h"
 
 namespace kestrel {
 namespace store_test {
+
+using test::TempDir;  // tests/support
 
 class StoreSqliteConcurrencyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(StoreSqliteConcurrencyTest);
