@@ -15,7 +15,8 @@ run_stage() {  # name, build dir, ctest args, cmake args...
   local name=$1 dir=$2 ctest_args=$3; shift 3
   echo "=== $name: configure and build ($dir) ==="
   local t0=$SECONDS
-  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  mkdir -p "$dir"
+  cmake -S . -B "$dir" "$@" >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; return 1; }
   cmake --build "$dir" -j"$jobs"
   echo "=== $name: tests (built in $((SECONDS - t0)) s) ==="
   # shellcheck disable=SC2086
@@ -23,7 +24,6 @@ run_stage() {  # name, build dir, ctest args, cmake args...
   echo "=== $name: done in $((SECONDS - t0)) s ==="
 }
 
-mkdir -p build
 run_stage release build "" -DCMAKE_BUILD_TYPE=Release
 [ "${1:-}" = "--quick" ] && exit 0
 
