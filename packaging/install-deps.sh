@@ -7,12 +7,12 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 build_pkgs=(
   build-essential cmake pkg-config ca-certificates
   libpoco-dev libyaml-cpp-dev libcurl4-openssl-dev libcppunit-dev
-  libgumbo-dev libsqlite3-dev libvips-dev libidn2-dev
+  libgumbo-dev libsqlite3-dev libvips-dev libidn2-dev libpq-dev
 )
 # The demo site (GIMP manual on a private nginx) and the independent checks of the tests.
 test_pkgs=(
   nginx-light gimp-help-en sqlite3 procps time curl
-  python3 python3-pil
+  python3 python3-pil postgresql
 )
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")

@@ -1,5 +1,7 @@
 #include "runtime/component_runtime.h"
 
+#include "runtime/metrics_registry.h"
+
 #include <kestrel/plugin.hpp>
 
 #include <Poco/Logger.h>
@@ -65,8 +67,30 @@ kestrel_result host_lookup(kestrel_host_ctx* ctx, const char* option_name, const
   }
 }
 
-const kestrel_host_api kHostApi = {sizeof(kestrel_host_api), KESTREL_ABI_MAJOR, KESTREL_ABI_MINOR, &host_log,
-                                   &host_lookup};
+kestrel_metric* host_metric_register(kestrel_host_ctx* ctx, int32_t type, const char* name, const char* help,
+                                     const char* labels, const double* buckets, size_t bucket_count,
+                                     kestrel_status* status) {
+  if (!ctx || !name) {
+    set_status(status, KESTREL_ERR_INVALID, false, "metric_register: null argument");
+    return nullptr;
+  }
+  std::string error;
+  kestrel_metric* m = MetricsRegistry::global().add(
+      ctx->config->id, static_cast<kestrel_metric_type>(type), name, help ? help : "", labels ? labels : "",
+      buckets ? std::vector<double>(buckets, buckets + bucket_count) : std::vector<double>(), &error);
+  if (!m) set_status(status, KESTREL_ERR_INVALID, false, error.c_str());
+  return m;
+}
+
+const kestrel_host_api kHostApi = {sizeof(kestrel_host_api),
+                                   KESTREL_ABI_MAJOR,
+                                   KESTREL_ABI_MINOR,
+                                   &host_log,
+                                   &host_lookup,
+                                   &host_metric_register,
+                                   &MetricsRegistry::add_value,
+                                   &MetricsRegistry::set_value,
+                                   &MetricsRegistry::observe};
 
 Poco::Logger& logger() { return Poco::Logger::get("kestrel.runtime"); }
 

@@ -65,8 +65,8 @@ class CrawlerHttp : public Component, public CrawlerProvider {
   // Starts a crawl of `requested` (empty: the configured seeds) on the crawl
   // thread. Throws Error(INVALID) for a bad seed, no seeds, or a crawl already
   // running; Error(UNAVAILABLE) before start().
-  void crawl_start(const std::vector<std::string>& requested) override {
-    std::vector<std::string> seeds = normalize_seeds(requested, "crawl_start");
+  void crawl_start(const CrawlRequest& request) override {
+    std::vector<std::string> seeds = normalize_seeds(request.seeds, "crawl_start");
     if (seeds.empty()) seeds = config_.seeds;
     if (seeds.empty()) throw Error(KESTREL_ERR_INVALID, "crawl_start: no seeds given and option seeds is empty");
     std::unique_lock<std::mutex> lock(mu_);

@@ -26,6 +26,9 @@
  *   1.0  negotiate, component descriptors with option schemas, logging and
  *        interface lookup; kestrel.catalog.v1, kestrel.blobstore.v1,
  *        kestrel.crawler.v1.
+ *   1.1  metrics in kestrel_host_api (counters, gauges, histograms);
+ *        crawl scope and limits in kestrel_crawl_request;
+ *        kestrel.replicator.v1.
  */
 #ifndef KESTREL_PLUGIN_H
 #define KESTREL_PLUGIN_H
@@ -38,7 +41,7 @@ extern "C" {
 #endif
 
 #define KESTREL_ABI_MAJOR 1 /* incompatible changes bump this */
-#define KESTREL_ABI_MINOR 0 /* appended fields / functions bump this */
+#define KESTREL_ABI_MINOR 1 /* appended fields / functions bump this */
 
 /* Exported from a plugin: only the negotiate symbol is visible. */
 #if defined(_WIN32)
@@ -108,6 +111,17 @@ typedef struct kestrel_interface {
   void* instance;         /* first argument of every function in vtable */
 } kestrel_interface;
 
+/* Metric types (ABI 1.1), as in Prometheus. */
+typedef enum kestrel_metric_type {
+  KESTREL_METRIC_COUNTER = 1,   /* only goes up (e.g. bytes_total) */
+  KESTREL_METRIC_GAUGE = 2,     /* goes up and down (e.g. replication lag) */
+  KESTREL_METRIC_HISTOGRAM = 3  /* observations counted in buckets (e.g. request seconds) */
+} kestrel_metric_type;
+
+/* One metric series (a name plus a label set). Owned by the host, valid for
+ * the process lifetime; never freed by the plugin. */
+typedef struct kestrel_metric kestrel_metric;
+
 /* The host's service table. Owned by the host, valid for the process lifetime. */
 typedef struct kestrel_host_api {
   uint32_t struct_size;   /* sizeof(kestrel_host_api) of the host */
@@ -125,6 +139,28 @@ typedef struct kestrel_host_api {
    * Control thread only, from start() on (the provider is started first). */
   kestrel_result (*lookup)(kestrel_host_ctx* ctx, const char* option_name, const char* interface_name,
                            kestrel_interface* out, kestrel_status* status);
+
+  /* ---- ABI 1.1: metrics (check with KESTREL_HAS before use) ---- */
+
+  /* Registers one series, or returns the one already registered with the
+   * same name and labels. `name`: Prometheus style [a-zA-Z_:][a-zA-Z0-9_:]*,
+   * with its unit as suffix (_bytes, _seconds, _total for counters); the
+   * host prefixes nothing and adds the label component="<id>". `labels`:
+   * extra labels as Prometheus text without braces, e.g. standby="b" (NULL
+   * or "" for none). `help`: one line. `buckets`: ascending upper bounds for
+   * a histogram (NULL: the host's default 0.005 .. 10 seconds). Returns NULL
+   * and fills status on a bad name or labels, or when the name is already
+   * registered with another type. Control thread (create/start). */
+  kestrel_metric* (*metric_register)(kestrel_host_ctx* ctx, int32_t type, const char* name, const char* help,
+                                     const char* labels, const double* buckets, size_t bucket_count,
+                                     kestrel_status* status);
+  /* Counter: adds value (>= 0; negative values are ignored). Gauge: adds
+   * value (may be negative). Any thread; never blocks. */
+  void (*metric_add)(kestrel_metric* metric, double value);
+  /* Gauge: sets value. Any thread; never blocks. */
+  void (*metric_set)(kestrel_metric* metric, double value);
+  /* Histogram: records one observation. Any thread; never blocks. */
+  void (*metric_observe)(kestrel_metric* metric, double value);
 } kestrel_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -451,6 +487,13 @@ typedef struct kestrel_crawl_request {
   uint32_t struct_size;         /* sizeof(kestrel_crawl_request) */
   const char* const* seeds;     /* absolute URLs; NULL/0: the configured seeds */
   size_t seed_count;            /* number of seeds */
+  /* ---- ABI 1.1: per-crawl scope and limits; zero/NULL: the configured value ---- */
+  const char* scope;            /* "site" (seeds' scheme, host and port), "host" (any port/scheme), "domain" (host and subdomains) */
+  uint32_t max_depth;           /* link depth from the seeds; the seeds are depth 0 */
+  uint64_t max_pages;           /* HTML pages fetched in this crawl */
+  uint64_t max_bytes;           /* body bytes received in this crawl */
+  uint32_t max_seconds;         /* wall-clock seconds before the crawl stops itself */
+  int32_t robots;               /* 1: honour robots.txt, 2: ignore it, 0: configured */
 } kestrel_crawl_request;
 
 /* Crawl states. */
@@ -498,6 +541,88 @@ typedef struct kestrel_crawler_v1 {
    * kind, failed URLs with reasons) to `sink`. Any thread. */
   kestrel_result (*crawl_report)(void* instance, kestrel_write_fn write, void* sink, kestrel_status* status);
 } kestrel_crawler_v1;
+
+/* ------------------------------------------------------------------------ */
+/* Interface kestrel.replicator.v1 — catalog replication (ABI 1.1)          */
+/* ------------------------------------------------------------------------ */
+
+#define KESTREL_IFACE_REPLICATOR_V1 "kestrel.replicator.v1"
+
+/* Replication modes (DESIGN §5). */
+typedef enum kestrel_replication_mode {
+  KESTREL_REPLICATION_ASYNC = 1,     /* commit returns at local durability */
+  KESTREL_REPLICATION_SEMI_SYNC = 2, /* commit waits for any one standby */
+  KESTREL_REPLICATION_SYNC = 3       /* commit waits for every standby */
+} kestrel_replication_mode;
+
+/* Roles of a catalog node. */
+typedef enum kestrel_node_role {
+  KESTREL_ROLE_UNKNOWN = 0,   /* did not answer */
+  KESTREL_ROLE_PRIMARY = 1,   /* accepts writes */
+  KESTREL_ROLE_STANDBY = 2,   /* replays the primary's changes, read-only */
+  KESTREL_ROLE_FENCED = 3     /* an old primary that must not accept writes */
+} kestrel_node_role;
+
+/* One node as the replicator sees it. Borrowed for the callback only. */
+typedef struct kestrel_node_status {
+  uint32_t struct_size;          /* sizeof(kestrel_node_status) */
+  const char* node;              /* node name from the config */
+  int32_t role;                  /* a kestrel_node_role */
+  int32_t healthy;               /* 1: answered a query within the timeout */
+  int32_t priority;              /* lower wins a failover */
+  const char* sync_state;        /* standby: "async", "potential", "sync" or "quorum" (pg_stat_replication); else NULL */
+  uint64_t lsn;                  /* primary: current WAL position; standby: last replayed position */
+  uint64_t receive_lsn;          /* standby: last position received and flushed; 0 on a primary */
+  int64_t lag_bytes;             /* primary position minus this node's replay position, bytes; 0 on the primary */
+  double write_lag_seconds;      /* seconds, from the primary's view (0 when caught up) */
+  double flush_lag_seconds;      /* seconds */
+  double replay_lag_seconds;     /* seconds */
+  int64_t last_replay_at_us;     /* UTC microseconds of the last replayed commit; 0 if unknown */
+  const char* detail;            /* a human note (last error, "replay paused"...), or NULL */
+} kestrel_node_status;
+
+/* Called once per node; return 0 to go on, non-zero to stop. */
+typedef int (*kestrel_node_status_fn)(void* ctx, const kestrel_node_status* status);
+
+/* Manages replication between the catalog nodes it is configured with.
+ * Blocking calls; any thread, one mutating call at a time (the others wait). */
+typedef struct kestrel_replicator_v1 {
+  uint32_t struct_size; /* sizeof(kestrel_replicator_v1) */
+
+  /* Makes `standby` a fresh copy of the primary, streaming from it.
+   * force = 1 replaces an existing copy. */
+  kestrel_result (*bootstrap)(void* instance, const char* standby, int32_t force, kestrel_status* status);
+
+  /* Switches the replication mode at run time (no restart). A mode that would
+   * block every write (sync with no standby connected) is refused with
+   * KESTREL_ERR_UNAVAILABLE unless force = 1. */
+  kestrel_result (*set_mode)(void* instance, int32_t mode, int32_t force, kestrel_status* status);
+
+  /* The current mode. */
+  kestrel_result (*get_mode)(void* instance, int32_t* mode, kestrel_status* status);
+
+  /* Streams one kestrel_node_status per configured node to `fn`. */
+  kestrel_result (*node_status)(void* instance, kestrel_node_status_fn fn, void* ctx, kestrel_status* status);
+
+  /* Promotes standby `node` to primary, recording `epoch` in its cluster
+   * state, and waits up to timeout_ms milliseconds until it accepts writes. */
+  kestrel_result (*promote)(void* instance, const char* node, uint64_t epoch, uint32_t timeout_ms,
+                            kestrel_status* status);
+
+  /* Fences `node` so that it accepts no writes (DESIGN §4). Idempotent. */
+  kestrel_result (*fence)(void* instance, const char* node, kestrel_status* status);
+
+  /* Makes a former primary `node` a standby of the current primary (rewind,
+   * or a fresh copy when rewinding is impossible). */
+  kestrel_result (*rejoin)(void* instance, const char* node, kestrel_status* status);
+
+  /* Compares `standby` with the primary at a common position and writes a
+   * JSON report (per table: row counts, newest row, id range, checksums per
+   * id range; the ranges that differ) to `sink`. KESTREL_OK even when they
+   * differ: the report says so. */
+  kestrel_result (*check_consistency)(void* instance, const char* standby, kestrel_write_fn write, void* sink,
+                                      kestrel_status* status);
+} kestrel_replicator_v1;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -3,7 +3,8 @@
 // A plugin author writes one class per component type, derived from
 // kestrel::Component and from the provider classes of the interfaces it
 // offers (kestrel::CatalogProvider, kestrel::BlobStoreProvider,
-// kestrel::CrawlerProvider), and one KESTREL_PLUGIN(...) line:
+// kestrel::CrawlerProvider, kestrel::ReplicatorProvider), and one
+// KESTREL_PLUGIN(...) line:
 //
 //   class MyStore : public kestrel::Component, public kestrel::CatalogProvider {
 //    public:
@@ -239,6 +240,28 @@ class CreateArgs {
   std::vector<kestrel_option_value> options_;
 };
 
+// One metric series (ABI 1.1). A default-constructed or unregistered Metric
+// ignores every call, so instrumented code needs no checks. Any thread.
+class Metric {
+ public:
+  Metric() = default;
+  Metric(const kestrel_host_api* api, kestrel_metric* m) : api_(api), m_(m) {}
+  explicit operator bool() const { return m_ != nullptr; }
+  void add(double v) const {  // counter: v >= 0; gauge: any sign
+    if (m_) api_->metric_add(m_, v);
+  }
+  void set(double v) const {  // gauge
+    if (m_) api_->metric_set(m_, v);
+  }
+  void observe(double v) const {  // histogram
+    if (m_) api_->metric_observe(m_, v);
+  }
+
+ private:
+  const kestrel_host_api* api_ = nullptr;
+  kestrel_metric* m_ = nullptr;
+};
+
 // The host's services for one component. Cheap to copy.
 class Host {
  public:
@@ -256,6 +279,24 @@ class Host {
     std::vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     log(level, buf);
+  }
+
+  // True when the host offers metrics (ABI >= 1.1).
+  bool has_metrics() const {
+    return api_ && KESTREL_HAS(api_, kestrel_host_api, metric_observe) && api_->metric_register;
+  }
+
+  // Registers a metric series (see kestrel_host_api.metric_register). Throws
+  // Error on a bad name or a type clash; returns an inert Metric when the
+  // host has no metrics. Control thread.
+  Metric metric(kestrel_metric_type type, const std::string& name, const std::string& help,
+                const std::string& labels = std::string(), const std::vector<double>& buckets = {}) const {
+    if (!has_metrics()) return Metric();
+    kestrel_status st = make_status();
+    kestrel_metric* m = api_->metric_register(ctx_, type, name.c_str(), help.c_str(), labels.c_str(),
+                                              buckets.empty() ? nullptr : buckets.data(), buckets.size(), &st);
+    if (!m) check(st.code ? static_cast<kestrel_result>(st.code) : KESTREL_ERR_INVALID, st, name.c_str());
+    return Metric(api_, m);
   }
 
   // Resolves reference option `option_name` to interface `interface_name`.
@@ -467,12 +508,23 @@ class BlobStoreClient {
 
 // ----- kestrel.crawler.v1 ---------------------------------------------------
 
+// A crawl to start (kestrel_crawl_request as C++). Empty/zero fields mean
+// "as configured".
+struct CrawlRequest {
+  std::vector<std::string> seeds;  // absolute http(s) URLs
+  std::string scope;               // "site", "host" or "domain"
+  uint32_t max_depth = 0;          // link depth from the seeds
+  uint64_t max_pages = 0;          // HTML pages
+  uint64_t max_bytes = 0;          // body bytes
+  uint32_t max_seconds = 0;        // wall-clock seconds
+  int32_t robots = 0;              // 1 honour robots.txt, 2 ignore it
+};
+
 // Implement this to provide kestrel.crawler.v1. Any thread may call.
 class CrawlerProvider {
  public:
   virtual ~CrawlerProvider() = default;
-  // Empty seeds: the configured ones.
-  virtual void crawl_start(const std::vector<std::string>& seeds) = 0;
+  virtual void crawl_start(const CrawlRequest& request) = 0;
   virtual void crawl_stop() = 0;
   // true when the crawl ended (or none runs) within timeout_ms milliseconds.
   virtual bool crawl_wait(uint32_t timeout_ms) = 0;
@@ -492,13 +544,24 @@ class CrawlerClient {
   explicit operator bool() const { return vt_ != nullptr; }
 
   void start(const std::vector<std::string>& seeds) const {
+    CrawlRequest r;
+    r.seeds = seeds;
+    start(r);
+  }
+  void start(const CrawlRequest& request) const {
     std::vector<const char*> raw;
-    for (const auto& s : seeds) raw.push_back(s.c_str());
+    for (const auto& s : request.seeds) raw.push_back(s.c_str());
     kestrel_crawl_request req;
     std::memset(&req, 0, sizeof req);
     req.struct_size = sizeof req;
     req.seeds = raw.empty() ? nullptr : raw.data();
     req.seed_count = raw.size();
+    req.scope = request.scope.empty() ? nullptr : request.scope.c_str();
+    req.max_depth = request.max_depth;
+    req.max_pages = request.max_pages;
+    req.max_bytes = request.max_bytes;
+    req.max_seconds = request.max_seconds;
+    req.robots = request.robots;
     kestrel_status st = make_status();
     check(vt_->crawl_start(inst_, &req, &st), st, "crawl start");
   }
@@ -530,6 +593,113 @@ class CrawlerClient {
 
  private:
   const kestrel_crawler_v1* vt_ = nullptr;
+  void* inst_ = nullptr;
+};
+
+// ----- kestrel.replicator.v1 ------------------------------------------------
+
+// kestrel_node_status as C++ (owned strings).
+struct NodeStatus {
+  std::string node;
+  kestrel_node_role role = KESTREL_ROLE_UNKNOWN;
+  bool healthy = false;
+  int32_t priority = 0;
+  std::string sync_state;       // standby only
+  uint64_t lsn = 0;
+  uint64_t receive_lsn = 0;
+  int64_t lag_bytes = 0;        // bytes
+  double write_lag_seconds = 0;
+  double flush_lag_seconds = 0;
+  double replay_lag_seconds = 0;
+  int64_t last_replay_at_us = 0;  // UTC microseconds
+  std::string detail;
+};
+
+// Implement this to provide kestrel.replicator.v1 (see plugin.h for each call).
+class ReplicatorProvider {
+ public:
+  virtual ~ReplicatorProvider() = default;
+  virtual void replicator_bootstrap(const std::string& standby, bool force) = 0;
+  virtual void replicator_set_mode(kestrel_replication_mode mode, bool force) = 0;
+  virtual kestrel_replication_mode replicator_mode() = 0;
+  virtual std::vector<NodeStatus> replicator_node_status() = 0;
+  virtual void replicator_promote(const std::string& node, uint64_t epoch, uint32_t timeout_ms) = 0;
+  virtual void replicator_fence(const std::string& node) = 0;
+  virtual void replicator_rejoin(const std::string& node) = 0;
+  // A JSON report (see kestrel_replicator_v1.check_consistency).
+  virtual std::string replicator_check_consistency(const std::string& standby) = 0;
+
+  static const kestrel_replicator_v1* table();
+};
+
+// Caller side of kestrel.replicator.v1; throws Error on failure.
+class ReplicatorClient {
+ public:
+  ReplicatorClient() = default;
+  explicit ReplicatorClient(const kestrel_interface& ref)
+      : vt_(static_cast<const kestrel_replicator_v1*>(ref.vtable)), inst_(ref.instance) {}
+  explicit operator bool() const { return vt_ != nullptr; }
+
+  void bootstrap(const std::string& standby, bool force = false) const {
+    kestrel_status st = make_status();
+    check(vt_->bootstrap(inst_, standby.c_str(), force ? 1 : 0, &st), st, "bootstrap");
+  }
+  void set_mode(kestrel_replication_mode mode, bool force = false) const {
+    kestrel_status st = make_status();
+    check(vt_->set_mode(inst_, mode, force ? 1 : 0, &st), st, "set mode");
+  }
+  kestrel_replication_mode mode() const {
+    int32_t m = 0;
+    kestrel_status st = make_status();
+    check(vt_->get_mode(inst_, &m, &st), st, "get mode");
+    return static_cast<kestrel_replication_mode>(m);
+  }
+  std::vector<NodeStatus> node_status() const {
+    std::vector<NodeStatus> out;
+    kestrel_status st = make_status();
+    auto cb = [](void* ctx, const kestrel_node_status* raw) -> int {
+      kestrel_node_status s = copy_in(raw);
+      NodeStatus n;
+      n.node = s.node ? s.node : "";
+      n.role = static_cast<kestrel_node_role>(s.role);
+      n.healthy = s.healthy != 0;
+      n.priority = s.priority;
+      n.sync_state = s.sync_state ? s.sync_state : "";
+      n.lsn = s.lsn;
+      n.receive_lsn = s.receive_lsn;
+      n.lag_bytes = s.lag_bytes;
+      n.write_lag_seconds = s.write_lag_seconds;
+      n.flush_lag_seconds = s.flush_lag_seconds;
+      n.replay_lag_seconds = s.replay_lag_seconds;
+      n.last_replay_at_us = s.last_replay_at_us;
+      n.detail = s.detail ? s.detail : "";
+      static_cast<std::vector<NodeStatus>*>(ctx)->push_back(std::move(n));
+      return 0;
+    };
+    check(vt_->node_status(inst_, cb, &out, &st), st, "node status");
+    return out;
+  }
+  void promote(const std::string& node, uint64_t epoch, uint32_t timeout_ms) const {
+    kestrel_status st = make_status();
+    check(vt_->promote(inst_, node.c_str(), epoch, timeout_ms, &st), st, "promote");
+  }
+  void fence(const std::string& node) const {
+    kestrel_status st = make_status();
+    check(vt_->fence(inst_, node.c_str(), &st), st, "fence");
+  }
+  void rejoin(const std::string& node) const {
+    kestrel_status st = make_status();
+    check(vt_->rejoin(inst_, node.c_str(), &st), st, "rejoin");
+  }
+  std::string check_consistency(const std::string& standby) const {
+    std::string out;
+    kestrel_status st = make_status();
+    check(vt_->check_consistency(inst_, standby.c_str(), &string_sink, &out, &st), st, "consistency check");
+    return out;
+  }
+
+ private:
+  const kestrel_replicator_v1* vt_ = nullptr;
   void* inst_ = nullptr;
 };
 
@@ -639,9 +809,15 @@ inline const kestrel_crawler_v1* CrawlerProvider::table() {
       [](void* inst, const kestrel_crawl_request* r, kestrel_status* st) {
         return detail::guard(st, [&] {
           kestrel_crawl_request req = copy_in(r);
-          std::vector<std::string> seeds;
-          for (size_t i = 0; i < req.seed_count; ++i) seeds.emplace_back(req.seeds[i] ? req.seeds[i] : "");
-          detail::as<CrawlerProvider>(inst).crawl_start(seeds);
+          CrawlRequest request;
+          for (size_t i = 0; i < req.seed_count; ++i) request.seeds.emplace_back(req.seeds[i] ? req.seeds[i] : "");
+          request.scope = req.scope ? req.scope : "";
+          request.max_depth = req.max_depth;
+          request.max_pages = req.max_pages;
+          request.max_bytes = req.max_bytes;
+          request.max_seconds = req.max_seconds;
+          request.robots = req.robots;
+          detail::as<CrawlerProvider>(inst).crawl_start(request);
         });
       },
       [](void* inst, kestrel_status* st) {
@@ -670,6 +846,67 @@ inline const kestrel_crawler_v1* CrawlerProvider::table() {
   return &vt;
 }
 
+inline const kestrel_replicator_v1* ReplicatorProvider::table() {
+  static const kestrel_replicator_v1 vt = {
+      sizeof(kestrel_replicator_v1),
+      [](void* inst, const char* standby, int32_t force, kestrel_status* st) {
+        return detail::guard(
+            st, [&] { detail::as<ReplicatorProvider>(inst).replicator_bootstrap(standby ? standby : "", force != 0); });
+      },
+      [](void* inst, int32_t mode, int32_t force, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          if (mode < KESTREL_REPLICATION_ASYNC || mode > KESTREL_REPLICATION_SYNC)
+            throw Error(KESTREL_ERR_INVALID, "unknown replication mode " + std::to_string(mode));
+          detail::as<ReplicatorProvider>(inst).replicator_set_mode(static_cast<kestrel_replication_mode>(mode),
+                                                                   force != 0);
+        });
+      },
+      [](void* inst, int32_t* mode, kestrel_status* st) {
+        return detail::guard(st, [&] { *mode = detail::as<ReplicatorProvider>(inst).replicator_mode(); });
+      },
+      [](void* inst, kestrel_node_status_fn fn, void* ctx, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          for (const NodeStatus& n : detail::as<ReplicatorProvider>(inst).replicator_node_status()) {
+            kestrel_node_status s;
+            std::memset(&s, 0, sizeof s);
+            s.struct_size = sizeof s;
+            s.node = n.node.c_str();
+            s.role = n.role;
+            s.healthy = n.healthy ? 1 : 0;
+            s.priority = n.priority;
+            s.sync_state = n.sync_state.empty() ? nullptr : n.sync_state.c_str();
+            s.lsn = n.lsn;
+            s.receive_lsn = n.receive_lsn;
+            s.lag_bytes = n.lag_bytes;
+            s.write_lag_seconds = n.write_lag_seconds;
+            s.flush_lag_seconds = n.flush_lag_seconds;
+            s.replay_lag_seconds = n.replay_lag_seconds;
+            s.last_replay_at_us = n.last_replay_at_us;
+            s.detail = n.detail.empty() ? nullptr : n.detail.c_str();
+            if (fn(ctx, &s) != 0) break;
+          }
+        });
+      },
+      [](void* inst, const char* node, uint64_t epoch, uint32_t timeout_ms, kestrel_status* st) {
+        return detail::guard(
+            st, [&] { detail::as<ReplicatorProvider>(inst).replicator_promote(node ? node : "", epoch, timeout_ms); });
+      },
+      [](void* inst, const char* node, kestrel_status* st) {
+        return detail::guard(st, [&] { detail::as<ReplicatorProvider>(inst).replicator_fence(node ? node : ""); });
+      },
+      [](void* inst, const char* node, kestrel_status* st) {
+        return detail::guard(st, [&] { detail::as<ReplicatorProvider>(inst).replicator_rejoin(node ? node : ""); });
+      },
+      [](void* inst, const char* standby, kestrel_write_fn write, void* sink, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          std::string r = detail::as<ReplicatorProvider>(inst).replicator_check_consistency(standby ? standby : "");
+          write(sink, r.data(), r.size());
+        });
+      },
+  };
+  return &vt;
+}
+
 inline const void* Component::interface_table(const char* name) {
   if (std::strcmp(name, KESTREL_IFACE_CATALOG_V1) == 0 && dynamic_cast<CatalogProvider*>(this))
     return CatalogProvider::table();
@@ -677,6 +914,8 @@ inline const void* Component::interface_table(const char* name) {
     return BlobStoreProvider::table();
   if (std::strcmp(name, KESTREL_IFACE_CRAWLER_V1) == 0 && dynamic_cast<CrawlerProvider*>(this))
     return CrawlerProvider::table();
+  if (std::strcmp(name, KESTREL_IFACE_REPLICATOR_V1) == 0 && dynamic_cast<ReplicatorProvider*>(this))
+    return ReplicatorProvider::table();
   return nullptr;
 }
 
