@@ -1,13 +1,13 @@
 #include "runtime/component_runtime.h"
 
-#include "runtime/metrics_registry.h"
-
 #include <kestrel/plugin.hpp>
 
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
 
 #include <cstring>
+
+#include "runtime/metrics_registry.h"
 
 // What a plugin's kestrel_host_ctx* points to: its component's instance.
 struct kestrel_host_ctx {

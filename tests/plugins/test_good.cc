@@ -1,7 +1,8 @@
 // A well-behaved test plugin built with the C++ wrapper.
 //  - test-node: one option of every type; appends its lifecycle ("create X",
 //    "start X", "lookup X peer ok", "stop X", "destroy X") to the file named
-//    by `journal`, so tests can check the order the host drives it in.
+//    by `journal`, so tests can check the order the host drives it in, and
+//    counts its starts in the metric kestrel_test_starts_total (ABI 1.1).
 //  - test-failing: its create always fails with a clear message.
 #include <kestrel/plugin.hpp>
 
@@ -30,6 +31,8 @@ class TestNode : public kestrel::Component {
   ~TestNode() override { note("destroy " + id_); }
   void start() override {
     note("start " + id_);
+    // ABI 1.1 metrics: one counter per component, bumped once per start.
+    host_.metric(KESTREL_METRIC_COUNTER, "kestrel_test_starts_total", "test-node starts").add(1);
     if (has_peer_) {
       kestrel_interface ref = host_.lookup("peer", kTestInterface);
       note("lookup " + id_ + " peer " + (ref.vtable == &kTable ? "ok" : "wrong table"));

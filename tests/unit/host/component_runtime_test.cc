@@ -9,6 +9,7 @@
 #include "host_test_util.h"
 #include "loader/plugin_registry.h"
 #include "runtime/component_runtime.h"
+#include "runtime/metrics_registry.h"
 
 using namespace kestrel::host;
 
@@ -61,6 +62,11 @@ class ComponentRuntimeTest : public CppUnit::TestFixture {
     for (const auto& l : got) text += l + "\n";
     CPPUNIT_ASSERT_EQUAL_MESSAGE(text, expected.size(), got.size());
     for (size_t i = 0; i < expected.size(); ++i) CPPUNIT_ASSERT_EQUAL_MESSAGE(text, expected[i], got[i]);
+    // Each component registered its metric through the ABI 1.1 host API.
+    const std::string metrics = MetricsRegistry::global().render_prometheus();
+    for (const char* id : {"top", "middle", "bottom"})
+      CPPUNIT_ASSERT_MESSAGE(metrics, metrics.find(std::string("kestrel_test_starts_total{component=\"") + id +
+                                                   "\"} ") != std::string::npos);
   }
 
   void failing_create_names_component_and_plugin() {

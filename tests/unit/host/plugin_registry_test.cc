@@ -2,7 +2,11 @@
 // one is refused with its file and reason, the good one loads.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <kestrel/plugin.hpp>
+
 #include <Poco/Path.h>
+
+#include <cstring>
 
 #include "host_test_util.h"
 #include "loader/plugin_registry.h"
@@ -31,6 +35,8 @@ class PluginRegistryTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(each_bad_plugin_reported_good_one_loaded);
   CPPUNIT_TEST(garbage_file_and_missing_directory);
   CPPUNIT_TEST(deny_list_skips_a_plugin);
+  CPPUNIT_TEST(older_minor_plugin_loads);
+  CPPUNIT_TEST(newer_plugin_refuses_an_older_host);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -101,6 +107,47 @@ class PluginRegistryTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(record(r, "kestrel-test-unresolved.so")->state == PluginRecord::State::kDenied);
     // With the original denied, the duplicate's test-node is the only one and loads.
     CPPUNIT_ASSERT(record(r, "kestrel-test-zz-duplicate.so")->state == PluginRecord::State::kLoaded);
+  }
+
+  // ABI 1.1 host, plugin built for 1.0: it loads and its component runs.
+  void older_minor_plugin_loads() {
+    PluginRegistry r(ComponentRuntime::host_api(), "test");
+    CPPUNIT_ASSERT(r.load_file(kestrel::test::test_plugin_dir() + "/kestrel-test-abi-1-0.so"));
+    const PluginRecord& rec = r.plugins().back();
+    CPPUNIT_ASSERT_EQUAL(uint32_t{1}, rec.abi_major);
+    CPPUNIT_ASSERT_EQUAL(uint32_t{0}, rec.abi_minor);
+    CPPUNIT_ASSERT(r.find_type("test-abi-1-0") != nullptr);
+    CPPUNIT_ASSERT(KESTREL_ABI_MINOR >= 1);  // this host really is newer than the plugin
+  }
+
+  // A plugin built with this SDK (1.1) offered only ABI 1.0 by an older host
+  // refuses in its negotiate, saying both versions.
+  void newer_plugin_refuses_an_older_host() {
+    SharedLibrary lib;
+    std::string err;
+    CPPUNIT_ASSERT_MESSAGE(err, lib.open(kestrel::test::test_plugin_dir() + "/kestrel-test-good.so", &err));
+    auto negotiate = reinterpret_cast<kestrel_plugin_negotiate_fn>(lib.symbol(KESTREL_NEGOTIATE_SYMBOL, &err));
+    CPPUNIT_ASSERT(negotiate != nullptr);
+    kestrel_loader_info old_host;
+    std::memset(&old_host, 0, sizeof old_host);
+    old_host.struct_size = sizeof old_host;
+    old_host.abi_major = 1;
+    old_host.abi_minor_min = 0;
+    old_host.abi_minor_max = 0;
+    old_host.host = ComponentRuntime::host_api();
+    kestrel_plugin_info info;
+    std::memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    kestrel_status st = kestrel::make_status();
+    CPPUNIT_ASSERT_EQUAL(KESTREL_ERR_ABI, negotiate(&old_host, &info, &st));
+    CPPUNIT_ASSERT_EQUAL(std::string("plugin test-good needs ABI 1.") + std::to_string(KESTREL_ABI_MINOR) +
+                             "; host offers 1.0-1.0",
+                         std::string(st.message));
+    // The same plugin accepts this host.
+    kestrel_loader_info this_host = old_host;
+    this_host.abi_minor_max = KESTREL_ABI_MINOR;
+    kestrel_status ok = kestrel::make_status();
+    CPPUNIT_ASSERT_EQUAL(KESTREL_OK, negotiate(&this_host, &info, &ok));
   }
 };
 
