@@ -22,7 +22,7 @@ function(kestrel_add_plugin name)
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  if(NOT KESTREL_SANITIZE AND NOT KESTREL_TSAN)
+  if(NOT KESTREL_SANITIZE AND NOT KESTREL_TSAN AND NOT KESTREL_FUZZ)
     # Sanitizer runtimes are provided by the executable, so -z defs would fail there.
     target_link_options(${target} PRIVATE -Wl,-z,defs)
   endif()

@@ -2,7 +2,9 @@
 # Installs what the tests need, builds, and runs every test:
 #   1. a Release build (build/) and all its tests;
 #   2. an AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/) and all its tests;
-#   3. a ThreadSanitizer build (build-tsan/) of the tests labelled "concurrency".
+#   3. a ThreadSanitizer build (build-tsan/) of the tests labelled "concurrency";
+#   4. a clang libFuzzer build (build-fuzz/) of every parser, each fuzzed for
+#      KESTREL_FUZZ_SECONDS (default 20) seconds.
 # Usage: tests/run.sh [--quick]   (--quick: step 1 only)
 # Exit status: non-zero when any build or test fails.
 set -euo pipefail
@@ -37,3 +39,14 @@ run_stage "asan+ubsan" build-asan "" -DCMAKE_BUILD_TYPE=Debug -DKESTREL_SANITIZE
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 [ -f tests/tsan.supp ] && export TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp:halt_on_error=1"
 run_stage tsan build-tsan "-L concurrency" -DCMAKE_BUILD_TYPE=Debug -DKESTREL_TSAN=ON
+
+# libFuzzer (clang): every parser for a bounded time, seeded from the fixtures.
+unset TSAN_OPTIONS
+echo "=== fuzz: configure and build (build-fuzz) ==="
+t0=$SECONDS
+mkdir -p build-fuzz
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DKESTREL_FUZZ=ON -DKESTREL_BUILD_TESTS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >build-fuzz/configure.log 2>&1 || { cat build-fuzz/configure.log; exit 1; }
+cmake --build build-fuzz -j"$jobs" --target kestrel-fuzz
+bash tests/fuzz/run.sh build-fuzz "${KESTREL_FUZZ_SECONDS:-20}"
+echo "=== fuzz: done in $((SECONDS - t0)) s ==="

@@ -193,6 +193,53 @@ std::string convert(std::string_view in, const std::string& iconv_name) {
   return out;
 }
 
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629 §4: at most 4
+// bytes, no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c == 0xE0) n = 3, lo = 0xA0;
+  else if (c == 0xED) n = 3, hi = 0x9F;
+  else if (c >= 0xE1 && c <= 0xEF) n = 3;
+  else if (c == 0xF0) n = 4, lo = 0x90;
+  else if (c == 0xF4) n = 4, hi = 0x8F;
+  else if (c >= 0xF1 && c <= 0xF3) n = 4;
+  else return 0;
+  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+// glibc's iconv passes some ill-formed UTF-8 through (e.g. 5-byte forms from
+// the old ISO 10646 range); gumbo and the catalog must only ever see
+// well-formed UTF-8, so every ill-formed byte becomes U+FFFD here.
+std::string well_formed_utf8(std::string in) {
+  size_t i = 0;
+  while (i < in.size()) {
+    const size_t n = utf8_sequence_length(in, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == in.size()) return in;  // the common case: nothing to repair
+  std::string out(in, 0, i);
+  while (i < in.size()) {
+    const size_t n = utf8_sequence_length(in, i);
+    if (n == 0) {
+      out += kReplacement;
+      ++i;
+    } else {
+      out.append(in, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string charset_from_content_type(std::string_view content_type) {
@@ -205,7 +252,7 @@ std::string detect_charset(std::string_view body, std::string_view content_type)
 
 std::string to_utf8(std::string_view body, std::string_view content_type) {
   const Detected detected = detect(body, content_type);
-  return convert(body.substr(detected.bom_length), detected.iconv_name);
+  return well_formed_utf8(convert(body.substr(detected.bom_length), detected.iconv_name));
 }
 
 }  // namespace kestrel::crawler

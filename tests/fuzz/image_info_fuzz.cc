@@ -1,0 +1,16 @@
+// Fuzzes image sniffing and header reading (libvips, one loader per sniffed type).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "image_info.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool ready = kestrel::crawler::image_library_init();
+  if (!ready) __builtin_trap();
+  std::string error;
+  auto info = kestrel::crawler::read_image_info(data, size, &error);
+  if (info && (info->width == 0 || info->height == 0)) __builtin_trap();  // zero sizes are rejected
+  if (!info && error.empty()) __builtin_trap();                            // every refusal says why
+  return 0;
+}
