@@ -110,6 +110,38 @@ bool substitute_env(const std::string& text, std::string* out, std::string* erro
   return true;
 }
 
+bool check_listen_address(const std::string& listen, std::string* error) {
+  if (listen.empty()) return true;
+  std::string host, port;
+  if (listen.front() == '[') {  // [v6]:port
+    const size_t close = listen.find(']');
+    if (close == std::string::npos || close + 1 >= listen.size() || listen[close + 1] != ':') {
+      *error = "an IPv6 address must be written [address]:port, e.g. [::1]:8000";
+      return false;
+    }
+    host = listen.substr(1, close - 1);
+    port = listen.substr(close + 2);
+  } else {
+    const size_t colon = listen.rfind(':');
+    if (colon == std::string::npos || listen.find(':') != colon) {
+      *error = "must be host:port, e.g. 127.0.0.1:8000 (IPv6: [::1]:8000; empty: off)";
+      return false;
+    }
+    host = listen.substr(0, colon);
+    port = listen.substr(colon + 1);
+  }
+  if (host.empty()) {
+    *error = "the host is missing: write 127.0.0.1:PORT for loopback or 0.0.0.0:PORT for every interface";
+    return false;
+  }
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535) {
+    *error = "the port must be a number from 0 to 65535";
+    return false;
+  }
+  return true;
+}
+
 SourceLocation ConfigDocument::where(const YAML::Node& n) const {
   SourceLocation loc;
   loc.file = file_;
@@ -163,6 +195,8 @@ std::unique_ptr<ConfigDocument> ConfigDocument::load_text(const std::string& tex
 void ConfigDocument::parse(const YAML::Node& root, ConfigErrors* errors) {
   node_.name = Poco::Environment::nodeName();
   node_.data_dir = "/var/lib/kestrel";
+  api_.listen = "127.0.0.1:8000";
+  admin_.listen = "127.0.0.1:8001";
   if (!root || root.IsNull()) {
     errors->push_back(file_error(file_, "the configuration is empty: it needs at least a 'components' map"));
     return;
@@ -269,11 +303,24 @@ void ConfigDocument::parse(const YAML::Node& root, ConfigErrors* errors) {
         }
       });
     } else if (key == "admin" || key == "api") {
-      // Listen addresses and tokens of the HTTP APIs (served by later releases);
-      // checked for shape now so a typo is caught early.
+      // Listen address and bearer token of the app API (`api`) and the HA
+      // admin API (`admin`). The token is a secret: errors never quote it.
+      HttpApiSettings& api = key == "api" ? api_ : admin_;
       section(value, key, {"listen", "token"}, [&](const std::string& k, const YAML::Node& v) {
         std::string s;
-        scalar(v, key + "." + k, &s);
+        if (v.IsNull()) s.clear();
+        else if (!scalar(v, key + "." + k, &s)) return;
+        if (k == "listen") {
+          std::string why;
+          if (!check_listen_address(s, &why)) {
+            error(v, key + ".listen '" + s + "': " + why, errors);
+            return;
+          }
+          api.listen = s;
+          api.listen_set = true;
+        } else {
+          api.token = s;
+        }
       });
     } else if (key == "components") {
       if (!value.IsMap()) {

@@ -36,6 +36,13 @@ struct LoggingSettings {
   int keep = 5;                       // rotated files kept
 };
 
+// One HTTP API's settings (`api` or `admin` section).
+struct HttpApiSettings {
+  std::string listen;        // "host:port" (IPv6 as "[::1]:port"); empty: the API is off
+  bool listen_set = false;   // true when the file names `listen` (else `listen` is the default)
+  std::string token;         // bearer token for mutating endpoints; empty: none required. A secret: never log it
+};
+
 // One entry of `components`, before validation against plugin schemas.
 struct RawComponent {
   std::string id;
@@ -59,6 +66,10 @@ class ConfigDocument {
   NodeSettings& mutable_node() { return node_; }
   const PluginSettings& plugins() const { return plugins_; }
   const LoggingSettings& logging() const { return logging_; }
+  // The app API (`api`, default listen 127.0.0.1:8000) and the HA admin API
+  // (`admin`, default 127.0.0.1:8001), after ${env:...} substitution.
+  const HttpApiSettings& api() const { return api_; }
+  const HttpApiSettings& admin() const { return admin_; }
   const std::vector<RawComponent>& components() const { return components_; }
 
   // Place of a YAML node in this file.
@@ -76,12 +87,19 @@ class ConfigDocument {
   NodeSettings node_;
   PluginSettings plugins_;
   LoggingSettings logging_;
+  HttpApiSettings api_;
+  HttpApiSettings admin_;
   std::vector<RawComponent> components_;
 };
 
 // Replaces every ${env:NAME} in `text` with the environment variable's value.
 // Returns false (and names the variable in *error) when one is unset.
 bool substitute_env(const std::string& text, std::string* out, std::string* error);
+
+// Checks a listen address "host:port" ("[v6]:port" for IPv6; port 0-65535;
+// the host a name or a literal). "" is valid (off). Returns false with one
+// sentence in *error otherwise. Any thread.
+bool check_listen_address(const std::string& listen, std::string* error);
 
 // Edit distance, for "did you mean" hints.
 size_t edit_distance(const std::string& a, const std::string& b);

@@ -1,23 +1,226 @@
-// kestrelctl: Kestrel's command-line client over the admin and app APIs.
-// This release knows --version and --help only; the commands (status,
-// failover, crawl start|status|stop, ...) arrive with the HTTP APIs.
+// kestrelctl: Kestrel's command-line client over the App API (DESIGN §8).
+//
+//   kestrelctl [--api URL] [--token T] COMMAND ...
+//
+// Options may come before or after the command. --api defaults to
+// $KESTREL_API, else http://127.0.0.1:8000; --token to $KESTREL_TOKEN.
+#include <unistd.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kestrelctl/api_client.h"
+#include "kestrelctl/commands.h"
 
 #ifndef KESTREL_VERSION
 #define KESTREL_VERSION "0.0.0"
 #endif
 
+namespace {
+
+using namespace kestrel::ctl;
+
+const char kHelp[] =
+    "usage: kestrelctl [--api URL] [--token TOKEN] COMMAND [ARGS]\n"
+    "\n"
+    "Controls a running kestreld through its App API.\n"
+    "\n"
+    "Commands:\n"
+    "  status                          health of the daemon and of each component\n"
+    "  crawl start URL... [--scope site|host|domain] [--max-pages N] [--max-depth N]\n"
+    "              [--max-bytes N] [--max-seconds N] [--robots on|off] [--wait]\n"
+    "                                  start a crawl of the seed URLs; --wait follows it to its end\n"
+    "                                  (a progress bar on a terminal, plain lines otherwise)\n"
+    "  crawl status                    live counters of the current or last crawl\n"
+    "  crawl stop [--wait]             ask the running crawl to stop (it resumes on the next start\n"
+    "                                  of the same seeds); --wait until it has\n"
+    "  images [--limit N] [--offset N] [--format png|jpeg|gif|webp] [--min-width N] [--session ID]\n"
+    "                                  list catalogued images: id, format, WxH, bytes, URL\n"
+    "\n"
+    "Options:\n"
+    "  --api URL      the App API (default: $KESTREL_API, else http://127.0.0.1:8000)\n"
+    "  --token TOKEN  bearer token for crawl start/stop (default: $KESTREL_TOKEN); the daemon's api.token\n"
+    "  -h, --help     this help;  -V, --version  the version\n"
+    "\n"
+    "Exit codes: 0 success (crawl start --wait: the crawl finished); 1 the server answered with an error\n"
+    "(or the crawl waited for failed or was stopped); 2 bad command line; 3 cannot connect to the App API.\n";
+
+// argv split into positional words and --options (with their values).
+struct CommandLine {
+  std::vector<std::string> words;
+  std::map<std::string, std::string> values;  // options with a value
+  std::set<std::string> flags;                // options without one
+};
+
+const std::set<std::string> kValueOptions = {"api",       "token",     "scope",  "max-pages", "max-depth",
+                                             "max-bytes", "max-seconds", "robots", "limit",     "offset",
+                                             "format",    "min-width", "session"};
+const std::set<std::string> kFlagOptions = {"wait", "help", "version"};
+
+bool parse_command_line(int argc, char** argv, CommandLine* cl, std::string* error) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h") a = "--help";
+    if (a == "-V") a = "--version";
+    if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
+      cl->words.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    const size_t eq = name.find('=');
+    const bool inline_value = eq != std::string::npos;
+    if (inline_value) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (kFlagOptions.count(name)) {
+      if (inline_value) {
+        *error = "option --" + name + " takes no value";
+        return false;
+      }
+      cl->flags.insert(name);
+    } else if (kValueOptions.count(name)) {
+      if (!inline_value) {
+        if (i + 1 >= argc) {
+          *error = "option --" + name + " needs a value";
+          return false;
+        }
+        value = argv[++i];
+      }
+      cl->values[name] = value;
+    } else {
+      *error = "unknown option --" + name;
+      return false;
+    }
+  }
+  return true;
+}
+
+// A non-negative integer option; false with *error when malformed.
+bool number_option(const CommandLine& cl, const std::string& name, uint64_t* out, std::string* error) {
+  auto it = cl.values.find(name);
+  if (it == cl.values.end()) return true;
+  const std::string& v = it->second;
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos) {
+    *error = "--" + name + " must be a non-negative integer, not '" + v + "'";
+    return false;
+  }
+  *out = std::stoull(v);
+  return true;
+}
+
+// Options that only some commands take: refuse the others.
+bool only_options(const CommandLine& cl, const std::set<std::string>& allowed, const std::string& command,
+                  std::string* error) {
+  for (const auto& [name, value] : cl.values)
+    if (name != "api" && name != "token" && !allowed.count(name)) {
+      *error = "'" + command + "' takes no option --" + name;
+      return false;
+    }
+  for (const auto& name : cl.flags)
+    if (!allowed.count(name)) {
+      *error = "'" + command + "' takes no option --" + name;
+      return false;
+    }
+  return true;
+}
+
+int usage(const std::string& message) {
+  std::cerr << "kestrelctl: " << message << " (see kestrelctl --help)\n";
+  return kExitUsage;
+}
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc == 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0)) {
+  CommandLine cl;
+  std::string error;
+  if (!parse_command_line(argc, argv, &cl, &error)) return usage(error);
+  if (cl.flags.count("help")) {
+    std::cout << kHelp;
+    return kExitOk;
+  }
+  if (cl.flags.count("version")) {
     std::cout << "kestrelctl " << KESTREL_VERSION << "\n";
-    return 0;
+    return kExitOk;
   }
-  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
-    std::cout << "usage: kestrelctl --version | --help\n"
-                 "Commands (status, failover, crawl ...) arrive with the admin API in a later release.\n";
-    return 0;
+  if (cl.words.empty()) return usage("no command given");
+
+  const std::string base = cl.values.count("api") ? cl.values["api"] : env_or("KESTREL_API", "http://127.0.0.1:8000");
+  const std::string token = cl.values.count("token") ? cl.values["token"] : env_or("KESTREL_TOKEN", "");
+  WaitStyle style;
+  style.terminal = isatty(STDOUT_FILENO) == 1;
+
+  try {
+    const ApiClient api(base, token);
+    const std::vector<std::string>& w = cl.words;
+    if (w[0] == "status") {
+      if (w.size() != 1) return usage("'status' takes no arguments");
+      if (!only_options(cl, {}, "status", &error)) return usage(error);
+      return cmd_status(api, std::cout, std::cerr);
+    }
+    if (w[0] == "images") {
+      if (w.size() != 1) return usage("'images' takes no arguments, only options");
+      if (!only_options(cl, {"limit", "offset", "format", "min-width", "session"}, "images", &error)) return usage(error);
+      ImagesOptions o;
+      if (!number_option(cl, "limit", &o.limit, &error) || !number_option(cl, "offset", &o.offset, &error) ||
+          !number_option(cl, "min-width", &o.min_width, &error) || !number_option(cl, "session", &o.session, &error))
+        return usage(error);
+      if (cl.values.count("format")) o.format = cl.values["format"];
+      return cmd_images(api, o, std::cout, std::cerr);
+    }
+    if (w[0] == "crawl") {
+      if (w.size() < 2) return usage("'crawl' needs start, status or stop");
+      if (w[1] == "start") {
+        if (!only_options(cl, {"scope", "max-pages", "max-depth", "max-bytes", "max-seconds", "robots", "wait"},
+                          "crawl start", &error))
+          return usage(error);
+        CrawlStartOptions o;
+        o.seeds.assign(w.begin() + 2, w.end());
+        if (o.seeds.empty()) return usage("'crawl start' needs at least one URL");
+        if (cl.values.count("scope")) o.scope = cl.values["scope"];
+        if (!o.scope.empty() && o.scope != "site" && o.scope != "host" && o.scope != "domain")
+          return usage("--scope must be site, host or domain");
+        if (cl.values.count("robots")) o.robots = cl.values["robots"];
+        if (!o.robots.empty() && o.robots != "on" && o.robots != "off") return usage("--robots must be on or off");
+        if (!number_option(cl, "max-pages", &o.max_pages, &error) ||
+            !number_option(cl, "max-depth", &o.max_depth, &error) ||
+            !number_option(cl, "max-bytes", &o.max_bytes, &error) ||
+            !number_option(cl, "max-seconds", &o.max_seconds, &error))
+          return usage(error);
+        o.wait = cl.flags.count("wait") != 0;
+        return cmd_crawl_start(api, o, style, std::cout, std::cerr);
+      }
+      if (w[1] == "status") {
+        if (w.size() != 2) return usage("'crawl status' takes no arguments");
+        if (!only_options(cl, {}, "crawl status", &error)) return usage(error);
+        return cmd_crawl_status(api, std::cout, std::cerr);
+      }
+      if (w[1] == "stop") {
+        if (w.size() != 2) return usage("'crawl stop' takes no arguments");
+        if (!only_options(cl, {"wait"}, "crawl stop", &error)) return usage(error);
+        return cmd_crawl_stop(api, cl.flags.count("wait") != 0, style, std::cout, std::cerr);
+      }
+      return usage("unknown crawl command '" + w[1] + "' (start, status or stop)");
+    }
+    return usage("unknown command '" + w[0] + "'");
+  } catch (const std::invalid_argument& e) {
+    return usage(e.what());
+  } catch (const ConnectError& e) {
+    std::cerr << "kestrelctl: " << e.what() << "\n";
+    return kExitConnect;
+  } catch (const std::exception& e) {
+    std::cerr << "kestrelctl: " << e.what() << "\n";
+    return kExitServerError;
   }
-  std::cerr << "kestrelctl: no commands yet in " << KESTREL_VERSION << " (try --version)\n";
-  return 64;
 }

@@ -17,6 +17,8 @@
 #include <csignal>
 #include <iostream>
 
+#include "api/app_api.h"
+#include "api/app_api_server.h"
 #include "config/component_graph.h"
 #include "kestreld/crawl_once.h"
 #include "kestreld/default_config.h"
@@ -79,6 +81,7 @@ void KestreldApp::defineOptions(Poco::Util::OptionSet& options) {
   options.addOption(Option("log-level", "", "trace, debug, information, notice, warning, error (overrides logging.level)")
                         .argument("LEVEL"));
   options.addOption(Option("list-plugins", "", "load the plugins, print them with their component types and options, and exit"));
+  options.addOption(Option("no-api", "", "do not serve the App API (same as api.listen: \"\")"));
 }
 
 void KestreldApp::handleOption(const std::string& name, const std::string& value) {
@@ -94,21 +97,27 @@ void KestreldApp::handleOption(const std::string& name, const std::string& value
   else if (name == "report") report_file_ = absolute(value);
   else if (name == "log-level") log_level_ = value;
   else if (name == "list-plugins") list_plugins_ = true;
+  else if (name == "no-api") no_api_ = true;
   if (help_ || version_) stopOptionsProcessing();
 }
 
 void KestreldApp::print_help() const {
   Poco::Util::HelpFormatter help(options());
   help.setCommand(commandName());
-  help.setUsage("--config FILE [--data-dir DIR] [--seed URL]... [--once] | --validate FILE");
+  help.setUsage("--config FILE [--data-dir DIR] [--seed URL]... [--once] [--no-api] | --validate FILE");
   help.setHeader(
       "Kestrel daemon: loads plugins, builds the component graph of the configuration and runs it; "
-      "crawls websites for images into the catalog.");
+      "crawls websites for images into the catalog. Once the components run, it serves the App API "
+      "(api.listen, default 127.0.0.1:8000; with --once too, while the crawl runs): GET /api/health, "
+      "POST /api/crawl/start|stop, GET /api/crawl/status, GET /api/images, GET|DELETE /api/images/{id}, "
+      "GET /metrics; api.token guards the POST and DELETE requests (see kestrelctl).");
   help.setFooter(
       "Exit codes: 0 success (with --once: the crawl finished); 1 a component failed to start or the crawl "
       "failed; 64 bad arguments (a stray argument, a seed that is not an absolute http(s) URL); 75 --once was "
       "stopped by SIGTERM/SIGINT before the crawl finished (run it again to resume); 78 invalid configuration "
-      "(also from --validate) or an unknown command-line option. SIGTERM and SIGINT stop kestreld cleanly: "
+      "(also from --validate) or an unknown command-line option. An App API address that cannot be bound (in "
+      "use) exits 1, except with --once when api.listen is not set: then kestreld warns and crawls without the "
+      "API. SIGTERM and SIGINT stop kestreld cleanly: "
       "no half-written record or file.");
   help.format(std::cout);
 }
@@ -252,6 +261,33 @@ int KestreldApp::main(const std::vector<std::string>& args) {
     return kExitFailure;
   }
 
+  // The App API, after the components (it calls them) and stopped before them.
+  std::unique_ptr<AppApi> api;
+  std::unique_ptr<AppApiServer> api_server;
+  const HttpApiSettings& api_settings = doc->api();
+  if (!no_api_ && !api_settings.listen.empty()) {
+    api = std::make_unique<AppApi>(runtime, graph, api_settings.token);
+    api_server = std::make_unique<AppApiServer>(*api, api_settings.listen);
+    try {
+      api_server->start();
+      log.information("App API on " + api_server->url() +
+                      (api_settings.token.empty() ? " (no api.token: changes need no token)"
+                                                  : " (changes need the api.token bearer token)"));
+    } catch (const std::exception& e) {
+      api_server.reset();
+      if (once_ && !api_settings.listen_set) {
+        // A batch job on a machine where a daemon holds the default port:
+        // crawl anyway, without the API (set api.listen to make this fatal).
+        log.warning(std::string("App API off: ") + e.what());
+      } else {
+        std::cerr << "kestreld: App API (api.listen): " << e.what() << "\n";
+        runtime.stop_all(30000);
+        runtime.destroy_all();
+        return kExitFailure;
+      }
+    }
+  }
+
   int code = kExitOk;
   if (once_) {
     CrawlOnceOptions o;
@@ -261,7 +297,7 @@ int KestreldApp::main(const std::vector<std::string>& args) {
     code = run_crawl_once(runtime, o, std::cout, std::cerr);
   } else {
     // Service mode: start the configured crawl if there is one, then serve
-    // until SIGTERM/SIGINT (the crawl-control API arrives with the next release).
+    // (the App API controls crawls) until SIGTERM/SIGINT.
     for (const auto& id : runtime.providers_of(KESTREL_IFACE_CRAWLER_V1)) {
       try {
         CrawlerClient(runtime.interface_of(id, KESTREL_IFACE_CRAWLER_V1)).start(seeds_);
@@ -273,6 +309,7 @@ int KestreldApp::main(const std::vector<std::string>& args) {
     waitForTerminationRequest();
     log.information("stopping");
   }
+  if (api_server) api_server->stop();
   runtime.stop_all(30000);
   runtime.destroy_all();
   return code;

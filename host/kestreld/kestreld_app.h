@@ -1,7 +1,11 @@
 // KestreldApp: the Kestrel daemon (Poco::Util::ServerApplication).
 //
-//   kestreld --config FILE [--data-dir DIR] [--seed URL]... [--once]
+//   kestreld --config FILE [--data-dir DIR] [--seed URL]... [--once] [--no-api]
 //   kestreld --validate FILE
+//
+// After the components start, kestreld serves the App API (api.listen,
+// default 127.0.0.1:8000; host/api) until it stops, in service mode and with
+// --once alike; the API stops before the components do.
 //
 // Runs in the foreground by default; --daemon (Unix) detaches, and on
 // Windows the same binary registers and runs as a service (Poco's
@@ -36,6 +40,7 @@ class KestreldApp : public Poco::Util::ServerApplication {
   bool version_ = false;
   bool once_ = false;
   bool list_plugins_ = false;
+  bool no_api_ = false;
   std::string config_file_;     // absolute; empty: the embedded default
   std::string validate_file_;   // absolute; set by --validate
   std::string data_dir_;        // absolute; empty: node.data_dir

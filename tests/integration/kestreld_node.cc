@@ -33,6 +33,8 @@ KestrelNode::KestrelNode(const CrawlerOptions& crawler_options, const std::vecto
   std::string yaml =
       "node:\n"
       "  name: test-node\n"
+      "api:\n"
+      "  listen: \"\"\n"  // no App API: parallel tests must not race for port 8000
       "plugins:\n"
       "  paths: [\"" +
       plugin_dir() + "\"";
