@@ -1,7 +1,9 @@
 #include "crawl_engine.h"
 
 #include "parse/charset.h"
+#include "parse/css_urls.h"
 #include "parse/html_extract.h"
+#include "parse/sitemap.h"
 #include "parse/image_info.h"
 #include "parse/url.h"
 
@@ -10,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <random>
 #include <sstream>
 
 namespace kestrel::crawler {
@@ -19,6 +22,17 @@ constexpr uint64_t kRobotsMaxBytes = 512 * 1024;   // RFC 9309 §2.5: parse at l
 constexpr auto kCheckpointEvery = std::chrono::seconds(5);
 constexpr int kPollMs = 1000;
 constexpr size_t kMaxImageWorkers = 4;  // threads hashing and storing images
+constexpr uint32_t kRobotsMaxRedirects = 5;  // RFC 9309 §2.3.1.2: follow at least five
+
+// The host of an origin "scheme://host[:port]" (IPv6 keeps its brackets).
+std::string host_of_origin(const std::string& origin) {
+  const auto b = origin.find("://");
+  std::string rest = b == std::string::npos ? origin : origin.substr(b + 3);
+  const auto close = rest.rfind(']');
+  const auto colon = rest.rfind(':');
+  if (colon != std::string::npos && (close == std::string::npos || colon > close)) rest.resize(colon);
+  return rest;
+}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -63,23 +77,60 @@ std::string seeds_json_of(const std::vector<std::string>& seeds) {
 
 }  // namespace
 
+RunLimits limits_for(const CrawlerConfig& config, const CrawlRequest& request) {
+  RunLimits l;
+  if (request.scope.empty() || request.scope == "site") {
+    l.scope = RunLimits::Scope::Site;
+  } else if (request.scope == "host") {
+    l.scope = RunLimits::Scope::Host;
+  } else if (request.scope == "domain") {
+    l.scope = RunLimits::Scope::Domain;
+  } else {
+    throw Error(KESTREL_ERR_INVALID, "crawl_start: scope '" + request.scope + "' is not site, host or domain");
+  }
+  l.max_depth = request.max_depth != 0 ? request.max_depth : config.max_depth;
+  l.max_pages = request.max_pages != 0 ? request.max_pages : config.max_pages;
+  l.max_bytes = request.max_bytes;
+  l.max_seconds = request.max_seconds;
+  if (request.robots != 0 && request.robots != 1 && request.robots != 2)
+    throw Error(KESTREL_ERR_INVALID, "crawl_start: robots " + std::to_string(request.robots) + " is not 0, 1 or 2");
+  l.robots = request.robots == 0 ? config.robots : request.robots == 1;
+  return l;
+}
+
+bool scope_allows(RunLimits::Scope scope, const std::set<std::string>& seed_origins, const std::string& origin) {
+  if (scope == RunLimits::Scope::Site) return seed_origins.count(origin) != 0;
+  const std::string host = host_of_origin(origin);
+  for (const auto& seed_origin : seed_origins) {
+    const std::string seed = host_of_origin(seed_origin);
+    if (host == seed) return true;
+    if (scope == RunLimits::Scope::Domain && host.size() > seed.size() &&
+        host.compare(host.size() - seed.size(), seed.size(), seed) == 0 && host[host.size() - seed.size() - 1] == '.')
+      return true;
+  }
+  return false;
+}
+
 int64_t now_utc_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
 CrawlEngine::CrawlEngine(const CrawlerConfig& config, Frontier& frontier, CatalogClient catalog,
-                         BlobStoreClient files, Host host, CrawlStats& stats)
+                         BlobStoreClient files, Host host, CrawlStats& stats, const CrawlMetrics& metrics,
+                         RunLimits limits)
     : config_(config),
       frontier_(frontier),
       catalog_(catalog),
       files_(files),
       host_(host),
       stats_(stats),
+      metrics_(metrics),
+      limits_(limits),
       images_(catalog, files, config.max_pixels),
       batch_(catalog, config.batch_size),
       multi_(curl_multi_init()),
-      scheduler_(config.concurrency, config.per_host_connections, config.robots) {
+      scheduler_(config.concurrency, config.per_host_connections, limits.robots) {
   if (!multi_) throw Error(KESTREL_ERR_INTERNAL, "curl_multi_init failed");
   settings_.user_agent = config.user_agent;
   settings_.connect_timeout_ms = config.connect_timeout_ms;
@@ -130,7 +181,7 @@ void CrawlEngine::open_session(const std::vector<std::string>& seeds) {
     resumed = true;
     session_key_ = run->session_key;
     started_at_us_ = run->started_at_us;
-    counters = run->counters;
+    counters = frontier_.recount(session_key_);  // run->counters may predate a crash
     pages_started_ = frontier_.count_settled(session_key_, UrlKind::Page);
   } else {
     session_key_ = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
@@ -162,6 +213,7 @@ void CrawlEngine::run(const std::vector<std::string>& seeds) {
         images_, std::min<size_t>(kMaxImageWorkers, config_.concurrency), [multi] { curl_multi_wakeup(multi); },
         session_id_);
     last_checkpoint_ = std::chrono::steady_clock::now();
+    run_started_ = last_checkpoint_;
     loop();
     const bool stopped = stop_.load();
     abandon_in_flight();
@@ -208,8 +260,32 @@ void CrawlEngine::run(const std::vector<std::string>& seeds) {
              static_cast<unsigned long long>(p.errors), static_cast<double>(p.elapsed_ms) / 1000.0);
 }
 
+int64_t CrawlEngine::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool CrawlEngine::in_scope(const std::string& origin) const {
+  return scope_allows(limits_.scope, seed_origins_, origin);
+}
+
+bool CrawlEngine::limits_reached() {
+  const char* why = nullptr;
+  if (limits_.max_bytes > 0 && stats_.counters().bytes >= limits_.max_bytes) why = "max_bytes";
+  if (limits_.max_seconds > 0 &&
+      std::chrono::steady_clock::now() - run_started_ >= std::chrono::seconds(limits_.max_seconds))
+    why = "max_seconds";
+  if (!why) return false;
+  // The crawl stops as if asked to: what is queued stays queued for a resume.
+  host_.logf(KESTREL_LOG_INFO, "crawl %s: %s reached, stopping", session_key_.c_str(), why);
+  stop_.store(true);
+  stats_.set_state_if(KESTREL_CRAWL_RUNNING, KESTREL_CRAWL_STOPPING);
+  return true;
+}
+
 void CrawlEngine::loop() {
   while (!stop_.load()) {
+    if (limits_reached()) return;
     refill();
     drain_images();
     dispatch();
@@ -229,7 +305,11 @@ void CrawlEngine::loop() {
     if (stop_.load()) return;
     // New work may be startable right away (a slot freed, robots.txt known).
     if (scheduler_.queued() > 0 && scheduler_.in_flight() < config_.concurrency) dispatch();
-    curl_multi_poll(multi_.get(), nullptr, 0, kPollMs, nullptr);
+    // Wake when a deferred origin (delay, back-off, Retry-After) may start again.
+    int64_t wait = scheduler_.wait_ms(now_ms());
+    int timeout = kPollMs;
+    if (wait >= 0 && wait < kPollMs) timeout = static_cast<int>(wait) + 1;
+    curl_multi_poll(multi_.get(), nullptr, 0, timeout, nullptr);
   }
 }
 
@@ -252,11 +332,11 @@ void CrawlEngine::dispatch() {
   // transfer budget, so memory stays bounded by ~(concurrency + workers) bodies.
   const size_t budget = size_t{config_.concurrency} + workers_->threads();
   while (!stop_.load() && active_.size() + workers_->pending() < budget) {
-    std::optional<WorkItem> next = scheduler_.next();
+    std::optional<WorkItem> next = scheduler_.next(now_ms());
     if (!next) return;
     WorkItem& item = *next;
     if (item.kind != UrlKind::Robots) {
-      if (config_.robots) {
+      if (limits_.robots) {
         auto it = robots_.find(item.origin);
         if (it != robots_.end() && !it->second.allowed(path_and_query(item.url))) {
           scheduler_.release(item.origin);
@@ -265,12 +345,22 @@ void CrawlEngine::dispatch() {
         }
       }
       if (item.kind == UrlKind::Page) {
-        if (pages_started_ >= config_.max_pages) {
+        if (item.attempts == 0 && pages_started_ >= limits_.max_pages) {
           scheduler_.release(item.origin);
-          skip(item, "max_pages", "max_pages " + std::to_string(config_.max_pages) + " reached");
+          skip(item, "max_pages", "max_pages " + std::to_string(limits_.max_pages) + " reached");
           continue;
         }
-        ++pages_started_;
+        uint64_t& per_origin = pages_per_origin_[item.origin];
+        if (config_.max_pages_per_host > 0 && per_origin >= config_.max_pages_per_host && item.attempts == 0) {
+          scheduler_.release(item.origin);
+          skip(item, "max_pages_per_host",
+               "max_pages_per_host " + std::to_string(config_.max_pages_per_host) + " reached for " + item.origin);
+          continue;
+        }
+        if (item.attempts == 0) {  // a retry was counted when it first started
+          ++pages_started_;
+          ++per_origin;
+        }
       }
     }
     start_transfer(std::move(item));
@@ -286,7 +376,26 @@ void CrawlEngine::start_transfer(WorkItem item) {
     idle_.pop_back();
   }
   const bool robots = item.kind == UrlKind::Robots;
-  t->prepare(std::move(item), settings_, robots ? kRobotsMaxBytes : config_.max_body_size, robots);
+  uint64_t cap = config_.max_body_size;
+  if (robots) cap = kRobotsMaxBytes;
+  if (item.kind == UrlKind::Sitemap) cap = config_.max_sitemap_size;  // compressed; parse_sitemap caps the rest
+  ++item.attempts;
+  const bool image = item.kind == UrlKind::Image;
+  const std::string url = item.url;
+  if (robots) {
+    TransferSettings s = settings_;
+    s.max_redirects = std::min(s.max_redirects, kRobotsMaxRedirects);
+    t->prepare(std::move(item), s, cap, true);
+  } else {
+    t->prepare(std::move(item), settings_, cap, false);
+  }
+  if (image) {
+    // Recrawl: ask only for what changed (the catalog keeps each image's validators).
+    const CatalogedImage known = lookup_image(catalog_, url);
+    if (known.found && (!known.etag.empty() || !known.last_modified.empty()) && !known.file_path.empty() &&
+        files_.exists(known.file_path))
+      t->set_conditional(known.etag, known.last_modified);
+  }
   CURL* easy = t->handle();
   const CURLMcode mc = curl_multi_add_handle(multi_.get(), easy);
   if (mc != CURLM_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc));
@@ -302,9 +411,45 @@ void CrawlEngine::on_done(CURL* easy, CURLcode code) {
   const WorkItem& item = t->item();
   scheduler_.release(item.origin);
   stats_.add_bytes(t->received());
+  metrics_.bytes.add(static_cast<double>(t->received()));
+  double seconds = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &seconds) == CURLE_OK) metrics_.fetch_seconds.observe(seconds);
   const TransferResult res = t->finish(code);
+  if (item.id != 0) {
+    FetchRecord record;
+    record.http_status = res.status;
+    record.attempts = item.attempts;
+    record.bytes = t->received();
+    record.final_url = res.effective_url;
+    frontier_.record_fetch(item.id, record);
+  }
+  if (!res.kind.empty() && item.kind != UrlKind::Robots && maybe_retry(item, res)) {
+    t->release_body();
+    idle_.push_back(std::move(t));
+    return;
+  }
+  if (res.kind == "not_modified") {
+    stats_.add_image_unchanged();
+    frontier_.set_state(item.id, "done", "unchanged", res.detail);
+    settled(1);
+    t->release_body();
+    idle_.push_back(std::move(t));
+    return;
+  }
   switch (item.kind) {
     case UrlKind::Robots: on_robots(item, res, t->body()); break;
+    case UrlKind::Sitemap:
+      if (!res.kind.empty())
+        fail(item, res.kind, res.detail);
+      else
+        on_sitemap(item, res, t->body());
+      break;
+    case UrlKind::Stylesheet:
+      if (!res.kind.empty())
+        fail(item, res.kind, res.detail);
+      else
+        on_stylesheet(item, res, t->body());
+      break;
     case UrlKind::Page:
       if (!res.kind.empty())
         fail(item, res.kind, res.detail);
@@ -337,8 +482,106 @@ void CrawlEngine::on_robots(const WorkItem& item, const TransferResult& res, con
   }
   host_.logf(KESTREL_LOG_INFO, "robots.txt %s: %s (%s)", item.url.c_str(), how,
              res.kind.empty() ? "ok" : res.detail.c_str());
+  int64_t delay = config_.per_host_delay_ms;
+  if (config_.honor_crawl_delay)
+    delay = std::max<int64_t>(delay, std::min<int64_t>(rules.crawl_delay_ms(), config_.max_crawl_delay_ms));
+  scheduler_.set_delay(item.origin, delay);
+  if (delay > 0) scheduler_.defer(item.origin, now_ms() + delay);  // the robots.txt request itself counts
+  if (config_.sitemaps && !rules.sitemaps().empty()) {
+    size_t added = 0;
+    Frontier::Transaction tx(frontier_);
+    for (const auto& raw : rules.sitemaps()) {
+      auto url = normalize_url(raw);
+      // Sitemaps protocol: a sitemap lists URLs of its own host; others are not followed.
+      if (url && in_scope(origin_of(*url)) && enqueue(*url, UrlKind::Sitemap, 0, item.url)) ++added;
+    }
+    tx.commit();
+    queued_ += added;
+    if (added > 0) frontier_exhausted_ = false;
+  }
   robots_.insert_or_assign(item.origin, std::move(rules));
   scheduler_.robots_known(item.origin);
+}
+
+bool CrawlEngine::maybe_retry(WorkItem item, const TransferResult& res) {
+  if (!retryable(res) || item.attempts > config_.max_retries || stop_.load()) return false;
+  int64_t delay;
+  const bool asked = (res.status == 429 || res.status == 503) && res.retry_after_ms >= 0;
+  if (asked) {
+    delay = std::min(res.retry_after_ms, config_.max_retry_after_ms);  // RFC 9110 §10.2.3
+  } else {
+    // Exponential back-off with "equal jitter": half fixed, half random, so
+    // clients that failed together do not come back together.
+    const int shift = static_cast<int>(std::min<uint32_t>(item.attempts - 1, 30));
+    const int64_t base = std::min(config_.max_retry_backoff_ms, config_.retry_backoff_ms << shift);
+    static thread_local std::minstd_rand rng(std::random_device{}());
+    delay = base / 2 + (base > 1 ? static_cast<int64_t>(rng() % static_cast<uint64_t>(base / 2 + 1)) : 0);
+  }
+  host_.logf(KESTREL_LOG_INFO, "%s %s: %s (%s), retry %u of %u in %lld ms%s", kind_name(item.kind), item.url.c_str(),
+             res.kind.c_str(), res.detail.c_str(), item.attempts, config_.max_retries, static_cast<long long>(delay),
+             asked ? " (Retry-After)" : "");
+  // 429/503 mean the server is overloaded: slow the whole origin. A timeout or
+  // a dropped connection is about this URL: only it waits.
+  const bool whole_origin = res.status == 429 || res.status == 503;
+  scheduler_.retry(std::move(item), now_ms() + delay, whole_origin);
+  return true;
+}
+
+bool CrawlEngine::enqueue(const std::string& url, UrlKind kind, uint32_t depth, const std::string& source) {
+  if (url.size() > config_.max_url_length) {
+    // Recorded (so an operator sees it) but never fetched: endless link generators grow their URLs.
+    if (frontier_.add_settled(session_key_, url.substr(0, config_.max_url_length), kind, depth, source, "skipped",
+                              "url_too_long",
+                              std::to_string(url.size()) + " bytes, over max_url_length " +
+                                  std::to_string(config_.max_url_length) + " (URL cut here)"))
+      stats_.add_skip("url_too_long");
+    return false;
+  }
+  return frontier_.add(session_key_, url, kind, depth, source);
+}
+
+void CrawlEngine::on_sitemap(const WorkItem& item, const TransferResult&, const std::string& body) {
+  const SitemapLinks links = parse_sitemap(body, config_.max_sitemap_size);
+  size_t added = 0;
+  Frontier::Transaction tx(frontier_);
+  for (const auto& url : links.pages)
+    if (in_scope(origin_of(url)) && enqueue(url, UrlKind::Page, 0, item.url)) ++added;
+  for (const auto& url : links.sitemaps)
+    if (in_scope(origin_of(url)) && enqueue(url, UrlKind::Sitemap, 0, item.url)) ++added;
+  if (links.error.empty() || !links.pages.empty() || !links.sitemaps.empty())
+    frontier_.set_state(item.id, "done", "", links.error);
+  tx.commit();
+  queued_ += added;
+  if (added > 0) frontier_exhausted_ = false;
+  if (!links.error.empty() && links.pages.empty() && links.sitemaps.empty()) {
+    fail(item, "bad_sitemap", links.error);
+    return;
+  }
+  settled(1);
+  host_.logf(KESTREL_LOG_INFO, "sitemap %s: %zu page(s), %zu sitemap(s)%s%s", item.url.c_str(), links.pages.size(),
+             links.sitemaps.size(), links.error.empty() ? "" : "; ", links.error.c_str());
+}
+
+void CrawlEngine::on_stylesheet(const WorkItem& item, const TransferResult& res, const std::string& body) {
+  const std::string base = normalize_url(res.effective_url.empty() ? item.url : res.effective_url).value_or(item.url);
+  size_t added = 0;
+  Frontier::Transaction tx(frontier_);
+  for (const auto& ref : css_urls(body)) {
+    auto url = resolve_url(base, ref);
+    if (!url) {
+      stats_.add_skip("invalid_url");
+      continue;
+    }
+    // The image's source is the page that linked the stylesheet (catalog source_url is a page).
+    const std::string& page = item.source_url.empty() ? item.url : item.source_url;
+    if ((config_.offsite_images || in_scope(origin_of(*url))) && enqueue(*url, UrlKind::Image, item.depth, page))
+      ++added;
+  }
+  frontier_.set_state(item.id, "done", "", "");
+  tx.commit();
+  queued_ += added;
+  settled(1);
+  if (added > 0) frontier_exhausted_ = false;
 }
 
 void CrawlEngine::on_page(const WorkItem& item, const TransferResult& res, std::string body) {
@@ -359,18 +602,21 @@ void CrawlEngine::on_page(const WorkItem& item, const TransferResult& res, std::
     skip(item, "offsite_redirect", "redirected to " + document_url);
     return;
   }
-  const ExtractedLinks links = extract_links(to_utf8(body, res.content_type), document_url);
+  const ExtractedLinks links = extract_links(to_utf8(body, res.content_type), document_url, config_.css_images);
   stats_.add_page();
+  metrics_.pages.add(1);
   size_t added = 0;
   Frontier::Transaction tx(frontier_);
-  if (item.depth < config_.max_depth) {
+  if (item.depth < limits_.max_depth) {
     for (const auto& url : links.pages)
-      if (in_scope(origin_of(url)) && frontier_.add(session_key_, url, UrlKind::Page, item.depth + 1, item.url))
-        ++added;
+      if (in_scope(origin_of(url)) && enqueue(url, UrlKind::Page, item.depth + 1, item.url)) ++added;
   }
   for (const auto& url : links.images)
+    if ((config_.offsite_images || in_scope(origin_of(url))) && enqueue(url, UrlKind::Image, item.depth + 1, item.url))
+      ++added;
+  for (const auto& url : links.stylesheets)
     if ((config_.offsite_images || in_scope(origin_of(url))) &&
-        frontier_.add(session_key_, url, UrlKind::Image, item.depth + 1, item.url))
+        enqueue(url, UrlKind::Stylesheet, item.depth + 1, item.url))
       ++added;
   frontier_.set_state(item.id, "done", "", "");
   tx.commit();
@@ -404,6 +650,7 @@ void CrawlEngine::on_image_done(ImageDone& done) {
       return;
     case ImageOutcome::Status::Stored:
       stats_.add_image();
+      metrics_.images.add(1);
       batch_.add(std::move(out.row));
       // Marked done in the frontier only once its row is committed (flush):
       // a crash before that fetches it again instead of losing it.
@@ -416,6 +663,7 @@ void CrawlEngine::fail(const WorkItem& item, const std::string& kind, const std:
   frontier_.set_state(item.id, "failed", kind, detail);
   settled(1);
   stats_.add_failure(item.url, item.source_url, kind, detail);
+  metrics_.error(kind);
   host_.logf(KESTREL_LOG_WARNING, "%s %s failed: %s: %s (referenced by %s)", kind_name(item.kind), item.url.c_str(),
              kind.c_str(), detail.c_str(), item.source_url.empty() ? "seed" : item.source_url.c_str());
 }

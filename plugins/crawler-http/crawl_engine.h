@@ -9,6 +9,7 @@
 #define KESTREL_CRAWLER_HTTP_CRAWL_ENGINE_H_
 
 #include "catalog_batch.h"
+#include "crawl_metrics.h"
 #include "crawl_stats.h"
 #include "crawler_config.h"
 #include "frontier.h"
@@ -32,13 +33,36 @@
 
 namespace kestrel::crawler {
 
+// Per-crawl scope and limits (kestrel_crawl_request, ABI 1.1), already
+// merged with the configured values.
+struct RunLimits {
+  enum class Scope { Site, Host, Domain };
+  Scope scope = Scope::Site;  // site: the seeds' origins; host: their hosts, any scheme/port;
+                              // domain: their hosts and subdomains
+  uint32_t max_depth = 32;
+  uint64_t max_pages = 100000;
+  uint64_t max_bytes = 0;     // body bytes received; 0: no cap
+  uint32_t max_seconds = 0;   // wall-clock seconds of this attempt; 0: no cap
+  bool robots = true;
+};
+
+// The configured limits, overridden by the non-zero fields of `request`.
+// Throws kestrel::Error(KESTREL_ERR_INVALID) for an unknown scope. Any thread.
+RunLimits limits_for(const CrawlerConfig& config, const CrawlRequest& request);
+
+// Whether `origin` ("scheme://host[:port]") is inside `scope` around the seeds'
+// origins: Site: one of them; Host: the same host, any scheme or port; Domain:
+// the same host or a subdomain of one ("a.example.org" for "example.org").
+// Pure; any thread.
+bool scope_allows(RunLimits::Scope scope, const std::set<std::string>& seed_origins, const std::string& origin);
+
 class CrawlEngine {
  public:
   // Everything is borrowed and must outlive the engine. Creates the multi
   // handle (no network yet). Throws kestrel::Error(KESTREL_ERR_INTERNAL) if
   // libcurl cannot. libcurl must be globally initialized.
   CrawlEngine(const CrawlerConfig& config, Frontier& frontier, CatalogClient catalog, BlobStoreClient files,
-              Host host, CrawlStats& stats);
+              Host host, CrawlStats& stats, const CrawlMetrics& metrics, RunLimits limits);
   CrawlEngine(const CrawlEngine&) = delete;
   CrawlEngine& operator=(const CrawlEngine&) = delete;
   ~CrawlEngine();
@@ -67,6 +91,14 @@ class CrawlEngine {
   void start_transfer(WorkItem item);
   void on_done(CURL* easy, CURLcode code);
   void on_robots(const WorkItem& item, const TransferResult& res, const std::string& body);
+  void on_sitemap(const WorkItem& item, const TransferResult& res, const std::string& body);
+  void on_stylesheet(const WorkItem& item, const TransferResult& res, const std::string& body);
+  bool maybe_retry(WorkItem item, const TransferResult& res);
+  // Queues `url` in the frontier unless known; a URL over max_url_length is
+  // recorded as skipped instead. Inside the caller's transaction. True when queued.
+  bool enqueue(const std::string& url, UrlKind kind, uint32_t depth, const std::string& source);
+  bool limits_reached();
+  int64_t now_ms() const;
   void on_page(const WorkItem& item, const TransferResult& res, std::string body);
   void submit_image(const WorkItem& item, const TransferResult& res, std::string body);
   void on_image_done(ImageDone& done);
@@ -79,7 +111,7 @@ class CrawlEngine {
   SessionRow session_row(kestrel_session_state state) const;
   // `n` frontier entries left the queued state.
   void settled(uint64_t n) { queued_ = n > queued_ ? 0 : queued_ - n; }
-  bool in_scope(const std::string& origin) const { return seed_origins_.count(origin) != 0; }
+  bool in_scope(const std::string& origin) const;
 
   const CrawlerConfig& config_;
   Frontier& frontier_;
@@ -87,6 +119,8 @@ class CrawlEngine {
   BlobStoreClient files_;
   Host host_;
   CrawlStats& stats_;
+  const CrawlMetrics& metrics_;
+  RunLimits limits_;
   TransferSettings settings_;
   ImagePipeline images_;
   CatalogBatch batch_;
@@ -101,6 +135,8 @@ class CrawlEngine {
   int64_t started_at_us_ = 0;
   int64_t session_id_ = 0;
   std::set<std::string> seed_origins_;
+  std::map<std::string, uint64_t> pages_per_origin_;  // pages started this attempt
+  std::chrono::steady_clock::time_point run_started_;
   std::map<std::string, RobotsRules> robots_;  // by origin
   int64_t cursor_ = 0;                          // highest frontier id loaded into the scheduler
   bool frontier_exhausted_ = false;             // no queued id > cursor_ at the last look

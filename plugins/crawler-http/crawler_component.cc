@@ -43,6 +43,10 @@ class CrawlerHttp : public Component, public CrawlerProvider {
     }
     std::string error;
     if (!image_library_init(&error)) throw Error(KESTREL_ERR_INTERNAL, "libvips: " + error);
+    if (!metrics_registered_) {  // the host keeps series for the process; register once
+      metrics_ = CrawlMetrics::register_with(host_);
+      metrics_registered_ = true;
+    }
     catalog_ = CatalogClient(host_.lookup("catalog", KESTREL_IFACE_CATALOG_V1));
     files_ = BlobStoreClient(host_.lookup("files", KESTREL_IFACE_BLOBSTORE_V1));
     std::lock_guard<std::mutex> lock(mu_);
@@ -62,19 +66,21 @@ class CrawlerHttp : public Component, public CrawlerProvider {
 
   std::string status_json() override { return stats_.report_json(); }
 
-  // Starts a crawl of `requested` (empty: the configured seeds) on the crawl
-  // thread. Throws Error(INVALID) for a bad seed, no seeds, or a crawl already
-  // running; Error(UNAVAILABLE) before start().
+  // Starts a crawl of `request.seeds` (empty: the configured seeds) on the
+  // crawl thread, with the request's scope and limits (zero: configured).
+  // Throws Error(INVALID) for a bad seed, no seeds, an unknown scope or robots
+  // value, or a crawl already running; Error(UNAVAILABLE) before start().
   void crawl_start(const CrawlRequest& request) override {
     std::vector<std::string> seeds = normalize_seeds(request.seeds, "crawl_start");
     if (seeds.empty()) seeds = config_.seeds;
     if (seeds.empty()) throw Error(KESTREL_ERR_INVALID, "crawl_start: no seeds given and option seeds is empty");
+    const RunLimits limits = limits_for(config_, request);
     std::unique_lock<std::mutex> lock(mu_);
     if (running_) throw Error(KESTREL_ERR_INVALID, "crawl_start: a crawl is already running");
     if (!frontier_) throw Error(KESTREL_ERR_UNAVAILABLE, "crawl_start: component is not started", true);
     if (thread_.joinable()) thread_.join();  // the last crawl has ended; reap it
     engine_.reset();
-    engine_ = std::make_unique<CrawlEngine>(config_, *frontier_, catalog_, files_, host_, stats_);
+    engine_ = std::make_unique<CrawlEngine>(config_, *frontier_, catalog_, files_, host_, stats_, metrics_, limits);
     // Progress reads "running" from here on, not the previous crawl's end state;
     // the crawl thread fills in the session once it is open.
     stats_.begin("", seeds, RunCounters{}, {}, {}, false);
@@ -121,6 +127,8 @@ class CrawlerHttp : public Component, public CrawlerProvider {
   Host host_;
   bool curl_ready_ = false;
   CrawlStats stats_;
+  CrawlMetrics metrics_;  // written in start() before any crawl thread exists
+  bool metrics_registered_ = false;
 
   std::mutex mu_;  // guards everything below
   std::condition_variable done_;

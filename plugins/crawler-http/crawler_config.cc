@@ -83,6 +83,21 @@ CrawlerConfig parse_crawler_config(const CreateArgs& args) {
   if (c.state_path.front() != '/' && !args.data_dir().empty()) c.state_path = args.data_dir() + "/" + c.state_path;
   c.batch_size = static_cast<uint32_t>(int_in(args, "batch_size", 1, 10000));
   c.node_name = args.node_name();
+  c.per_host_delay_ms = duration_in(args, "per_host_delay", 0, kDay);
+  c.honor_crawl_delay = args.get_bool("honor_crawl_delay");
+  c.max_crawl_delay_ms = duration_in(args, "max_crawl_delay", 0, kDay);
+  c.sitemaps = args.get_bool("sitemaps");
+  if (args.get_int("max_sitemap_size") < 1) bad("max_sitemap_size", "must be at least 1 byte");
+  c.max_sitemap_size = args.get_size_bytes("max_sitemap_size");
+  c.max_retries = static_cast<uint32_t>(int_in(args, "max_retries", 0, 100));
+  c.retry_backoff_ms = duration_in(args, "retry_backoff", 0, kDay);
+  c.max_retry_backoff_ms = duration_in(args, "max_retry_backoff", 0, kDay);
+  if (c.max_retry_backoff_ms < c.retry_backoff_ms)
+    bad("max_retry_backoff", "must not be less than retry_backoff (" + std::to_string(c.retry_backoff_ms) + "ms)");
+  c.max_retry_after_ms = duration_in(args, "max_retry_after", 0, kDay);
+  c.max_url_length = static_cast<uint32_t>(int_in(args, "max_url_length", 16, 1 << 20));
+  c.css_images = args.get_bool("css_images");
+  c.max_pages_per_host = static_cast<uint64_t>(int_in(args, "max_pages_per_host", 0, std::numeric_limits<int32_t>::max()));
   return c;
 }
 

@@ -37,6 +37,22 @@ inline constexpr kestrel_option_desc kCrawlerOptions[] = {
     option("offsite_images", KESTREL_OPT_BOOL, "true", "fetch images referenced by in-scope pages from any host"),
     option("state_path", KESTREL_OPT_PATH, "node.db", "this node's SQLite state file holding the frontier"),
     option("batch_size", KESTREL_OPT_INT, "64", "image records per catalog write (rows)"),
+    option("per_host_delay", KESTREL_OPT_DURATION, "0s", "least time between two request starts to one origin (duration)"),
+    option("honor_crawl_delay", KESTREL_OPT_BOOL, "true", "apply robots.txt Crawl-delay as the origin's delay"),
+    option("max_crawl_delay", KESTREL_OPT_DURATION, "30s", "largest Crawl-delay applied (duration)"),
+    option("sitemaps", KESTREL_OPT_BOOL, "false", "crawl the pages of robots.txt Sitemap: lines (XML, index, gzip)"),
+    option("max_sitemap_size", KESTREL_OPT_SIZE, "50MiB", "largest sitemap read, after decompression (bytes)"),
+    option("max_retries", KESTREL_OPT_INT, "3",
+           "retries of a request after a connection error, timeout, cut-off body, 429, 502, 503 or 504"),
+    option("retry_backoff", KESTREL_OPT_DURATION, "1s",
+           "first retry delay; doubled per retry, with jitter, up to max_retry_backoff (duration)"),
+    option("max_retry_backoff", KESTREL_OPT_DURATION, "60s", "largest back-off between retries (duration)"),
+    option("max_retry_after", KESTREL_OPT_DURATION, "120s",
+           "largest Retry-After honoured on 429/503; a longer one is cut to this (duration)"),
+    option("max_url_length", KESTREL_OPT_INT, "2048", "longer URLs are recorded as skipped, not fetched (bytes)"),
+    option("max_pages_per_host", KESTREL_OPT_INT, "0", "HTML pages fetched per origin at most (0: no cap)"),
+    option("css_images", KESTREL_OPT_BOOL, "true",
+           "fetch images named by CSS url() in linked stylesheets, <style> elements and style attributes"),
 };
 
 // Validated option values. Plain data: copy freely.
@@ -60,6 +76,18 @@ struct CrawlerConfig {
   std::string state_path;           // absolute
   uint32_t batch_size = 64;         // rows, >= 1
   std::string node_name;            // node.name of the config
+  int64_t per_host_delay_ms = 0;    // between request starts to one origin
+  bool honor_crawl_delay = true;
+  int64_t max_crawl_delay_ms = 30000;
+  bool sitemaps = false;
+  uint64_t max_sitemap_size = 50ull << 20;  // bytes, decompressed
+  uint32_t max_retries = 3;
+  int64_t retry_backoff_ms = 1000;
+  int64_t max_retry_backoff_ms = 60000;
+  int64_t max_retry_after_ms = 120000;
+  uint32_t max_url_length = 2048;   // bytes
+  uint64_t max_pages_per_host = 0;  // 0: no cap
+  bool css_images = true;
 };
 
 // Reads and checks every option of kCrawlerOptions from `args`. Throws

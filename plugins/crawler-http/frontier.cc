@@ -27,9 +27,13 @@ CREATE TABLE IF NOT EXISTS frontier(
   state TEXT NOT NULL DEFAULT 'queued',
   reason TEXT NOT NULL DEFAULT '',
   detail TEXT NOT NULL DEFAULT '',
+  http_status INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  final_url TEXT NOT NULL DEFAULT '',
   UNIQUE(session_key, url));
 CREATE INDEX IF NOT EXISTS frontier_by_state ON frontier(session_key, state, id);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 )sql";
 
 std::string column_text(sqlite3_stmt* s, int i) {
@@ -41,7 +45,20 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
-UrlKind kind_from(const std::string& k) { return k == "image" ? UrlKind::Image : UrlKind::Page; }
+UrlKind kind_from(const std::string& k) {
+  if (k == "image") return UrlKind::Image;
+  if (k == "sitemap") return UrlKind::Sitemap;
+  if (k == "stylesheet") return UrlKind::Stylesheet;
+  return UrlKind::Page;
+}
+
+// Version 1 -> 2: the fetch status columns.
+const char* const kMigrateV1 = R"sql(
+ALTER TABLE frontier ADD COLUMN http_status INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE frontier ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE frontier ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE frontier ADD COLUMN final_url TEXT NOT NULL DEFAULT '';
+)sql";
 
 }  // namespace
 
@@ -62,9 +79,15 @@ Frontier::Frontier(const std::string& path) : path_(path) {
     sqlite3_stmt* q = prepare(s, "PRAGMA user_version");
     if (sqlite3_step(q) == SQLITE_ROW) version = sqlite3_column_int(q, 0);
   }
-  if (version > 1)
+  if (version > 2)
     throw Error(KESTREL_ERR_INVALID, path_ + ": frontier schema version " + std::to_string(version) +
-                                         " is newer than this crawler (1): use a newer Kestrel or another state_path");
+                                         " is newer than this crawler (2): use a newer Kestrel or another state_path");
+  if (version == 1) {
+    Transaction tx(*this);
+    exec(kMigrateV1);
+    exec("PRAGMA user_version = 2");
+    tx.commit();
+  }
   exec(kSchema);
 }
 
@@ -174,6 +197,25 @@ bool Frontier::add(const std::string& session_key, const std::string& url, UrlKi
   return sqlite3_changes(db_.get()) > 0;
 }
 
+bool Frontier::add_settled(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
+                           const std::string& source_url, const char* state, const std::string& reason,
+                           const std::string& detail) {
+  Stmt st;
+  sqlite3_stmt* s = prepare(st,
+                            "INSERT OR IGNORE INTO frontier(session_key, url, kind, depth, source_url, state, reason, "
+                            "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  bind_text(s, 1, session_key);
+  bind_text(s, 2, url);
+  sqlite3_bind_text(s, 3, kind_name(kind), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, depth);
+  bind_text(s, 5, source_url);
+  sqlite3_bind_text(s, 6, state, -1, SQLITE_STATIC);
+  bind_text(s, 7, reason);
+  bind_text(s, 8, detail);
+  step_done(s, "add settled url");
+  return sqlite3_changes(db_.get()) > 0;
+}
+
 void Frontier::set_state(int64_t id, const char* state, const std::string& reason, const std::string& detail) {
   sqlite3_stmt* s = prepare(set_state_, "UPDATE frontier SET state = ?2, reason = ?3, detail = ?4 WHERE id = ?1");
   sqlite3_bind_int64(s, 1, id);
@@ -183,9 +225,21 @@ void Frontier::set_state(int64_t id, const char* state, const std::string& reaso
   step_done(s, "set state");
 }
 
+void Frontier::record_fetch(int64_t id, const FetchRecord& r) {
+  sqlite3_stmt* s = prepare(record_,
+                            "UPDATE frontier SET http_status = ?2, attempts = ?3, bytes = ?4, final_url = ?5 "
+                            "WHERE id = ?1");
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, r.http_status);
+  sqlite3_bind_int64(s, 3, r.attempts);
+  sqlite3_bind_int64(s, 4, static_cast<int64_t>(r.bytes));
+  bind_text(s, 5, r.final_url);
+  step_done(s, "record fetch");
+}
+
 std::vector<WorkItem> Frontier::load_queued(const std::string& session_key, int64_t after_id, size_t limit) {
   sqlite3_stmt* s = prepare(load_,
-                            "SELECT id, url, kind, depth, source_url FROM frontier "
+                            "SELECT id, url, kind, depth, source_url, attempts FROM frontier "
                             "WHERE session_key = ?1 AND state = 'queued' AND id > ?2 ORDER BY id LIMIT ?3");
   bind_text(s, 1, session_key);
   sqlite3_bind_int64(s, 2, after_id);
@@ -199,6 +253,7 @@ std::vector<WorkItem> Frontier::load_queued(const std::string& session_key, int6
     w.kind = kind_from(column_text(s, 2));
     w.depth = static_cast<uint32_t>(sqlite3_column_int64(s, 3));
     w.source_url = column_text(s, 4);
+    w.attempts = static_cast<uint32_t>(sqlite3_column_int64(s, 5));
     out.push_back(std::move(w));
   }
   if (rc != SQLITE_DONE) fail("load queue");
@@ -215,6 +270,24 @@ uint64_t Frontier::count_settled(const std::string& session_key, UrlKind kind) {
   const auto n = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
   sqlite3_reset(s);
   return n;
+}
+
+RunCounters Frontier::recount(const std::string& session_key) {
+  Stmt st;
+  sqlite3_stmt* s = prepare(st,
+                            "SELECT "
+                            "COALESCE(SUM(kind = 'page' AND state = 'done'), 0), "
+                            "COALESCE(SUM(kind = 'image' AND state = 'done' AND reason = ''), 0), "
+                            "COALESCE(SUM(kind = 'image' AND state = 'done' AND reason = 'unchanged'), 0), "
+                            "COALESCE(SUM(bytes), 0) FROM frontier WHERE session_key = ?1");
+  bind_text(s, 1, session_key);
+  if (sqlite3_step(s) != SQLITE_ROW) fail("recount");
+  RunCounters c;
+  c.pages = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+  c.images = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
+  c.images_unchanged = static_cast<uint64_t>(sqlite3_column_int64(s, 2));
+  c.bytes = static_cast<uint64_t>(sqlite3_column_int64(s, 3));
+  return c;
 }
 
 uint64_t Frontier::count_queued(const std::string& session_key) {

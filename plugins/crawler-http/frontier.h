@@ -2,11 +2,13 @@
 // which crawl runs exist and, per run, every URL seen with its state.
 // Never replicated: it is this node's work state (DESIGN §6).
 //
-// Tables (schema version 1, PRAGMA user_version):
+// Tables (schema version 2, PRAGMA user_version; version 1 files are migrated):
 //   crawl_runs(session_key PK, seeds_json, state running|stopped|finished|failed,
 //              started_at_us, finished_at_us, pages, images, images_unchanged, bytes)
-//   frontier(id PK, session_key, url, kind page|image, depth, source_url,
-//            state queued|done|failed|skipped, reason, detail; UNIQUE(session_key, url))
+//   frontier(id PK, session_key, url, kind page|image|sitemap|stylesheet, depth, source_url,
+//            state queued|done|failed|skipped, reason, detail,
+//            http_status, attempts, bytes, final_url       -- the fetch status record (v2)
+//            ; UNIQUE(session_key, url))
 // A URL is in the frontier once per run, so it is fetched once per run.
 // Entries still `queued` when a run stops or crashes are fetched on resume.
 //
@@ -55,6 +57,14 @@ struct FailedRow {
   std::string detail;  // human text
 };
 
+// What the last request for a frontier entry got: its status record.
+struct FetchRecord {
+  long http_status = 0;   // status of the last response (after redirects), 0 if none
+  uint32_t attempts = 0;  // requests made for the entry in this run, retries included
+  uint64_t bytes = 0;     // body bytes received by the last attempt, after decoding
+  std::string final_url;  // URL after redirects ("" if no response)
+};
+
 class Frontier {
  public:
   // Opens (creating if needed) the SQLite file at `path` (absolute) in WAL
@@ -92,15 +102,27 @@ class Frontier {
   // Queues `url` unless the run already has it. Returns true when added.
   bool add(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
            const std::string& source_url);
+  // Records `url` as already settled (never fetched): state skipped|failed with
+  // its reason and detail, unless the run already has it. True when added.
+  bool add_settled(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
+                   const std::string& source_url, const char* state, const std::string& reason,
+                   const std::string& detail);
   // Sets the outcome of entry `id`: state done|failed|skipped, reason (a
   // kind such as "http_404", "" when done), detail (human text).
   void set_state(int64_t id, const char* state, const std::string& reason, const std::string& detail);
+
+  // Records the outcome of a request for entry `id` (every attempt overwrites it).
+  void record_fetch(int64_t id, const FetchRecord& record);
 
   // Up to `limit` queued entries with id > after_id, in id order (discovery
   // order, so the crawl is breadth-first). WorkItem::origin is left empty.
   std::vector<WorkItem> load_queued(const std::string& session_key, int64_t after_id, size_t limit);
   // Entries of `kind` that are no longer queued (fetched or given up).
   uint64_t count_settled(const std::string& session_key, UrlKind kind);
+  // A run's counters recounted from its entries (pages and images done,
+  // unchanged images, bytes of the last attempt of each): exact after a crash,
+  // unlike crawl_runs' copy, which is only as fresh as the last checkpoint.
+  RunCounters recount(const std::string& session_key);
   // Entries still queued.
   uint64_t count_queued(const std::string& session_key);
   // state -> reason -> count, for states failed and skipped.
@@ -124,7 +146,7 @@ class Frontier {
 
   std::string path_;
   std::unique_ptr<sqlite3, DbCloser> db_;
-  Stmt add_, set_state_, load_, settled_, queued_;
+  Stmt add_, set_state_, load_, settled_, queued_, record_;
 };
 
 }  // namespace kestrel::crawler

@@ -17,13 +17,9 @@ std::string hex_digest(Engine& engine, const std::string& data) {
 
 std::string str(const char* s) { return s ? s : ""; }
 
-// What the catalog holds for an image URL.
-struct CatalogedImage {
-  bool found = false;
-  std::string sha256, file_path, etag, last_modified, source_url;
-};
+}  // namespace
 
-CatalogedImage lookup(const CatalogClient& catalog, const std::string& url) {
+CatalogedImage lookup_image(const CatalogClient& catalog, const std::string& url) {
   kestrel_image_query q{};
   q.struct_size = sizeof q;
   q.url = url.c_str();
@@ -42,8 +38,6 @@ CatalogedImage lookup(const CatalogClient& catalog, const std::string& url) {
   });
   return out;
 }
-
-}  // namespace
 
 std::string sha256_hex(const std::string& data) {
   Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
@@ -79,6 +73,12 @@ ImageOutcome ImagePipeline::process(const std::string& body, const WorkItem& ite
                  std::to_string(max_pixels_);
     return out;
   }
+  // A whole response can still hold a file cut short at its source.
+  if (!image_looks_complete(info->format, body.data(), body.size(), &error)) {
+    out.kind = "truncated";
+    out.detail = error;
+    return out;
+  }
 
   ImageRow& r = out.row;
   r.frontier_id = item.id;
@@ -99,7 +99,7 @@ ImageOutcome ImagePipeline::process(const std::string& body, const WorkItem& ite
 
   // Same content already catalogued under this URL with its file present:
   // nothing to store. If only the headers changed, re-write the row but not the file.
-  const CatalogedImage known = lookup(catalog_, item.url);
+  const CatalogedImage known = lookup_image(catalog_, item.url);
   if (known.found && known.sha256 == r.sha256 && !known.file_path.empty() && files_.exists(known.file_path)) {
     if (known.etag == r.etag && known.last_modified == r.last_modified) {
       out.status = ImageOutcome::Status::Unchanged;

@@ -32,6 +32,16 @@ struct ImageOutcome {
   ImageRow row;
 };
 
+// What the catalog holds for an image URL (found false when nothing).
+struct CatalogedImage {
+  bool found = false;
+  std::string sha256, file_path, etag, last_modified, source_url;
+};
+
+// Reads the catalog row of `url` (exact, normalized). Throws kestrel::Error
+// when the catalog fails. Any thread (the catalog serializes).
+CatalogedImage lookup_image(const CatalogClient& catalog, const std::string& url);
+
 // Lower-case hex digests of `data`.
 std::string sha256_hex(const std::string& data);
 std::string md5_hex(const std::string& data);

@@ -1,5 +1,6 @@
 #include "scheduler.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace kestrel::crawler {
@@ -9,6 +10,8 @@ const char* kind_name(UrlKind kind) {
     case UrlKind::Page: return "page";
     case UrlKind::Image: return "image";
     case UrlKind::Robots: return "robots";
+    case UrlKind::Sitemap: return "sitemap";
+    case UrlKind::Stylesheet: return "stylesheet";
   }
   return "page";
 }
@@ -25,21 +28,27 @@ void Scheduler::push(WorkItem item) {
   ++queued_;
 }
 
-std::optional<WorkItem> Scheduler::next() {
+std::optional<WorkItem> Scheduler::next(int64_t now_ms) {
   if (in_flight_ >= total_cap_ || origins_.empty()) return std::nullopt;
   // Visit origins once each, starting after the one served last.
   auto start = origins_.upper_bound(last_served_);
   for (size_t visited = 0; visited < origins_.size(); ++visited, ++start) {
     if (start == origins_.end()) start = origins_.begin();
     Origin& o = start->second;
-    if (o.in_flight >= per_origin_cap_ || o.queue.empty()) continue;
+    const bool delayed_ready = !o.delayed.empty() && o.delayed.begin()->first <= now_ms;
+    if (o.in_flight >= per_origin_cap_ || (o.queue.empty() && !delayed_ready)) continue;
     if (o.robots == Robots::Fetching) continue;
+    if (now_ms < o.not_before_ms) continue;
     WorkItem item;
     if (o.robots == Robots::Unknown) {
       o.robots = Robots::Fetching;
       item.url = start->first + "/robots.txt";
       item.kind = UrlKind::Robots;
       item.origin = start->first;
+    } else if (delayed_ready) {
+      item = std::move(o.delayed.begin()->second);
+      o.delayed.erase(o.delayed.begin());
+      --queued_;
     } else {
       item = std::move(o.queue.front());
       o.queue.pop_front();
@@ -47,6 +56,7 @@ std::optional<WorkItem> Scheduler::next() {
     }
     ++o.in_flight;
     ++in_flight_;
+    if (o.delay_ms > 0) o.not_before_ms = std::max(o.not_before_ms, now_ms + o.delay_ms);
     last_served_ = start->first;
     return item;
   }
@@ -60,6 +70,45 @@ void Scheduler::release(const std::string& origin) {
   --in_flight_;
 }
 
+void Scheduler::set_delay(const std::string& origin, int64_t delay_ms) {
+  origins_[origin].delay_ms = delay_ms < 0 ? 0 : delay_ms;
+}
+
+void Scheduler::defer(const std::string& origin, int64_t until_ms) {
+  Origin& o = origins_[origin];
+  o.not_before_ms = std::max(o.not_before_ms, until_ms);
+}
+
+void Scheduler::retry(WorkItem item, int64_t until_ms, bool whole_origin) {
+  Origin& o = origins_[item.origin];
+  if (!robots_first_) o.robots = Robots::Known;
+  if (whole_origin) {
+    o.not_before_ms = std::max(o.not_before_ms, until_ms);
+    o.queue.push_front(std::move(item));
+  } else {
+    o.delayed.emplace(until_ms, std::move(item));
+  }
+  ++queued_;
+}
+
+int64_t Scheduler::wait_ms(int64_t now_ms) const {
+  int64_t best = -1;
+  for (const auto& [name, o] : origins_) {
+    if (o.robots == Robots::Fetching) continue;
+    // The earliest time something of this origin could start.
+    int64_t at = -1;
+    if (!o.queue.empty()) at = o.not_before_ms;
+    if (!o.delayed.empty()) {
+      const int64_t d = std::max(o.delayed.begin()->first, o.not_before_ms);
+      at = at < 0 ? d : std::min(at, d);
+    }
+    if (at <= now_ms) continue;  // nothing waiting, or ready now
+    const int64_t w = at - now_ms;
+    if (best < 0 || w < best) best = w;
+  }
+  return best;
+}
+
 void Scheduler::robots_known(const std::string& origin) { origins_[origin].robots = Robots::Known; }
 
 size_t Scheduler::in_flight(const std::string& origin) const {
@@ -68,7 +117,10 @@ size_t Scheduler::in_flight(const std::string& origin) const {
 }
 
 void Scheduler::clear_queued() {
-  for (auto& [name, o] : origins_) o.queue.clear();
+  for (auto& [name, o] : origins_) {
+    o.queue.clear();
+    o.delayed.clear();
+  }
   queued_ = 0;
 }
 

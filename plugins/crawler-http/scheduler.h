@@ -2,9 +2,13 @@
 // caps (total and per origin), plus the robots.txt gate (an origin's robots.txt
 // is fetched before any other URL of it).
 //
-// Pure bookkeeping: no I/O, no clock, no locks. Used by the crawl thread only
-// (not thread-safe). Later politeness rules (Crawl-delay, Retry-After, backoff)
-// belong here as per-origin "not before" times.
+// Politeness and back-off are per-origin "not before" times (milliseconds on a
+// clock the caller passes in): a per-origin delay between request starts
+// (per_host_delay, robots.txt Crawl-delay) and deferrals (retry back-off,
+// Retry-After). A deferred origin never holds back the others.
+//
+// Pure bookkeeping: no I/O, no clock of its own, no locks. Used by the crawl
+// thread only (not thread-safe).
 #ifndef KESTREL_CRAWLER_HTTP_SCHEDULER_H_
 #define KESTREL_CRAWLER_HTTP_SCHEDULER_H_
 
@@ -18,9 +22,9 @@
 namespace kestrel::crawler {
 
 // What a fetched URL is expected to be.
-enum class UrlKind { Page, Image, Robots };
+enum class UrlKind { Page, Image, Robots, Sitemap, Stylesheet };
 
-// "page", "image", "robots".
+// "page", "image", "robots", "sitemap", "stylesheet".
 const char* kind_name(UrlKind kind);
 
 // One URL to fetch.
@@ -31,6 +35,7 @@ struct WorkItem {
   uint32_t depth = 0;        // links from a seed (seeds: 0)
   std::string source_url;    // page that referenced it first ("" for seeds)
   std::string origin;        // origin_of(url): the unit of the per-host cap
+  uint32_t attempts = 0;     // requests already made for it in this run (retries so far + 1 after a start)
 };
 
 class Scheduler {
@@ -46,8 +51,23 @@ class Scheduler {
   // nullopt when nothing may start now. Takes a slot for the item's origin;
   // give it back with release(). For an origin whose robots.txt is not known
   // yet, returns a UrlKind::Robots item for "<origin>/robots.txt" (once) and
-  // holds its other items until robots_known(origin).
-  std::optional<WorkItem> next();
+  // holds its other items until robots_known(origin). Origins whose "not
+  // before" time is later than `now_ms` are passed over; an item handed out
+  // moves its origin's "not before" to now_ms + the origin's delay.
+  std::optional<WorkItem> next(int64_t now_ms = 0);
+
+  // Least time between two request starts to `origin` (milliseconds, >= 0).
+  void set_delay(const std::string& origin, int64_t delay_ms);
+  // Nothing of `origin` starts before `until_ms` (a later deferral wins).
+  void defer(const std::string& origin, int64_t until_ms);
+  // Puts `item` back, to start no earlier than `until_ms`. With whole_origin
+  // (the server asked to slow down: 429, 503, Retry-After) nothing else of the
+  // origin starts before then either and the item goes first in line;
+  // otherwise (a timeout, a dropped connection) only the item waits.
+  void retry(WorkItem item, int64_t until_ms, bool whole_origin = true);
+  // Milliseconds from `now_ms` until some waiting item may start because a
+  // "not before" time passes; -1 when no waiting item is held back by one.
+  int64_t wait_ms(int64_t now_ms) const;
 
   // Gives back the slot taken by next() for `origin`.
   void release(const std::string& origin);
@@ -69,8 +89,11 @@ class Scheduler {
   enum class Robots { Unknown, Fetching, Known };
   struct Origin {
     std::deque<WorkItem> queue;
+    std::multimap<int64_t, WorkItem> delayed;  // items retried alone, by their "not before" time
     size_t in_flight = 0;
     Robots robots = Robots::Unknown;
+    int64_t not_before_ms = 0;
+    int64_t delay_ms = 0;
   };
 
   size_t total_cap_;

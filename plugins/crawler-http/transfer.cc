@@ -2,6 +2,7 @@
 
 #include <kestrel/plugin.hpp>
 
+#include <ctime>
 #include <utility>
 
 namespace kestrel::crawler {
@@ -24,8 +25,10 @@ std::string curl_kind(CURLcode code) {
     case CURLE_TOO_MANY_REDIRECTS:
     case CURLE_UNSUPPORTED_PROTOCOL: return "redirects";  // a redirect to a scheme we do not fetch
     case CURLE_FILESIZE_EXCEEDED: return "too_large";
+    case CURLE_GOT_NOTHING:  // connection closed before any response
+    case CURLE_SEND_ERROR:   // the same on a re-used connection: libcurl's "Connection died, tried 5 times"
+      return "no_reply";
     case CURLE_PARTIAL_FILE:
-    case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
     case CURLE_HTTP2_STREAM: return "truncated";
     case CURLE_BAD_CONTENT_ENCODING: return "bad_encoding";
@@ -38,7 +41,31 @@ std::string curl_kind(CURLcode code) {
   }
 }
 
+// RFC 9110 §10.2.3: delay-seconds or an HTTP-date; -1 when neither.
+int64_t parse_retry_after(const std::string& value) {
+  const auto b = value.find_first_not_of(" \t");
+  if (b == std::string::npos) return -1;
+  const auto e = value.find_last_not_of(" \t");
+  const std::string v = value.substr(b, e - b + 1);
+  if (v.find_first_not_of("0123456789") == std::string::npos) {
+    if (v.size() > 9) return int64_t{999999999} * 1000;  // absurdly long: the caller caps it
+    return std::stoll(v) * 1000;
+  }
+  const time_t when = curl_getdate(v.c_str(), nullptr);
+  if (when == -1) return -1;
+  const time_t now = time(nullptr);
+  return when <= now ? 0 : static_cast<int64_t>(when - now) * 1000;
+}
+
 }  // namespace
+
+bool retryable(const TransferResult& r) {
+  if (r.kind == "timeout" || r.kind == "connect" || r.kind == "truncated" || r.kind == "network" ||
+      r.kind == "no_reply")
+    return true;
+  if (r.kind == "http_429") return true;
+  return r.kind == "http_5xx" && (r.status == 502 || r.status == 503 || r.status == 504);
+}
 
 Transfer::Transfer() : easy_(curl_easy_init()) {
   if (!easy_) throw Error(KESTREL_ERR_INTERNAL, "curl_easy_init failed");
@@ -70,6 +97,8 @@ void Transfer::prepare(WorkItem item, const TransferSettings& s, uint64_t max_bo
   max_body_ = max_body;
   truncate_at_cap_ = truncate_at_cap;
   hit_cap_ = false;
+  conditional_ = false;
+  headers_.reset();
   error_[0] = '\0';
   curl_easy_setopt(e, CURLOPT_URL, item_.url.c_str());
   curl_easy_setopt(e, CURLOPT_PRIVATE, this);
@@ -94,6 +123,25 @@ void Transfer::prepare(WorkItem item, const TransferSettings& s, uint64_t max_bo
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 }
 
+void Transfer::set_conditional(const std::string& etag, const std::string& last_modified) {
+  curl_slist* list = nullptr;
+  auto append = [&list](const std::string& line) {
+    curl_slist* next = curl_slist_append(list, line.c_str());
+    if (!next) {
+      curl_slist_free_all(list);
+      throw Error(KESTREL_ERR_INTERNAL, "curl_slist_append: out of memory");
+    }
+    list = next;
+  };
+  // Values come from earlier responses (libcurl strips CR/LF from header values).
+  if (!etag.empty()) append("If-None-Match: " + etag);
+  if (!last_modified.empty()) append("If-Modified-Since: " + last_modified);
+  if (!list) return;
+  headers_.reset(list);
+  conditional_ = true;
+  curl_easy_setopt(easy_.get(), CURLOPT_HTTPHEADER, list);
+}
+
 std::string Transfer::header(const char* name) const {
   struct curl_header* h = nullptr;
   // request -1: the last response, after redirects.
@@ -111,6 +159,8 @@ TransferResult Transfer::finish(CURLcode code) {
   if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff) r.effective_url = eff;
   r.etag = header("ETag");
   r.last_modified = header("Last-Modified");
+  const std::string retry_after = header("Retry-After");
+  if (!retry_after.empty()) r.retry_after_ms = parse_retry_after(retry_after);
   if (code == CURLE_WRITE_ERROR && hit_cap_) {
     if (truncate_at_cap_ && r.status >= 200 && r.status < 300) return r;
     r.kind = "too_large";
@@ -125,6 +175,11 @@ TransferResult Transfer::finish(CURLcode code) {
   if (code != CURLE_OK) {
     r.kind = curl_kind(code);
     r.detail = error_[0] ? error_ : curl_easy_strerror(code);
+    return r;
+  }
+  if (r.status == 304 && conditional_) {
+    r.kind = "not_modified";
+    r.detail = "HTTP 304: the stored copy is current";
     return r;
   }
   if (r.status < 200 || r.status >= 300) {

@@ -32,7 +32,8 @@ struct TransferSettings {
 // What came back. `kind` is "" on success (a 2xx response read whole), else
 // the failure class used in reports: "http_404", "http_403", "http_410",
 // "http_429", "http_4xx", "http_5xx", "http_3xx", "timeout", "dns", "connect",
-// "tls", "redirects", "too_large", "truncated", "bad_encoding", "network".
+// "tls", "redirects", "too_large", "truncated", "no_reply", "bad_encoding", "network",
+// "not_modified" (a 304 answer to a conditional request: the stored copy is current).
 struct TransferResult {
   std::string kind;
   std::string detail;         // human text, e.g. "HTTP 404" or libcurl's message
@@ -41,7 +42,14 @@ struct TransferResult {
   std::string effective_url;  // URL after redirects
   std::string etag;           // ETag of the last response as received, "" if none
   std::string last_modified;  // Last-Modified of the last response as received, "" if none
+  int64_t retry_after_ms = -1;  // Retry-After of the last response (RFC 9110 §10.2.3: seconds or an
+                                // HTTP-date, counted from now, >= 0), -1 if none or unparsable
 };
+
+// Whether a failed request is worth repeating: connection errors, timeouts,
+// bodies cut short, and HTTP 429, 502, 503, 504. Other 4xx/5xx, too-large
+// bodies and redirect problems are final.
+bool retryable(const TransferResult& result);
 
 class Transfer {
  public:
@@ -56,6 +64,11 @@ class Transfer {
   // cap in decoded bytes; with truncate_at_cap the transfer still stops at the
   // cap but the result is a success with the first max_body bytes (robots.txt).
   void prepare(WorkItem item, const TransferSettings& settings, uint64_t max_body, bool truncate_at_cap);
+
+  // Makes the request conditional (RFC 9110 §13.1): If-None-Match with `etag`
+  // (as received earlier) and/or If-Modified-Since with `last_modified`; an
+  // empty value sends no header. After prepare(), before the handle is added.
+  void set_conditional(const std::string& etag, const std::string& last_modified);
 
   CURL* handle() const { return easy_.get(); }
   const WorkItem& item() const { return item_; }
@@ -82,7 +95,12 @@ class Transfer {
   struct EasyCloser {
     void operator()(CURL* e) const { curl_easy_cleanup(e); }
   };
+  struct ListCloser {
+    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  };
   std::unique_ptr<CURL, EasyCloser> easy_;
+  std::unique_ptr<curl_slist, ListCloser> headers_;  // request headers; must outlive the transfer
+  bool conditional_ = false;
   WorkItem item_;
   std::string body_;
   uint64_t max_body_ = 0;

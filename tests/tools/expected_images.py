@@ -50,6 +50,7 @@ import hashlib
 import html.parser
 import json
 import os
+import re
 import sys
 import urllib.parse
 
@@ -131,6 +132,20 @@ def srcset_urls(value):
     return urls
 
 
+CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+CSS_URL = re.compile(r"""(?<![\w-])url\(\s*(?:"([^"]*)"|'([^']*)'|([^\s"'()]*))\s*\)""", re.I)
+
+
+def css_urls(text):
+    """url() references of CSS text (comments dropped; a regex, independent of the crawler's tokenizer)."""
+    out = []
+    for m in CSS_URL.finditer(CSS_COMMENT.sub("", text)):
+        url = next(g for g in m.groups() if g is not None).strip()
+        if url:
+            out.append(url)
+    return out
+
+
 class PageParser(html.parser.HTMLParser):
     """Collects the raw link and image references of one page, and its first base href."""
 
@@ -140,11 +155,19 @@ class PageParser(html.parser.HTMLParser):
         self.links = []
         self.images = []
         self.picture_depth = 0
+        self.stylesheets = []
+        self.in_style = False
 
     def handle_starttag(self, tag, attrs):
         a = {}
         for k, v in attrs:
             a.setdefault(k, v if v is not None else "")
+        if "style" in a:
+            self.images.extend(css_urls(a["style"]))
+        if tag == "link" and "href" in a and "stylesheet" in a.get("rel", "").lower().split():
+            self.stylesheets.append(a["href"])
+        if tag == "style":
+            self.in_style = True
         if tag == "base" and self.base is None and "href" in a:
             self.base = a["href"]
         elif tag == "a" and "href" in a:
@@ -166,7 +189,13 @@ class PageParser(html.parser.HTMLParser):
         if tag == "picture":
             self.picture_depth -= 1
 
+    def handle_data(self, data):
+        if self.in_style:
+            self.images.extend(css_urls(data))
+
     def handle_endtag(self, tag):
+        if tag == "style":
+            self.in_style = False
         if tag == "picture" and self.picture_depth > 0:
             self.picture_depth -= 1
 
@@ -268,8 +297,16 @@ def crawl(root, base_url):
                 broken_links.append({"url": link, "source": url})
             else:
                 queue.append(link)
-        for ref in parser.images:
-            img = resolve(base, ref)
+        refs = [(base, ref) for ref in parser.images]
+        for sheet_ref in parser.stylesheets:
+            sheet = resolve(base, sheet_ref)
+            if sheet is None or origin(sheet) != site.origin:
+                continue
+            kind, sheet_path, _ = site.file_for(sheet)
+            if kind == "file":
+                refs.extend((sheet, ref) for ref in css_urls(read_text(sheet_path)))
+        for ref_base, ref in refs:
+            img = resolve(ref_base, ref)
             if img is None:
                 if ref.strip(ASCII_WS).lower().startswith("data:") and "data:" not in external:
                     external.append("data:")

@@ -1,5 +1,7 @@
 #include "html_extract.h"
 
+#include "css_urls.h"
+
 #include <gumbo.h>
 
 #include <cctype>
@@ -59,6 +61,19 @@ bool has_foreign_scheme(std::string_view ref) {
   return false;
 }
 
+// True when the space-separated token list `list` holds `token` (ASCII case-insensitive), as HTML's rel.
+bool has_token(std::string_view list, std::string_view token) {
+  size_t i = 0;
+  while (i < list.size()) {
+    while (i < list.size() && std::string_view(" \t\n\r\f").find(list[i]) != std::string_view::npos) ++i;
+    size_t j = i;
+    while (j < list.size() && std::string_view(" \t\n\r\f").find(list[j]) == std::string_view::npos) ++j;
+    if (j > i && iequals(list.substr(i, j - i), token)) return true;
+    i = j;
+  }
+  return false;
+}
+
 // Collects resolved URLs into one list, de-duplicated, in first-seen order.
 class Collector {
  public:
@@ -99,7 +114,7 @@ void for_each_element(const GumboNode* root, Visit visit) {
 
 }  // namespace
 
-ExtractedLinks extract_links(std::string_view html_utf8, const std::string& document_url) {
+ExtractedLinks extract_links(std::string_view html_utf8, const std::string& document_url, bool css) {
   ExtractedLinks links;
   GumboOptions options = kGumboDefaultOptions;
   options.max_errors = 0;  // we never read parse errors; don't keep them
@@ -122,9 +137,32 @@ ExtractedLinks extract_links(std::string_view html_utf8, const std::string& docu
 
   Collector pages(links.base_url, &links.pages, &links.invalid);
   Collector images(links.base_url, &links.images, &links.invalid);
+  Collector stylesheets(links.base_url, &links.stylesheets, &links.invalid);
   for_each_element(output->root, [&](const GumboNode* node) {
     const GumboElement& e = node->v.element;
+    const char* style = css ? attribute(e, "style") : nullptr;
+    if (style != nullptr) {
+      for (const std::string& url : css_urls(style)) images.add(url);
+    }
     switch (e.tag) {
+      case GUMBO_TAG_LINK: {
+        if (!css) break;
+        const char* rel = attribute(e, "rel");
+        const char* href = attribute(e, "href");
+        if (rel != nullptr && href != nullptr && has_token(rel, "stylesheet")) stylesheets.add(href);
+        break;
+      }
+      case GUMBO_TAG_STYLE: {
+        if (!css) break;
+        std::string text;
+        const GumboVector& children = e.children;
+        for (unsigned i = 0; i < children.length; ++i) {
+          const auto* child = static_cast<const GumboNode*>(children.data[i]);
+          if (child->type == GUMBO_NODE_TEXT || child->type == GUMBO_NODE_WHITESPACE) text += child->v.text.text;
+        }
+        for (const std::string& url : css_urls(text)) images.add(url);
+        break;
+      }
       case GUMBO_TAG_A:
       case GUMBO_TAG_AREA:
         if (const char* href = attribute(e, "href")) pages.add(href);

@@ -16,8 +16,11 @@ namespace kestrel::crawler {
 struct ExtractedLinks {
   std::vector<std::string> pages;   // absolute normalized URLs of a[href] (also area[href]) targets, de-duplicated, document order
   std::vector<std::string> images;  // absolute normalized image URLs from img[src], img[srcset] (every candidate),
-                                    // picture source[srcset] (every candidate), meta[property=og:image][content];
+                                    // picture source[srcset] (every candidate), meta[property=og:image][content],
+                                    // url() in <style> elements and style attributes (CSS Syntax §4);
                                     // de-duplicated, document order
+  std::vector<std::string> stylesheets;  // absolute normalized URLs of link[rel~=stylesheet][href], de-duplicated,
+                                         // document order (their url() images are found by css_urls)
   std::string base_url;             // the URL relative references were resolved against (<base href> if any, resolved)
   std::vector<std::string> invalid; // raw attribute values that could not be resolved (for the crawl report)
 };
@@ -30,7 +33,8 @@ struct ExtractedLinks {
 // Known difference from browsers: for documents that were not UTF-8, browsers percent-encode the *query*
 // of a link in the document's encoding; we see UTF-8 only (after to_utf8), so queries are UTF-8-encoded.
 // Never fails: unparsable input yields empty lists. Any thread may call.
-ExtractedLinks extract_links(std::string_view html_utf8, const std::string& document_url);
+// With css false, <style>, style attributes and stylesheets are not looked at.
+ExtractedLinks extract_links(std::string_view html_utf8, const std::string& document_url, bool css = true);
 
 // The image-candidate URLs of a srcset attribute value, in order, exactly as written (not resolved),
 // per the HTML standard's "parse a srcset attribute" algorithm; descriptors are dropped.

@@ -178,4 +178,37 @@ std::optional<ImageInfo> read_image_info(const void* data, size_t size, std::str
   return info;
 }
 
+bool image_looks_complete(ImageFormat format, const void* data, size_t size, std::string* why) {
+  const auto* b = static_cast<const unsigned char*>(data);
+  auto no = [why](const std::string& text) {
+    if (why) *why = text;
+    return false;
+  };
+  switch (format) {
+    case ImageFormat::Png: {
+      static const unsigned char kIend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+      if (size < 12 || std::memcmp(b + size - 12, kIend, 12) != 0) return no("PNG cut short: no IEND chunk at the end");
+      return true;
+    }
+    case ImageFormat::Jpeg: {
+      const size_t from = size > 64 ? size - 64 : 0;
+      for (size_t i = size; i-- > from + 1;)
+        if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
+      return no("JPEG cut short: no EOI marker at the end");
+    }
+    case ImageFormat::Gif:
+      if (size == 0 || b[size - 1] != 0x3B) return no("GIF cut short: no trailer byte at the end");
+      return true;
+    case ImageFormat::Webp: {
+      if (size < 12) return no("WebP cut short");
+      const uint64_t riff = uint64_t{b[4]} | uint64_t{b[5]} << 8 | uint64_t{b[6]} << 16 | uint64_t{b[7]} << 24;
+      if (riff + 8 > size) return no("WebP cut short: RIFF size " + std::to_string(riff + 8) + " bytes, file " +
+                                     std::to_string(size) + " bytes");
+      return true;
+    }
+    case ImageFormat::Unknown: return true;
+  }
+  return true;
+}
+
 }  // namespace kestrel::crawler

@@ -42,6 +42,12 @@ bool image_library_init(std::string* error = nullptr);
 // Calls image_library_init itself if needed. Any thread may call.
 std::optional<ImageInfo> read_image_info(const void* data, size_t size, std::string* error = nullptr);
 
+// Whether a file of `format` ends the way a whole file does, without decoding it: PNG ends with its IEND
+// chunk (PNG §5.6), JPEG has an EOI marker FF D9 in its last 64 bytes (trailing bytes are common), GIF ends
+// with the trailer 0x3B (GIF89a §27), WebP's RIFF size covers the file (RIFF header + size <= file size).
+// False (and `why` says what is missing) for a file cut short; true for Unknown. Any thread.
+bool image_looks_complete(ImageFormat format, const void* data, size_t size, std::string* why = nullptr);
+
 }  // namespace kestrel::crawler
 
 #endif  // KESTREL_CRAWLER_PARSE_IMAGE_INFO_H_

@@ -19,7 +19,11 @@ class Args {
              {"timeout", 60000},         {"low_speed_limit", 1024},  {"low_speed_time", 20000},
              {"max_body_size", 64 << 20}, {"max_depth", 32},         {"max_pages", 100000},
              {"max_redirects", 10},      {"max_pixels", 200000000},  {"robots", 1},
-             {"offsite_images", 1},      {"batch_size", 64}};
+             {"offsite_images", 1},      {"batch_size", 64},         {"per_host_delay", 0},
+             {"honor_crawl_delay", 1},   {"max_crawl_delay", 30000}, {"sitemaps", 0},
+             {"max_sitemap_size", 50 << 20}, {"max_retries", 3},     {"retry_backoff", 1000},
+             {"max_retry_backoff", 60000}, {"max_retry_after", 120000}, {"max_url_length", 2048},
+             {"max_pages_per_host", 0},  {"css_images", 1}};
     texts_ = {{"catalog", "catalog"}, {"files", "images"},  {"user_agent", "Kestrel/0.1"},
               {"robots_token", "Kestrel"}, {"state_path", "/tmp/node.db"}};
   }
@@ -115,6 +119,10 @@ class CrawlerConfigTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("Kestrel/0.1"), c.user_agent);
     CPPUNIT_ASSERT_EQUAL(std::string("node-a"), c.node_name);
     CPPUNIT_ASSERT(c.seeds.empty());
+    CPPUNIT_ASSERT_EQUAL(uint32_t{3}, c.max_retries);
+    CPPUNIT_ASSERT_EQUAL(int64_t{1000}, c.retry_backoff_ms);
+    CPPUNIT_ASSERT_EQUAL(uint32_t{2048}, c.max_url_length);
+    CPPUNIT_ASSERT(c.honor_crawl_delay && !c.sitemaps && c.css_images);
     // A relative state_path lands in the data dir.
     CPPUNIT_ASSERT_EQUAL(std::string("/var/lib/kestrel/node.db"), a.set("state_path", "node.db").parse().state_path);
   }
@@ -133,6 +141,10 @@ class CrawlerConfigTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(contains(Args().set("timeout", 0).error(), "option timeout"));
     CPPUNIT_ASSERT(contains(Args().set("max_body_size", 0).error(), "option max_body_size"));
     CPPUNIT_ASSERT(contains(Args().set("batch_size", 0).error(), "option batch_size"));
+    CPPUNIT_ASSERT(contains(Args().set("max_retry_backoff", 10).error(), "option max_retry_backoff"));
+    CPPUNIT_ASSERT(contains(Args().set("max_url_length", 3).error(), "option max_url_length"));
+    CPPUNIT_ASSERT(contains(Args().set("max_retries", -1).error(), "option max_retries"));
+    CPPUNIT_ASSERT(contains(Args().set("max_sitemap_size", 0).error(), "option max_sitemap_size"));
     CPPUNIT_ASSERT(contains(Args().set("user_agent", "Kestrel\r\nX-Evil: 1").error(), "option user_agent"));
     CPPUNIT_ASSERT(contains(Args().set("robots_token", "Kes trel").error(), "option robots_token"));
     const std::string seed = Args().seeds({"ftp://example.org/"}).error();

@@ -1,11 +1,15 @@
 // Frontier against a real SQLite file: each URL once per run, queue order and
 // cursor, outcomes, transactions, and what a resume finds after reopening.
 #include "frontier.h"
+#include "kestrel/test/sqlite_query.h"
 #include "kestrel/test/temp_dir.h"
 
 #include <kestrel/plugin.hpp>
 
 #include <cppunit/extensions/HelperMacros.h>
+#include <sqlite3.h>
+
+#include <memory>
 
 namespace kestrel::crawler {
 
@@ -16,6 +20,8 @@ class FrontierTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testUncommittedTransactionRollsBack);
   CPPUNIT_TEST(testResumeFindsUnfinishedRunAfterReopen);
   CPPUNIT_TEST(testUnopenablePathIsAnIoErrorNamingIt);
+  CPPUNIT_TEST(testStatusRecordsAndRecount);
+  CPPUNIT_TEST(testVersion1FileIsMigrated);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -124,6 +130,77 @@ class FrontierTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL(KESTREL_ERR_IO, e.code());
       CPPUNIT_ASSERT(std::string(e.what()).find(path) != std::string::npos);
     }
+  }
+
+  void testStatusRecordsAndRecount() {
+    test::TempDir dir;
+    const std::string path = dir.file("node.db");
+    Frontier f(path);
+    f.add("r", "http://a/", UrlKind::Page, 0, "");
+    f.add("r", "http://a/i.png", UrlKind::Image, 1, "http://a/");
+    f.add("r", "http://a/j.png", UrlKind::Image, 1, "http://a/");
+    f.add("r", "http://a/k.png", UrlKind::Image, 1, "http://a/");
+    CPPUNIT_ASSERT(f.add_settled("r", "http://a/long", UrlKind::Page, 1, "http://a/", "skipped", "url_too_long", "x"));
+    CPPUNIT_ASSERT(!f.add_settled("r", "http://a/long", UrlKind::Page, 1, "http://a/", "skipped", "url_too_long", "x"));
+    auto items = f.load_queued("r", 0, 10);
+    CPPUNIT_ASSERT_EQUAL(size_t{4}, items.size());  // the settled one is never loaded
+    FetchRecord rec;
+    rec.http_status = 200;
+    rec.attempts = 2;
+    rec.bytes = 1234;
+    rec.final_url = "http://a/index.html";
+    f.record_fetch(items[0].id, rec);
+    f.set_state(items[0].id, "done", "", "");
+    rec.bytes = 10;
+    f.record_fetch(items[1].id, rec);
+    f.set_state(items[1].id, "done", "", "");
+    f.set_state(items[2].id, "done", "unchanged", "");
+    f.set_state(items[3].id, "failed", "http_404", "HTTP 404");
+    const RunCounters c = f.recount("r");
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, c.pages);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, c.images);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, c.images_unchanged);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1244}, c.bytes);
+    auto row = test::sqlite_query(path, "SELECT http_status, attempts, bytes, final_url FROM frontier WHERE url = 'http://a/'");
+    CPPUNIT_ASSERT_EQUAL(std::string("200"), row[0][0]);
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), row[0][1]);
+    CPPUNIT_ASSERT_EQUAL(std::string("1234"), row[0][2]);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://a/index.html"), row[0][3]);
+    // A queued entry keeps its attempts for a resume.
+    f.record_fetch(items[3].id, rec);
+    f.set_state(items[3].id, "queued", "", "");
+    CPPUNIT_ASSERT_EQUAL(uint32_t{2}, f.load_queued("r", 0, 10).at(0).attempts);
+  }
+
+  void testVersion1FileIsMigrated() {
+    test::TempDir dir;
+    const std::string path = dir.file("node.db");
+    {  // a version-1 file as the previous release wrote it (test::sqlite_query opens read-only)
+      sqlite3* raw = nullptr;
+      CPPUNIT_ASSERT_EQUAL(SQLITE_OK, sqlite3_open(path.c_str(), &raw));
+      std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
+      CPPUNIT_ASSERT_EQUAL(
+          SQLITE_OK,
+          sqlite3_exec(db.get(),
+                       "CREATE TABLE frontier(id INTEGER PRIMARY KEY AUTOINCREMENT, session_key TEXT NOT NULL, "
+                       "url TEXT NOT NULL, kind TEXT NOT NULL, depth INTEGER NOT NULL, source_url TEXT NOT NULL "
+                       "DEFAULT '', state TEXT NOT NULL DEFAULT 'queued', reason TEXT NOT NULL DEFAULT '', detail "
+                       "TEXT NOT NULL DEFAULT '', UNIQUE(session_key, url));"
+                       "INSERT INTO frontier(session_key, url, kind, depth) VALUES('r', 'http://a/', 'page', 0);"
+                       "PRAGMA user_version = 1;",
+                       nullptr, nullptr, nullptr));
+    }
+    {
+      Frontier f(path);
+      auto items = f.load_queued("r", 0, 10);
+      CPPUNIT_ASSERT_EQUAL(size_t{1}, items.size());
+      CPPUNIT_ASSERT_EQUAL(uint32_t{0}, items[0].attempts);
+      FetchRecord rec;
+      rec.http_status = 503;
+      f.record_fetch(items[0].id, rec);
+    }
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), test::sqlite_scalar(path, "PRAGMA user_version"));
+    CPPUNIT_ASSERT_EQUAL(std::string("503"), test::sqlite_scalar(path, "SELECT http_status FROM frontier"));
   }
 };
 

@@ -28,6 +28,8 @@ class SchedulerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRoundRobinAcrossOrigins);
   CPPUNIT_TEST(testRobotsGateHoldsOriginUntilKnown);
   CPPUNIT_TEST(testClearQueuedKeepsInFlight);
+  CPPUNIT_TEST(testDelaySpacesStartsPerOrigin);
+  CPPUNIT_TEST(testRetryDefersOnlyItsOrigin);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -108,6 +110,60 @@ class SchedulerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!s.next().has_value());
     s.release("http://a");
     CPPUNIT_ASSERT_EQUAL(size_t{0}, s.in_flight());
+  }
+
+  void testDelaySpacesStartsPerOrigin() {
+    Scheduler s(10, 4, false);
+    for (int i = 1; i <= 3; ++i) s.push(item(i, "http://a"));
+    s.push(item(4, "http://b"));
+    s.set_delay("http://a", 300);
+    auto first = s.next(1000);
+    CPPUNIT_ASSERT(first && first->origin == "http://a");
+    auto second = s.next(1000);  // a waits until 1300; b has no delay
+    CPPUNIT_ASSERT(second && second->origin == "http://b");
+    CPPUNIT_ASSERT(!s.next(1000));
+    CPPUNIT_ASSERT(!s.next(1299));
+    CPPUNIT_ASSERT_EQUAL(int64_t{300}, s.wait_ms(1000));
+    auto third = s.next(1300);  // free slots alone do not let it start early
+    CPPUNIT_ASSERT(third && third->id == 2);
+    CPPUNIT_ASSERT_EQUAL(int64_t{300}, s.wait_ms(1300));
+    CPPUNIT_ASSERT(!s.next(1500));
+    CPPUNIT_ASSERT(s.next(1600));
+    CPPUNIT_ASSERT_EQUAL(int64_t{-1}, s.wait_ms(1600));  // nothing waits
+  }
+
+  void testRetryDefersOnlyItsOrigin() {
+    Scheduler s(10, 4, false);
+    s.push(item(1, "http://a"));
+    s.push(item(2, "http://a"));
+    s.push(item(3, "http://b"));
+    auto a1 = s.next(0);
+    CPPUNIT_ASSERT(a1 && a1->id == 1);
+    s.release(a1->origin);
+    s.retry(*a1, 5000);  // e.g. Retry-After: 5
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, s.queued());
+    auto b = s.next(10);
+    CPPUNIT_ASSERT(b && b->id == 3);  // b is not held back
+    CPPUNIT_ASSERT(!s.next(10));      // a is, with the retried item first in line
+    CPPUNIT_ASSERT_EQUAL(int64_t{4990}, s.wait_ms(10));
+    auto again = s.next(5000);
+    CPPUNIT_ASSERT(again && again->id == 1);
+    s.defer("http://a", 6000);
+    s.defer("http://a", 5500);  // an earlier deferral does not shorten a later one
+    CPPUNIT_ASSERT(!s.next(5999));
+    auto last = s.next(6000);
+    CPPUNIT_ASSERT(last && last->id == 2);
+    // A retry of the item alone (a timeout) holds back neither its origin nor others.
+    s.push(item(7, "http://a"));
+    s.retry(*last, 9000, false);
+    auto next = s.next(6000);
+    CPPUNIT_ASSERT(next && next->id == 7);
+    CPPUNIT_ASSERT(!s.next(6000));
+    CPPUNIT_ASSERT_EQUAL(int64_t{3000}, s.wait_ms(6000));
+    auto retried = s.next(9000);
+    CPPUNIT_ASSERT(retried && retried->id == 2);
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, s.queued());
+    CPPUNIT_ASSERT_EQUAL(int64_t{-1}, s.wait_ms(9000));
   }
 };
 

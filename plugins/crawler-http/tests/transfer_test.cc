@@ -27,7 +27,19 @@ class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
     const std::string& uri = req.getURI();
-    if (uri == "/ok") {
+    if (uri == "/ok" && req.get("If-None-Match", "") == "\"abc\"") {
+      res.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_MODIFIED);
+      res.setContentLength(0);
+      res.send();
+    } else if (uri == "/retry-seconds" || uri == "/retry-date" || uri == "/retry-bad") {
+      if (uri == "/retry-seconds") res.set("Retry-After", " 7 ");
+      if (uri == "/retry-date") res.set("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT");  // past: now
+      if (uri == "/retry-bad") res.set("Retry-After", "soon");
+      res.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_TOO_MANY_REQUESTS);
+      res.sendBuffer("slow", 4);
+    } else if (uri == "/no-reply") {
+      res.setKeepAlive(false);  // nothing sent: the connection closes
+    } else if (uri == "/ok") {
       res.set("ETag", "\"abc\"");
       res.set("Last-Modified", "Sat, 21 Nov 2026 10:00:00 GMT");
       res.setContentType("text/html; charset=utf-8");
@@ -88,7 +100,8 @@ struct Fetched {
   std::string body;
 };
 
-Fetched fetch(const std::string& url, uint64_t max_body, bool truncate = false, uint32_t max_redirects = 5) {
+Fetched fetch(const std::string& url, uint64_t max_body, bool truncate = false, uint32_t max_redirects = 5,
+              const std::string& etag = "") {
   TransferSettings s;
   s.user_agent = "KestrelTest/1";
   s.timeout_ms = 20000;  // against hangs only
@@ -97,6 +110,7 @@ Fetched fetch(const std::string& url, uint64_t max_body, bool truncate = false, 
   WorkItem item;
   item.url = url;
   t.prepare(item, s, max_body, truncate);
+  if (!etag.empty()) t.set_conditional(etag, "");
   const CURLcode code = curl_easy_perform(t.handle());
   return Fetched{t.finish(code), t.body()};
 }
@@ -112,6 +126,8 @@ class TransferTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRobotsBodyIsTruncatedNotFailed);
   CPPUNIT_TEST(testRedirectLoopAndHttpErrors);
   CPPUNIT_TEST(testRefusedConnection);
+  CPPUNIT_TEST(testRetryAfterAndRetryability);
+  CPPUNIT_TEST(testConditionalRequestGets304);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -178,6 +194,34 @@ class TransferTest : public CppUnit::TestFixture {
     const Fetched f = fetch(url, 1024);
     CPPUNIT_ASSERT_EQUAL(std::string("connect"), f.result.kind);
     CPPUNIT_ASSERT(!f.result.detail.empty());
+  }
+
+  void testRetryAfterAndRetryability() {
+    Server server;
+    Fetched a = fetch(server.url("/retry-seconds"), 1000);
+    CPPUNIT_ASSERT_EQUAL(std::string("http_429"), a.result.kind);
+    CPPUNIT_ASSERT_EQUAL(int64_t{7000}, a.result.retry_after_ms);
+    CPPUNIT_ASSERT(retryable(a.result));
+    CPPUNIT_ASSERT_EQUAL(int64_t{0}, fetch(server.url("/retry-date"), 1000).result.retry_after_ms);
+    CPPUNIT_ASSERT_EQUAL(int64_t{-1}, fetch(server.url("/retry-bad"), 1000).result.retry_after_ms);
+    Fetched e = fetch(server.url("/error"), 1000);  // 503
+    CPPUNIT_ASSERT(retryable(e.result));
+    CPPUNIT_ASSERT_EQUAL(int64_t{-1}, e.result.retry_after_ms);
+    CPPUNIT_ASSERT(!retryable(fetch(server.url("/missing"), 1000).result));  // 404 is final
+    CPPUNIT_ASSERT(!retryable(fetch(server.url("/big-length"), 10).result));  // too_large is final
+    Fetched n = fetch(server.url("/no-reply"), 1000);
+    CPPUNIT_ASSERT_EQUAL(std::string("no_reply"), n.result.kind);
+    CPPUNIT_ASSERT(retryable(n.result));
+  }
+
+  void testConditionalRequestGets304() {
+    Server server;
+    Fetched hit = fetch(server.url("/ok"), 1000, false, 5, "\"abc\"");
+    CPPUNIT_ASSERT_EQUAL(std::string("not_modified"), hit.result.kind);
+    CPPUNIT_ASSERT_EQUAL(304L, hit.result.status);
+    Fetched miss = fetch(server.url("/ok"), 1000, false, 5, "\"old\"");
+    CPPUNIT_ASSERT_EQUAL(std::string(), miss.result.kind);
+    CPPUNIT_ASSERT_EQUAL(std::string("hello"), miss.body);
   }
 };
 
