@@ -28,11 +28,15 @@ corpus[fuzz_config]=$(seed config "$src/config/default.yaml")
 mkdir -p "$work/url" "$work/robots"
 printf '../img/a b.png#x' >"$work/url/rel"; printf 'http://B\xc3\xbccher.example:80/%%7e/./a/../b?q' >"$work/url/idn"
 printf 'User-agent: *\nDisallow: /private*$\nAllow: /private/ok\nCrawl-delay: 2\nSitemap: http://x/s.xml\n' >"$work/robots/basic"
+mkdir -p "$work/css"
+printf '\001a { background: url("img/a.png") } /* url(no.png) */ b{x:url( c.gif )}' >"$work/css/css"
+printf '\000<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://x/a</loc></url></urlset>' >"$work/css/sitemap"
+corpus[fuzz_css_sitemap]=$work/css
 corpus[fuzz_url]=$work/url
 corpus[fuzz_robots]=$work/robots
 
 status=0
-for target in fuzz_html_extract fuzz_url fuzz_robots fuzz_charset fuzz_image_info fuzz_config; do
+for target in fuzz_html_extract fuzz_url fuzz_robots fuzz_charset fuzz_image_info fuzz_css_sitemap fuzz_config; do
   echo "=== $target: $seconds s ==="
   if ! (cd "$build/fuzz" && ASAN_OPTIONS=detect_leaks=1 ./"$target" -max_total_time="$seconds" -max_len=65536 \
       -print_final_stats=1 "${corpus[$target]}" 2>"$work/$target.log"); then

@@ -4,6 +4,7 @@
 #include <idn2.h>
 
 #include <cctype>
+#include <cstring>
 #include <memory>
 
 #include "ascii.h"
@@ -78,7 +79,19 @@ std::string scheme_of(const std::string& ref) {
 
 // Lower-case ASCII host, or its IDNA 2008 A-label form (UTS #46 non-transitional, like browsers) when it
 // holds non-ASCII characters.
-std::optional<std::string> canonical_host(const std::string& host, std::string* error) {
+std::optional<std::string> canonical_host(const std::string& raw_host, std::string* error) {
+  // WHATWG URL host parsing: percent-decode first, then refuse forbidden host
+  // code points. Without this "%4E" would survive until a later pass decodes
+  // it into an upper-case "N" and normalization stops being idempotent (found
+  // by tests/fuzz/url_fuzz.cc).
+  if (!raw_host.empty() && raw_host[0] == '[') return ascii_lower(raw_host);  // IPv6 literal, checked by libcurl
+  const std::string host = percent_decode(raw_host);
+  for (unsigned char c : host) {
+    if (c <= 0x20 || c == 0x7F || std::strchr("#%/:<>?@[\\]^|", c) != nullptr) {
+      set_error(error, "invalid host name '" + raw_host + "'");
+      return std::nullopt;
+    }
+  }
   bool ascii = true;
   for (char c : host) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
   if (ascii) return ascii_lower(host);

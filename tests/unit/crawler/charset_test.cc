@@ -21,6 +21,7 @@ class CharsetTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(otherIconvCharsets);
   CPPUNIT_TEST(invalidBytesBecomeReplacementCharacters);
   CPPUNIT_TEST(truncatedMultibyteTail);
+  CPPUNIT_TEST(illFormedUtf8ThatIconvPassesIsRepaired);
   CPPUNIT_TEST(utf16Bom);
   CPPUNIT_TEST_SUITE_END();
 
@@ -93,6 +94,19 @@ class CharsetTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("x\xEF\xBF\xBDy"), to_utf8("x\xA0y", "text/html; charset=shift_jis"));
     // windows-1252 0x81 is undefined in glibc's CP1252.
     CPPUNIT_ASSERT_EQUAL(std::string("\xEF\xBF\xBD"), to_utf8("\x81", "text/html; charset=windows-1252"));
+  }
+
+  // Found by tests/fuzz/charset_fuzz.cc: glibc's iconv copies the old 5-byte
+  // form F8 A1 A1 A1 A1 through as if it were UTF-8; RFC 3629 allows at most
+  // 4 bytes, no surrogates (ED A0 80) and nothing above U+10FFFF (F4 90 ...).
+  void illFormedUtf8ThatIconvPassesIsRepaired() {
+    const std::string r = "\xEF\xBF\xBD";
+    CPPUNIT_ASSERT_EQUAL("a" + r + r + r + r + r + "b", to_utf8("a\xF8\xA1\xA1\xA1\xA1" "b", "text/html"));
+    CPPUNIT_ASSERT_EQUAL("x" + r + r + r + "y", to_utf8("x\xED\xA0\x80y", "text/html; charset=utf-8"));
+    CPPUNIT_ASSERT_EQUAL(r + r + r + r, to_utf8("\xF4\x90\x80\x80", "text/html"));
+    // Well-formed 2-, 3- and 4-byte sequences stay as they are.
+    CPPUNIT_ASSERT_EQUAL(std::string("\xD1\xB1\xE2\x82\xAC\xF0\x9F\x90\xA6"),
+                         to_utf8("\xD1\xB1\xE2\x82\xAC\xF0\x9F\x90\xA6", "text/html"));
   }
 
   void truncatedMultibyteTail() {

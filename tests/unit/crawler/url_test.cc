@@ -29,6 +29,7 @@ class UrlTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(originOf);
   CPPUNIT_TEST(pathAndQuery);
   CPPUNIT_TEST(filenameOf);
+  CPPUNIT_TEST(percentEncodedHostIsDecodedOrRefused);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -201,6 +202,18 @@ class UrlTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string(""), filename_of("http://x.org/img/"));
     CPPUNIT_ASSERT_EQUAL(std::string(""), filename_of("http://x.org"));
     CPPUNIT_ASSERT_EQUAL(std::string("\xC3\xA9t\xC3\xA9.png"), filename_of("http://x.org/%C3%A9t%C3%A9.png"));
+  }
+
+  // Found by tests/fuzz/url_fuzz.cc: a percent-encoded host must come out in
+  // one canonical form (decoded, lower-case), so that normalizing twice is a no-op.
+  void percentEncodedHostIsDecodedOrRefused() {
+    CPPUNIT_ASSERT_EQUAL(std::string("http://example.net/"), *normalize_url("http://EXAMPLE.%4Eet/"));
+    const auto once = resolve_url("http://example.test/", "http://B\xC3\xBC" "cler.e.%4%45/x");
+    CPPUNIT_ASSERT(once);
+    CPPUNIT_ASSERT_EQUAL(std::string("http://xn--bcler-kva.e.n/x"), *once);
+    CPPUNIT_ASSERT_EQUAL(*once, *normalize_url(*once));
+    CPPUNIT_ASSERT(!normalize_url("http://a%2Fb.example/"));  // decodes to a '/' in the host
+    CPPUNIT_ASSERT_EQUAL(std::string("http://[::1]:8080/"), *normalize_url("http://[::1]:8080/"));
   }
 };
 
