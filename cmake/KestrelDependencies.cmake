@@ -1,7 +1,15 @@
 # Every dependency comes from Debian's packages (packaging/install-deps.sh).
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
-find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net Util JSON XML Data DataSQLite)
+# libpq (libpq-dev). Debian's PocoDataPostgreSQL config links a
+# `PostgreSQL::client` target that nothing defines; define it here, before
+# Poco's config is read, as an alias of CMake's own FindPostgreSQL target.
+find_package(PostgreSQL REQUIRED)
+if(NOT TARGET PostgreSQL::client)
+  add_library(PostgreSQL::client IMPORTED INTERFACE)
+  target_link_libraries(PostgreSQL::client INTERFACE PostgreSQL::PostgreSQL)
+endif()
+find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net Util JSON XML Data DataSQLite DataPostgreSQL)
 find_package(yaml-cpp REQUIRED)
 find_package(CURL 7.88 REQUIRED)
 find_package(SQLite3 REQUIRED)

@@ -1,55 +1,13 @@
-// CallGate: admits calls while open; close() refuses new ones and waits for
-// those inside to leave. Unlike a shared_mutex it may be entered again by a
-// thread already inside (a read callback that writes), which a shared lock
-// must not be.
+// CallGate lives in catalog_schema/call_gate.h, shared with store-postgres.
 #ifndef KESTREL_STORE_SQLITE_CALL_GATE_H
 #define KESTREL_STORE_SQLITE_CALL_GATE_H
 
-#include <condition_variable>
-#include <cstdint>
-#include <memory>
-#include <mutex>
-#include <string>
+#include <catalog_schema/call_gate.h>
 
 namespace kestrel {
 namespace store_sqlite {
 
-class CallGate {
- public:
-  // Proof of being inside; leaving is its destruction.
-  class Pass {
-   public:
-    explicit Pass(CallGate& gate) : gate_(gate) {}
-    Pass(const Pass&) = delete;
-    Pass& operator=(const Pass&) = delete;
-    ~Pass() { gate_.leave(); }
-
-   private:
-    CallGate& gate_;
-  };
-
-  // Enters, or throws Error(KESTREL_ERR_UNAVAILABLE, retryable) naming
-  // `what` when the gate is closed. Any thread.
-  Pass enter(const std::string& what);
-
-  // Enters if open; nullptr (and nothing entered) when closed. Any thread.
-  std::unique_ptr<Pass> try_enter();
-
-  // Admits calls from now on. Control thread.
-  void open();
-
-  // Refuses new calls, then blocks until every Pass is gone. Control thread;
-  // must not be called from inside (it would wait for itself).
-  void close();
-
- private:
-  void leave() noexcept;
-
-  std::mutex mu_;
-  std::condition_variable left_;
-  bool open_ = false;   // GUARDED_BY(mu_)
-  int64_t inside_ = 0;  // GUARDED_BY(mu_)
-};
+using catalog_schema::CallGate;
 
 }  // namespace store_sqlite
 }  // namespace kestrel

@@ -1,11 +1,13 @@
-// One write batch of the catalog contract: checking it, then committing it
-// in one SQLite transaction together with the epoch fence and the commit
-// sequence.
+// One write batch of the catalog contract committed in one SQLite
+// transaction together with the epoch fence and the commit sequence. The
+// batch is checked first by catalog_schema::check_batch (shared with
+// store-postgres, catalog_schema/catalog_checks.h).
 #ifndef KESTREL_STORE_SQLITE_CATALOG_BATCH_H
 #define KESTREL_STORE_SQLITE_CATALOG_BATCH_H
 
 #include <Poco/Data/Session.h>
 #include <Poco/Nullable.h>
+#include <catalog_schema/catalog_checks.h>
 #include <kestrel/plugin.h>
 
 #include <cstdint>
@@ -15,56 +17,11 @@
 namespace kestrel {
 namespace store_sqlite {
 
-// An images row to upsert or delete, copied out of the caller's record and
-// checked. SQL NULL is an unset Nullable.
-struct ImageValues {
-  std::string url;
-  Poco::Nullable<std::string> source_url;
-  Poco::Nullable<std::string> filename;
-  Poco::Nullable<std::string> file_path;
-  Poco::Int64 file_size = 0;  // bytes
-  Poco::Int64 width = 0;      // pixels
-  Poco::Int64 height = 0;     // pixels
-  Poco::Nullable<std::string> format;
-  Poco::Nullable<std::string> mime_type;
-  Poco::Nullable<std::string> md5;
-  Poco::Nullable<std::string> sha256;
-  Poco::Nullable<std::string> etag;
-  Poco::Nullable<std::string> last_modified;
-  Poco::Nullable<Poco::Int64> category_id;       // NULL for none
-  Poco::Nullable<Poco::Int64> crawl_session_id;  // NULL for none
-  Poco::Int64 fetched_at_us = 0;                 // UTC microseconds; 0: the batch's "now"
-};
-
-// A crawl_sessions row to upsert, copied and checked.
-struct SessionValues {
-  std::string session_key;
-  Poco::Nullable<std::string> node_name;
-  Poco::Nullable<std::string> seeds_json;
-  std::string state;  // running, finished, stopped or failed
-  Poco::Nullable<Poco::Int64> started_at_us;
-  Poco::Nullable<Poco::Int64> finished_at_us;  // NULL while running
-  Poco::Int64 pages = 0;
-  Poco::Int64 images = 0;
-  Poco::Int64 bytes = 0;
-  Poco::Int64 errors = 0;
-  Poco::Nullable<std::string> errors_json;
-};
-
-// One checked operation; `image` is used by the image kinds, `session` by
-// KESTREL_OP_UPSERT_SESSION.
-struct CheckedOp {
-  int32_t kind = 0;  // a kestrel_catalog_op_kind
-  ImageValues image;
-  SessionValues session;
-};
-
-// Copies and checks every operation before anything touches the database.
-// Throws kestrel::Error(KESTREL_ERR_INVALID) naming the operation's index,
-// its key and the offending field (e.g. a missing url, a format outside
-// png/jpeg/gif/webp, a sha256 that is not 64 lower-case hex digits, a
-// counter above INT64_MAX, malformed seeds_json). Any thread.
-std::vector<CheckedOp> check_batch(const std::vector<kestrel_catalog_op>& ops);
+using catalog_schema::check_batch;
+using catalog_schema::CheckedOp;
+using catalog_schema::ImageValues;
+using catalog_schema::SessionValues;
+using catalog_schema::wall_clock_us;
 
 // Commits `ops` in one BEGIN IMMEDIATE transaction on the writer `session`:
 // refuses the batch with KESTREL_ERR_FENCED when `epoch` is below the epoch
@@ -76,9 +33,6 @@ std::vector<CheckedOp> check_batch(const std::vector<kestrel_catalog_op>& ops);
 // batch is rolled back and kestrel::Error thrown (sqlite_errors.h).
 // REQUIRES: the caller holds the writer session exclusively.
 uint64_t commit_batch(Poco::Data::Session& session, uint64_t epoch, const std::vector<CheckedOp>& ops, int64_t now_us);
-
-// The current UTC time in microseconds since the Unix epoch.
-int64_t wall_clock_us();
 
 }  // namespace store_sqlite
 }  // namespace kestrel

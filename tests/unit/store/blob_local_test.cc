@@ -97,10 +97,12 @@ class BlobLocalTest : public CppUnit::TestFixture {
     for (size_t off = 0; off < bytes.size(); off += 7000)  // odd chunk sizes: the hash is streamed
       upload.append(bytes.data() + off, std::min<size_t>(7000, bytes.size() - off));
     const std::string path = upload.commit(sha, "png");
-    CPPUNIT_ASSERT_EQUAL(sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha + ".png", path);
+    // One level of fan-out: "aa/<sha256>.png", aa the hash's first byte.
+    CPPUNIT_ASSERT_EQUAL(sha.substr(0, 2) + "/" + sha + ".png", path);
     CPPUNIT_ASSERT(read_file(root_ + "/" + path) == bytes);
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, list(root_ + "/" + sha.substr(0, 2)).size());  // the file, no sub-folder
     CPPUNIT_ASSERT(blobs_.exists(path));
-    CPPUNIT_ASSERT(!blobs_.exists(sha.substr(0, 2) + "/" + sha.substr(2, 2) + "/" + sha + ".gif"));
+    CPPUNIT_ASSERT(!blobs_.exists(sha.substr(0, 2) + "/" + sha + ".gif"));
     CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
   }
 
@@ -124,7 +126,7 @@ class BlobLocalTest : public CppUnit::TestFixture {
     struct stat after;
     CPPUNIT_ASSERT_EQUAL(0, ::stat((root_ + "/" + second).c_str(), &after));
     CPPUNIT_ASSERT_EQUAL(before.st_ino, after.st_ino);  // the first file was kept, not replaced
-    CPPUNIT_ASSERT_EQUAL(size_t{1}, list(root_ + "/" + sha.substr(0, 2) + "/" + sha.substr(2, 2)).size());
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, list(root_ + "/" + sha.substr(0, 2)).size());
     CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
     Poco::JSON::Object::Ptr status =
         Poco::JSON::Parser().parse(store_->status_json()).extract<Poco::JSON::Object::Ptr>();

@@ -1,5 +1,7 @@
-// store-sqlite through its C catalog table: upserts, batches, fencing,
-// reads, sessions, options, busy handling.
+// store-sqlite through its C catalog table: what only SQLite has (reader
+// connections, options, busy handling, a refused disk write, batch-counting
+// positions), plus the shared catalog contract (catalog_contract_test.h) on an
+// SQLite file.
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/JSON/Object.h>
@@ -10,12 +12,13 @@
 #include <algorithm>
 #include <memory>
 
+#include "catalog_contract_test.h"
 #include "catalog_test_rows.h"
 #include "component_harness.h"
 #include "expect_error.h"
 #include "file_size_limit.h"
-#include "store_sqlite_component.h"
 #include "kestrel/test/temp_dir.h"
+#include "store_sqlite_component.h"
 
 using namespace Poco::Data::Keywords;
 
@@ -26,22 +29,10 @@ using test::TempDir;  // tests/support
 
 class StoreSqliteTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(StoreSqliteTest);
-  CPPUNIT_TEST(testUpsertIsIdempotent);
-  CPPUNIT_TEST(testUpdateKeepsCreatedAtAndFirstSource);
-  CPPUNIT_TEST(testOlderReplayChangesNothing);
-  CPPUNIT_TEST(testBadRecordCommitsNothing);
-  CPPUNIT_TEST(testConstraintFailureRollsBackBatch);
-  CPPUNIT_TEST(testFencing);
-  CPPUNIT_TEST(testFiltersAndPaging);
-  CPPUNIT_TEST(testCallbackStopsEarly);
-  CPPUNIT_TEST(testDelete);
-  CPPUNIT_TEST(testWriteFromReadCallback);
   CPPUNIT_TEST(testNoFreeReaderIsRetryable);
-  CPPUNIT_TEST(testSessions);
   CPPUNIT_TEST(testBadOptions);
   CPPUNIT_TEST(testStatusAndHealth);
   CPPUNIT_TEST(testLockedDatabaseIsRetryable);
-  CPPUNIT_TEST(testCallsAfterStopAreUnavailable);
   CPPUNIT_TEST(testRefusedDiskWriteLosesNothing);
   CPPUNIT_TEST_SUITE_END();
 
@@ -57,238 +48,6 @@ class StoreSqliteTest : public CppUnit::TestFixture {
   void tearDown() override {
     store_.reset();
     dir_.reset();
-  }
-
-  void testUpsertIsIdempotent() {
-    Batch b;
-    b.session({"session-1"});
-    b.upsert({"http://127.0.0.1/a.png", "http://127.0.0.1/", "png", "", 10, 10, 1, 0, 1700000000000001});
-    b.upsert({"http://127.0.0.1/b.jpg", "http://127.0.0.1/", "jpeg", "", 20, 20, 2, 0, 1700000000000002});
-    b.upsert({"http://127.0.0.1/c.gif", "http://127.0.0.1/", "gif", "", 30, 30, 3, 0, 1700000000000003});
-    const uint64_t first = catalog_.write(0, b.ops(), b.size());
-    const std::vector<Row> before = read_rows(catalog_, all_images());
-    const uint64_t second = catalog_.write(0, b.ops(), b.size());
-    const std::vector<Row> after = read_rows(catalog_, all_images());
-    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, first);
-    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, second);  // every committed batch advances the position
-    CPPUNIT_ASSERT_EQUAL(size_t{3}, after.size());
-    for (size_t i = 0; i < after.size(); ++i) {
-      CPPUNIT_ASSERT_EQUAL(before[i].id, after[i].id);
-      CPPUNIT_ASSERT_EQUAL(before[i].url, after[i].url);
-      CPPUNIT_ASSERT_EQUAL(before[i].created_at_us, after[i].created_at_us);
-      CPPUNIT_ASSERT_EQUAL(before[i].updated_at_us, after[i].updated_at_us);
-      CPPUNIT_ASSERT_EQUAL(before[i].sha256, after[i].sha256);
-    }
-    CPPUNIT_ASSERT_EQUAL(int64_t{1700000000000001}, after[0].created_at_us);
-    CPPUNIT_ASSERT_EQUAL(std::string("jpeg"), after[1].format);
-    CPPUNIT_ASSERT_EQUAL(uint32_t{20}, after[1].width);
-    CPPUNIT_ASSERT_EQUAL(sha256_hex("http://127.0.0.1/c.gif"), after[2].sha256);
-  }
-
-  void testUpdateKeepsCreatedAtAndFirstSource() {
-    Batch first;
-    first.upsert({"http://127.0.0.1/a.png", "http://127.0.0.1/first.html", "png", "", 10, 10, 1, 0, 1000});
-    catalog_.write(0, first.ops(), first.size());
-    Batch second;
-    second.upsert({"http://127.0.0.1/a.png", "http://127.0.0.1/second.html", "webp", "", 99, 10, 1, 0, 5000});
-    catalog_.write(0, second.ops(), second.size());
-    const std::vector<Row> rows = read_rows(catalog_, all_images());
-    CPPUNIT_ASSERT_EQUAL(size_t{1}, rows.size());
-    CPPUNIT_ASSERT_EQUAL(int64_t{1000}, rows[0].created_at_us);
-    CPPUNIT_ASSERT_EQUAL(int64_t{5000}, rows[0].updated_at_us);
-    CPPUNIT_ASSERT_EQUAL(std::string("webp"), rows[0].format);
-    CPPUNIT_ASSERT_EQUAL(uint32_t{99}, rows[0].width);
-    CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1/first.html"), rows[0].source_url);
-  }
-
-  void testOlderReplayChangesNothing() {
-    Batch newer;
-    newer.upsert({"http://127.0.0.1/a.png", "", "webp", "", 99, 10, 1, 0, 5000});
-    Batch older;
-    older.upsert({"http://127.0.0.1/a.png", "", "png", "", 10, 10, 1, 0, 4000});
-    catalog_.write(0, newer.ops(), newer.size());
-    catalog_.write(0, older.ops(), older.size());  // a late retry of an earlier write
-    const std::vector<Row> rows = read_rows(catalog_, all_images());
-    CPPUNIT_ASSERT_EQUAL(std::string("webp"), rows.at(0).format);
-    CPPUNIT_ASSERT_EQUAL(int64_t{5000}, rows.at(0).updated_at_us);
-  }
-
-  void testBadRecordCommitsNothing() {
-    Batch b;
-    b.upsert({"http://127.0.0.1/a.png"});
-    b.upsert({"http://127.0.0.1/b.bmp", "", "bmp"});
-    b.upsert({"http://127.0.0.1/c.png"});
-    const Error e = expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, b.ops(), b.size()); });
-    assert_contains(e.what(), "op #1");
-    assert_contains(e.what(), "http://127.0.0.1/b.bmp");
-    assert_contains(e.what(), "format 'bmp'");
-    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, catalog_.count_images(0, all_images()));
-
-    Batch no_url;
-    no_url.upsert({"http://127.0.0.1/a.png"});
-    no_url.upsert({""});
-    assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, no_url.ops(), no_url.size()); }).what(),
-                    "url is missing");
-
-    Batch bad_hash;
-    bad_hash.upsert({"http://127.0.0.1/a.png", "", "png", "NOT-HEX"});
-    assert_contains(
-        expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, bad_hash.ops(), bad_hash.size()); }).what(),
-        "sha256 'NOT-HEX'");
-
-    Batch bad_json;
-    SessionSpec s{"session-x"};
-    s.seeds_json = "[\"unterminated";
-    bad_json.session(s);
-    assert_contains(
-        expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, bad_json.ops(), bad_json.size()); }).what(),
-        "seeds_json is not valid JSON");
-
-    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, catalog_.count_images(0, all_images()));
-    Batch ok;
-    ok.upsert({"http://127.0.0.1/a.png"});
-    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog_.write(0, ok.ops(), ok.size()));  // no failed batch took a position
-  }
-
-  void testConstraintFailureRollsBackBatch() {
-    // Passes the checks but breaks a foreign key inside the transaction.
-    Batch b;
-    b.upsert({"http://127.0.0.1/a.png"});
-    b.upsert({"http://127.0.0.1/b.png", "", "png", "", 1, 1, 1, /*crawl_session_id=*/4242});
-    const Error e = expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, b.ops(), b.size()); });
-    assert_contains(e.what(), "op #1 (upsert image http://127.0.0.1/b.png)");
-    assert_contains(e.what(), "FOREIGN KEY");
-    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, catalog_.count_images(0, all_images()));
-    Batch ok;
-    ok.upsert({"http://127.0.0.1/a.png"});
-    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog_.write(0, ok.ops(), ok.size()));  // the writer is usable again
-  }
-
-  void testFencing() {
-    Batch b;
-    b.upsert({"http://127.0.0.1/a.png"});
-    catalog_.write(5, b.ops(), b.size());
-    Batch late;
-    late.upsert({"http://127.0.0.1/from-old-primary.png"});
-    const Error e = expect_error(KESTREL_ERR_FENCED, [&] { catalog_.write(3, late.ops(), late.size()); });
-    assert_contains(e.what(), "epoch 3 refused");
-    assert_contains(e.what(), "seen epoch 5");
-    CPPUNIT_ASSERT(!e.retryable());
-    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog_.count_images(0, all_images()));
-    catalog_.write(5, b.ops(), b.size());                                             // the same epoch still writes
-    catalog_.write(7, b.ops(), b.size());                                             // a higher one is recorded...
-    expect_error(KESTREL_ERR_FENCED, [&] { catalog_.write(5, b.ops(), b.size()); });  // ...and fences 5
-    Poco::JSON::Object::Ptr status =
-        Poco::JSON::Parser().parse(store_->status_json()).extract<Poco::JSON::Object::Ptr>();
-    CPPUNIT_ASSERT_EQUAL(7, status->getValue<int>("epoch"));
-    CPPUNIT_ASSERT_EQUAL(3, status->getValue<int>("commit_position"));
-    // The epoch is durable: a restarted store still refuses epoch 5.
-    store_->stop();
-    store_->start();
-    expect_error(KESTREL_ERR_FENCED, [&] { catalog_.write(6, b.ops(), b.size()); });
-  }
-
-  void testFiltersAndPaging() {
-    Batch sessions;
-    sessions.session({"s1"}).session({"s2"});
-    catalog_.write(0, sessions.ops(), sessions.size());
-    const int64_t s1 = catalog_.session_id(0, "s1");
-    const int64_t s2 = catalog_.session_id(0, "s2");
-    const char* formats[] = {"png", "jpeg", "gif", "webp"};
-    Batch b;
-    for (int i = 0; i < 20; ++i) {
-      ImageSpec spec{"http://127.0.0.1/img" + std::to_string(i), "", formats[i % 4]};
-      spec.width = static_cast<uint32_t>(i * 10);
-      spec.crawl_session_id = i < 12 ? s1 : s2;
-      spec.sha256 = sha256_hex(i < 2 ? "same-bytes" : spec.url);
-      b.upsert(spec);
-    }
-    catalog_.write(0, b.ops(), b.size());
-
-    kestrel_image_query q = all_images();
-    q.format = "gif";
-    std::vector<Row> rows = read_rows(catalog_, q);
-    CPPUNIT_ASSERT_EQUAL(size_t{5}, rows.size());
-    for (const Row& r : rows) CPPUNIT_ASSERT_EQUAL(std::string("gif"), r.format);
-    CPPUNIT_ASSERT_EQUAL(uint64_t{5}, catalog_.count_images(0, q));
-
-    q = all_images();
-    q.url = "http://127.0.0.1/img7";
-    rows = read_rows(catalog_, q);
-    CPPUNIT_ASSERT_EQUAL(size_t{1}, rows.size());
-    CPPUNIT_ASSERT_EQUAL(uint32_t{70}, rows[0].width);
-
-    q = all_images();
-    q.sha256 = b.ops()[0].image->sha256;
-    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, catalog_.count_images(0, q));
-
-    q = all_images();
-    q.crawl_session_id = s2;
-    CPPUNIT_ASSERT_EQUAL(uint64_t{8}, catalog_.count_images(0, q));
-    q.min_width = 150;
-    rows = read_rows(catalog_, q);
-    CPPUNIT_ASSERT_EQUAL(size_t{5}, rows.size());  // img15..img19
-    for (const Row& r : rows) CPPUNIT_ASSERT(r.width >= 150 && r.crawl_session_id == s2);
-
-    // Keyset paging: pages of 6 cover every row once, in id order; count ignores paging.
-    q = all_images();
-    q.limit = 6;
-    std::vector<Row> all;
-    for (;;) {
-      const std::vector<Row> page = read_rows(catalog_, q);
-      CPPUNIT_ASSERT(page.size() <= 6);
-      if (page.empty()) break;
-      all.insert(all.end(), page.begin(), page.end());
-      q.after_id = page.back().id;
-    }
-    CPPUNIT_ASSERT_EQUAL(size_t{20}, all.size());
-    for (size_t i = 1; i < all.size(); ++i) CPPUNIT_ASSERT(all[i - 1].id < all[i].id);
-    CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1/img19"), all.back().url);
-    q.after_id = all[10].id;
-    CPPUNIT_ASSERT_EQUAL(uint64_t{20}, catalog_.count_images(0, q));
-  }
-
-  void testCallbackStopsEarly() {
-    Batch b;
-    for (int i = 0; i < 10; ++i) b.upsert({"http://127.0.0.1/i" + std::to_string(i)});
-    catalog_.write(0, b.ops(), b.size());
-    int seen = 0;
-    catalog_.read_images(0, all_images(), [&seen](const kestrel_image_row&) { return ++seen < 3; });
-    CPPUNIT_ASSERT_EQUAL(3, seen);
-    // The reader connection went back to the pool in a usable state.
-    for (int i = 0; i < 4; ++i) CPPUNIT_ASSERT_EQUAL(uint64_t{10}, catalog_.count_images(0, all_images()));
-  }
-
-  void testDelete() {
-    Batch b;
-    b.upsert({"http://127.0.0.1/a.png"}).upsert({"http://127.0.0.1/b.png"});
-    catalog_.write(0, b.ops(), b.size());
-    Batch d;
-    d.remove("http://127.0.0.1/a.png").remove("http://127.0.0.1/never-stored.png");
-    catalog_.write(0, d.ops(), d.size());
-    const std::vector<Row> rows = read_rows(catalog_, all_images());
-    CPPUNIT_ASSERT_EQUAL(size_t{1}, rows.size());
-    CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1/b.png"), rows[0].url);
-    catalog_.write(0, d.ops(), d.size());  // deleting again is a no-op
-    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog_.count_images(0, all_images()));
-  }
-
-  void testWriteFromReadCallback() {
-    // A reader may write while it streams (e.g. pruning rows it has read):
-    // WAL lets the writer commit while the reader's snapshot stays put.
-    Batch b;
-    for (int i = 0; i < 5; ++i) b.upsert({"http://127.0.0.1/p" + std::to_string(i) + ".png"});
-    catalog_.write(0, b.ops(), b.size());
-    int streamed = 0;
-    catalog_.read_images(0, all_images(), [&](const kestrel_image_row& row) {
-      ++streamed;
-      Batch d;
-      d.remove(row.record->url);
-      catalog_.write(0, d.ops(), d.size());
-      return true;
-    });
-    CPPUNIT_ASSERT_EQUAL(5, streamed);
-    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, catalog_.count_images(0, all_images()));
   }
 
   void testNoFreeReaderIsRetryable() {
@@ -311,31 +70,6 @@ class StoreSqliteTest : public CppUnit::TestFixture {
     });
     CPPUNIT_ASSERT(inner_failed);
     CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog.count_images(0, all_images()));  // free again
-  }
-
-  void testSessions() {
-    Batch b;
-    b.session({"crawl-a"});
-    catalog_.write(0, b.ops(), b.size());
-    const int64_t id = catalog_.session_id(0, "crawl-a");
-    CPPUNIT_ASSERT(id > 0);
-    Batch update;
-    update.session({"crawl-a", KESTREL_SESSION_FINISHED, 42});
-    catalog_.write(0, update.ops(), update.size());
-    CPPUNIT_ASSERT_EQUAL(id, catalog_.session_id(0, "crawl-a"));
-    auto raw = raw_session();
-    std::string state;
-    Poco::Int64 pages = 0;
-    *raw << "SELECT state, pages FROM crawl_sessions WHERE id = ?", bind(Poco::Int64{id}), into(state), into(pages),
-        now;
-    CPPUNIT_ASSERT_EQUAL(std::string("finished"), state);
-    CPPUNIT_ASSERT_EQUAL(Poco::Int64{42}, pages);
-    const Error e = expect_error(KESTREL_ERR_NOT_FOUND, [&] { catalog_.session_id(0, "no-such-crawl"); });
-    assert_contains(e.what(), "no-such-crawl");
-    Batch bad;
-    bad.session({"crawl-b", 9});
-    assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, bad.ops(), bad.size()); }).what(),
-                    "state 9");
   }
 
   void testBadOptions() {
@@ -387,15 +121,6 @@ class StoreSqliteTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog.write(0, b.ops(), b.size()));  // the retry succeeds
   }
 
-  void testCallsAfterStopAreUnavailable() {
-    store_->stop();
-    Batch b;
-    b.upsert({"http://127.0.0.1/a.png"});
-    CPPUNIT_ASSERT(expect_error(KESTREL_ERR_UNAVAILABLE, [&] { catalog_.write(0, b.ops(), b.size()); }).retryable());
-    expect_error(KESTREL_ERR_UNAVAILABLE, [&] { catalog_.count_images(0, all_images()); });
-    expect_error(KESTREL_ERR_UNAVAILABLE, [&] { store_->health(); });
-  }
-
   void testRefusedDiskWriteLosesNothing() {
     Batch first;
     first.upsert({"http://127.0.0.1/first.png"});
@@ -441,6 +166,17 @@ class StoreSqliteTest : public CppUnit::TestFixture {
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(StoreSqliteTest);
+
+// The catalog contract on a fresh SQLite file per test.
+class SqliteCatalogContractTest : public CatalogContractTest {
+  CPPUNIT_TEST_SUB_SUITE(SqliteCatalogContractTest, CatalogContractTest);
+  CPPUNIT_TEST_SUITE_END();
+
+ protected:
+  std::unique_ptr<CatalogBackend> make_backend() override { return make_sqlite_backend(); }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SqliteCatalogContractTest);
 
 }  // namespace store_test
 }  // namespace kestrel

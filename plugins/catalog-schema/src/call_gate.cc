@@ -1,9 +1,9 @@
-#include "call_gate.h"
+#include <catalog_schema/call_gate.h>
 
 #include <kestrel/plugin.hpp>
 
 namespace kestrel {
-namespace store_sqlite {
+namespace catalog_schema {
 
 CallGate::Pass CallGate::enter(const std::string& what) {
   {
@@ -37,5 +37,5 @@ void CallGate::leave() noexcept {
   if (--inside_ == 0) left_.notify_all();
 }
 
-}  // namespace store_sqlite
+}  // namespace catalog_schema
 }  // namespace kestrel

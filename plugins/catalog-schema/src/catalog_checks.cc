@@ -1,0 +1,163 @@
+// Copying and checking a catalog batch; see catalog_schema/catalog_checks.h.
+#include <Poco/JSON/Parser.h>
+#include <Poco/Timestamp.h>
+#include <catalog_schema/catalog_checks.h>
+
+#include <climits>
+#include <cstring>
+#include <kestrel/plugin.hpp>
+
+namespace kestrel {
+namespace catalog_schema {
+namespace {
+
+Poco::Nullable<std::string> text(const char* s) {
+  return s != nullptr ? Poco::Nullable<std::string>(std::string(s)) : Poco::Nullable<std::string>();
+}
+
+bool is_lower_hex(const char* s, size_t length) {
+  if (std::strlen(s) != length) return false;
+  for (size_t i = 0; i < length; ++i)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) return false;
+  return true;
+}
+
+// Builds "op #i (kind key): field ..." errors.
+class OpChecker {
+ public:
+  OpChecker(size_t index, const char* what, const std::string& key)
+      : prefix_("op #" + std::to_string(index) + " (" + what + (key.empty() ? "" : " " + key) + "): ") {}
+
+  [[noreturn]] void fail(const std::string& why) const { throw Error(KESTREL_ERR_INVALID, prefix_ + why); }
+
+  Poco::Int64 unsigned_field(const char* field, uint64_t value) const {
+    if (value > static_cast<uint64_t>(INT64_MAX))
+      fail(std::string(field) + " " + std::to_string(value) + " is above the largest storable value (2^63-1)");
+    return static_cast<Poco::Int64>(value);
+  }
+  Poco::Int64 signed_field(const char* field, int64_t value) const {
+    if (value < 0) fail(std::string(field) + " " + std::to_string(value) + " is negative");
+    return value;
+  }
+  void hex_field(const char* field, const char* value, size_t digits) const {
+    if (value != nullptr && !is_lower_hex(value, digits))
+      fail(std::string(field) + " '" + value + "' is not " + std::to_string(digits) + " lower-case hex digits");
+  }
+  void json_field(const char* field, const char* value) const {
+    if (value == nullptr) return;
+    try {
+      Poco::JSON::Parser().parse(value);
+    } catch (const Poco::Exception& e) {
+      fail(std::string(field) + " is not valid JSON: " + e.displayText());
+    }
+  }
+
+ private:
+  std::string prefix_;
+};
+
+ImageValues check_image(size_t index, const char* what, const kestrel_image_record* raw, bool key_only) {
+  if (raw == nullptr) OpChecker(index, what, "").fail("image record is NULL");
+  const kestrel_image_record r = kestrel::copy_in(raw);
+  if (r.url == nullptr || r.url[0] == '\0') OpChecker(index, what, "").fail("url is missing (it is the upsert key)");
+  const OpChecker check(index, what, r.url);
+  ImageValues v;
+  v.url = r.url;
+  if (key_only) return v;
+  v.source_url = text(r.source_url);
+  v.filename = text(r.filename);
+  v.file_path = text(r.file_path);
+  v.file_size = check.unsigned_field("file_size", r.file_size);
+  if (r.width > INT32_MAX) check.fail("width " + std::to_string(r.width) + " is above 2^31-1 pixels");
+  if (r.height > INT32_MAX) check.fail("height " + std::to_string(r.height) + " is above 2^31-1 pixels");
+  v.width = r.width;
+  v.height = r.height;
+  if (r.format != nullptr) {
+    const std::string f = r.format;
+    if (f != "png" && f != "jpeg" && f != "gif" && f != "webp")
+      check.fail("format '" + f + "' is not one of png, jpeg, gif, webp");
+  }
+  v.format = text(r.format);
+  v.mime_type = text(r.mime_type);
+  check.hex_field("md5", r.md5, 32);
+  check.hex_field("sha256", r.sha256, 64);
+  v.md5 = text(r.md5);
+  v.sha256 = text(r.sha256);
+  v.etag = text(r.etag);
+  v.last_modified = text(r.last_modified);
+  if (check.signed_field("category_id", r.category_id) != 0) v.category_id = r.category_id;
+  if (check.signed_field("crawl_session_id", r.crawl_session_id) != 0) v.crawl_session_id = r.crawl_session_id;
+  v.fetched_at_us = check.signed_field("fetched_at_us", r.fetched_at_us);
+  return v;
+}
+
+SessionValues check_session(size_t index, const kestrel_session_record* raw) {
+  const char* what = "upsert session";
+  if (raw == nullptr) OpChecker(index, what, "").fail("session record is NULL");
+  const kestrel_session_record r = kestrel::copy_in(raw);
+  if (r.session_key == nullptr || r.session_key[0] == '\0')
+    OpChecker(index, what, "").fail("session_key is missing (it is the upsert key)");
+  const OpChecker check(index, what, r.session_key);
+  SessionValues v;
+  v.session_key = r.session_key;
+  v.node_name = text(r.node_name);
+  check.json_field("seeds_json", r.seeds_json);
+  v.seeds_json = text(r.seeds_json);
+  switch (r.state) {
+    case KESTREL_SESSION_RUNNING:
+      v.state = "running";
+      break;
+    case KESTREL_SESSION_FINISHED:
+      v.state = "finished";
+      break;
+    case KESTREL_SESSION_STOPPED:
+      v.state = "stopped";
+      break;
+    case KESTREL_SESSION_FAILED:
+      v.state = "failed";
+      break;
+    default:
+      check.fail("state " + std::to_string(r.state) + " is not a kestrel_session_state (1-4)");
+  }
+  if (check.signed_field("started_at_us", r.started_at_us) != 0) v.started_at_us = r.started_at_us;
+  if (check.signed_field("finished_at_us", r.finished_at_us) != 0) v.finished_at_us = r.finished_at_us;
+  v.pages = check.unsigned_field("pages", r.pages);
+  v.images = check.unsigned_field("images", r.images);
+  v.bytes = check.unsigned_field("bytes", r.bytes);
+  v.errors = check.unsigned_field("errors", r.errors);
+  check.json_field("errors_json", r.errors_json);
+  v.errors_json = text(r.errors_json);
+  return v;
+}
+
+}  // namespace
+
+int64_t wall_clock_us() { return Poco::Timestamp().epochMicroseconds(); }
+
+std::vector<CheckedOp> check_batch(const std::vector<kestrel_catalog_op>& ops) {
+  std::vector<CheckedOp> out;
+  out.reserve(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    CheckedOp op;
+    op.kind = ops[i].kind;
+    switch (op.kind) {
+      case KESTREL_OP_UPSERT_IMAGE:
+        op.image = check_image(i, "upsert image", ops[i].image, false);
+        break;
+      case KESTREL_OP_DELETE_IMAGE:
+        op.image = check_image(i, "delete image", ops[i].image, true);
+        break;
+      case KESTREL_OP_UPSERT_SESSION:
+        op.session = check_session(i, ops[i].session);
+        break;
+      default:
+        throw Error(KESTREL_ERR_INVALID, "op #" + std::to_string(i) + ": kind " + std::to_string(op.kind) +
+                                             " is not a kestrel_catalog_op_kind (1-3)");
+    }
+    out.push_back(std::move(op));
+  }
+  return out;
+}
+
+}  // namespace catalog_schema
+}  // namespace kestrel

@@ -1,0 +1,141 @@
+// promote, fence and rejoin (see pg_replicator.h and DESIGN §4).
+#include <chrono>
+#include <thread>
+
+#include "hba_editor.h"
+#include "local_server.h"
+#include "pg_connection.h"
+#include "pg_replicator.h"
+
+namespace kestrel {
+namespace replicator_pg {
+
+void PgReplicator::replicator_promote(const std::string& name, uint64_t epoch, uint32_t timeout_ms) {
+  std::lock_guard<std::mutex> op(op_mu_);
+  const NodeSpec s = node(name);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto conn = connect(s);
+  const bool has_state =
+      !conn->value("SELECT 1 FROM information_schema.tables WHERE table_name = 'cluster_state'").empty();
+  if (has_state) {
+    const int64_t known = to_int(conn->value("SELECT epoch FROM cluster_state WHERE id = 1"));
+    if (static_cast<int64_t>(epoch) < known)
+      throw Error(KESTREL_ERR_FENCED, "node " + name + " already knows epoch " + std::to_string(known) +
+                                          ", newer than the requested " + std::to_string(epoch) +
+                                          ": promote with an epoch above it");
+  }
+  if (conn->value("SELECT pg_is_in_recovery()") == "t") {
+    const uint32_t wait_s = timeout_ms / 1000 < 1 ? 1 : timeout_ms / 1000;
+    const std::string done = conn->value("SELECT pg_promote(true, $1)", {std::to_string(wait_s)});
+    host_.logf(KESTREL_LOG_INFO, "promote %s: pg_promote returned %s", name.c_str(), done.c_str());
+  }
+  // Accepting writes: out of recovery and a real write commits. The write
+  // must not wait for synchronous standbys (none follow the new primary yet).
+  std::string last;
+  for (;;) {
+    try {
+      auto c = connect(s);
+      if (c->value("SELECT pg_is_in_recovery()") == "f") {
+        c->exec("SET synchronous_commit = local");
+        c->exec("ALTER SYSTEM SET synchronous_standby_names = ''");
+        c->exec("SELECT pg_reload_conf()");
+        if (has_state)
+          c->exec("UPDATE cluster_state SET epoch = GREATEST(epoch, $1::bigint), primary_node = $2,"
+                  " updated_at = CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT) WHERE id = 1",
+                  {std::to_string(epoch), name});
+        else
+          c->value("SELECT txid_current()");
+        break;
+      }
+      last = "still in recovery";
+    } catch (const Error& e) {
+      last = e.what();
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      throw Error(KESTREL_ERR_TIMEOUT,
+                  "node " + name + " does not accept writes " + std::to_string(timeout_ms) + " ms after pg_promote (" +
+                      last + "); check its log, then promote again",
+                  true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string old;
+  kestrel_replication_mode mode;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    old = primary_name_;
+    primary_name_ = name;
+    fenced_.erase(name);
+    mode = mode_;
+  }
+  // Sync modes wait for standbys that follow the new primary only after
+  // rejoin: until then the mode is held back so writes are not blocked.
+  if (mode != KESTREL_REPLICATION_ASYNC)
+    host_.logf(KESTREL_LOG_WARNING,
+               "promote %s: mode %s is held back (synchronous_standby_names = '') until standbys follow it: "
+               "rejoin them, then set the mode again",
+               name.c_str(), mode_name(mode));
+  host_.logf(KESTREL_LOG_INFO, "promote %s: primary now (was %s), epoch %llu", name.c_str(), old.c_str(),
+             static_cast<unsigned long long>(epoch));
+}
+
+void PgReplicator::replicator_fence(const std::string& name) {
+  std::lock_guard<std::mutex> op(op_mu_);
+  const NodeSpec s = node(name);
+  if (s.fence_by_stop) {
+    LocalServer(s, command_timeout_ms_).stop("fast");
+    host_.logf(KESTREL_LOG_INFO, "fence %s: stopped (pg_ctl stop -m fast)", name.c_str());
+  } else {
+    auto conn = connect(s);
+    // 1. No application role may log in (superusers and the replication role stay).
+    for (const auto& r : conn->query("SELECT rolname FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolname <> $1",
+                                     {replication_user_}))
+      conn->exec("ALTER ROLE " + conn->ident(r[0]) + " NOLOGIN");
+    // 2. pg_hba rejects everyone else, reloaded.
+    prepend_fence_rules(*conn);
+    // 3. Sessions already open are ended, so none can turn read-only off and write.
+    conn->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+               " AND backend_type IN ('client backend', 'walsender')");
+    host_.logf(KESTREL_LOG_INFO, "fence %s: application roles NOLOGIN, pg_hba reject, backends terminated",
+               name.c_str());
+  }
+  std::lock_guard<std::mutex> lock(state_mu_);
+  fenced_.insert(name);
+}
+
+void PgReplicator::replicator_rejoin(const std::string& name) {
+  std::lock_guard<std::mutex> op(op_mu_);
+  const NodeSpec s = node(name);
+  const NodeSpec p = primary();
+  if (s.name == p.name) throw Error(KESTREL_ERR_INVALID, "node " + name + " is the current primary: nothing to rejoin");
+  if (!s.local())
+    throw Error(KESTREL_ERR_UNSUPPORTED, "node " + name +
+                                             " has no data_dir= in its spec: rejoin runs pg_rewind on this machine");
+  auto pconn = connect(p);
+  prepare_primary(*pconn, s.name);
+  LocalServer server(s, command_timeout_ms_);
+  server.stop("fast");
+  std::string path = "rewind";
+  std::string why;
+  if (!server.has_cluster() || !server.rewind(p.conninfo, &why)) {
+    host_.logf(KESTREL_LOG_WARNING, "rejoin %s: pg_rewind impossible (%s): taking a fresh pg_basebackup from %s",
+               name.c_str(), why.empty() ? "no cluster in the data directory" : why.c_str(), p.name.c_str());
+    path = "basebackup";
+    server.clear();
+    std::string why2;
+    if (!server.basebackup(replication_conninfo(p, s.name), slot_name(s.name), &why2))
+      throw Error(KESTREL_ERR_UNAVAILABLE, "rejoin " + name + ": pg_rewind failed (" + why +
+                                               ") and the fresh copy from " + p.name + " failed too: " + why2,
+                  true);
+  }
+  host_.logf(KESTREL_LOG_INFO, "rejoin %s: %s from %s", name.c_str(),
+             path == "rewind" ? "rewound with pg_rewind" : "fresh copy with pg_basebackup", p.name.c_str());
+  configure_standby(s, p);
+  server.start();
+  wait_streaming(p, s.name);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  fenced_.erase(name);
+  last_rejoin_ = name + ":" + path;
+}
+
+}  // namespace replicator_pg
+}  // namespace kestrel

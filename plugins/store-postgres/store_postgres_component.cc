@@ -1,0 +1,37 @@
+// Option table of store-postgres; it doubles as the documentation of the options.
+#include "store_postgres_component.h"
+
+#include <kestrel/plugin.hpp>
+
+#include "pg_store.h"
+
+namespace kestrel {
+namespace store_postgres {
+namespace {
+
+const kestrel_option_desc kOptions[] = {
+    option("conninfo", KESTREL_OPT_STRING, nullptr,
+           "libpq connection string or URI (host, port, dbname, user, password...); may carry a password, so use "
+           "${env:NAME}",
+           KESTREL_OPTION_REQUIRED | KESTREL_OPTION_SECRET),
+    option("pool_size", KESTREL_OPT_INT, "8", "most connections open at once (1-256); calls beyond it wait"),
+    option("idle_timeout", KESTREL_OPT_DURATION, "60s", "a connection unused this long is closed"),
+    option("connect_timeout", KESTREL_OPT_DURATION, "5s",
+           "deadline of one connection attempt (whole seconds, at least 2 as libpq requires), and of the wait for a "
+           "free pooled connection"),
+    option("statement_timeout", KESTREL_OPT_DURATION, "30s",
+           "server-side limit of one statement (SET statement_timeout); 0 disables it"),
+};
+
+const char* const kProvides[] = {KESTREL_IFACE_CATALOG_V1};
+
+}  // namespace
+
+const kestrel_component_desc& component_descriptor() {
+  static const kestrel_component_desc desc =
+      describe<PgStore>("store-postgres", "Image catalog in a PostgreSQL database", kProvides, kOptions);
+  return desc;
+}
+
+}  // namespace store_postgres
+}  // namespace kestrel

@@ -1,0 +1,157 @@
+// ReplicationEnv (see replication_env.h).
+#include "replication_env.h"
+
+#include <catalog_schema/migrations.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/Logger.h>
+
+#include <chrono>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "config/component_graph.h"
+#include "config/config_document.h"
+#include "kestrel/test/paths.h"
+#include "loader/plugin_registry.h"
+#include "runtime/component_runtime.h"
+#include "runtime/metrics_registry.h"
+
+namespace kestrel::test {
+
+bool eventually(const std::function<bool()>& fn, int deadline_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(deadline_ms);
+  for (;;) {
+    if (fn()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+ReplicationEnv::ReplicationEnv() : node_dir_("repl-node") {
+  // The plugin's log lines (which rejoin path, mode changes) go to stderr.
+  Poco::Logger::root().setChannel(Poco::AutoPtr<Poco::Channel>(new Poco::ConsoleChannel));
+  Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
+}
+
+ReplicationEnv::~ReplicationEnv() {
+  if (runtime_) {
+    runtime_->stop_all(5000);
+    runtime_->destroy_all();
+  }
+  runtime_.reset();
+  clusters_.clear();
+}
+
+PgCluster& ReplicationEnv::add_primary(const std::string& name, const std::map<std::string, std::string>& settings) {
+  PgCluster::Options o;
+  o.name = name;
+  o.settings = settings;
+  auto c = std::make_unique<PgCluster>(o);
+  // The catalog schema, as store-postgres creates it, owned by the app role.
+  for (const auto& m : catalog_schema::migrations())
+    for (const auto& st : m.statements) c->query(catalog_schema::render(st, catalog_schema::Dialect::kPostgres), "kestrel");
+  return *(clusters_[name] = std::move(c));
+}
+
+PgCluster& ReplicationEnv::add_empty(const std::string& name) {
+  PgCluster::Options o;
+  o.name = name;
+  o.initialize = false;
+  return *(clusters_[name] = std::make_unique<PgCluster>(o));
+}
+
+PgCluster& ReplicationEnv::add_initialized(const std::string& name) {
+  PgCluster::Options o;
+  o.name = name;
+  return *(clusters_[name] = std::make_unique<PgCluster>(o));
+}
+
+std::string ReplicationEnv::spec(const std::string& name, int priority, const std::string& extra) const {
+  const PgCluster& c = *clusters_.at(name);
+  std::string s = "name=" + name + " priority=" + std::to_string(priority) + " data_dir=" + c.data_dir() +
+                  " bindir=" + PgCluster::bindir() + " host=127.0.0.1 port=" + std::to_string(c.port()) +
+                  " user=postgres password=postgres dbname=kestrel";
+  return extra.empty() ? s : s + " " + extra;
+}
+
+std::string ReplicationEnv::create_errors(const std::string& yaml) {
+  if (!registry_) {
+    registry_ = std::make_unique<host::PluginRegistry>(host::ComponentRuntime::host_api(), "test");
+    CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-replicator-pg.so"));
+  }
+  host::ConfigErrors errors;
+  auto doc = host::ConfigDocument::load_text(yaml, "replication.yaml", node_dir_.path(), &errors);
+  std::string text;
+  for (const auto& e : errors) text += e.message + "\n";
+  if (!doc || !errors.empty()) return "config: " + text;
+  host::ComponentGraph g = host::build_component_graph(*doc, *registry_, node_dir_.path(), &errors);
+  for (const auto& e : errors) text += e.message + "\n";
+  if (!errors.empty()) return "graph: " + text;
+  host::ComponentRuntime rt(std::move(g), host::NodeSettings{"n1", node_dir_.path()}, node_dir_.path());
+  std::vector<std::string> create;
+  if (rt.create_all(&create)) return std::string();
+  for (const auto& e : create) text += e + "\n";
+  return text;
+}
+
+void ReplicationEnv::start_runtime(const std::string& yaml) {
+  const std::string problems = create_errors(yaml);
+  CPPUNIT_ASSERT_MESSAGE(problems, problems.empty());
+  host::ConfigErrors errors;
+  doc_ = host::ConfigDocument::load_text(yaml, "replication.yaml", node_dir_.path(), &errors);
+  runtime_ = std::make_unique<host::ComponentRuntime>(host::build_component_graph(*doc_, *registry_, node_dir_.path(), &errors),
+                                                      host::NodeSettings{"n1", node_dir_.path()}, node_dir_.path());
+  std::vector<std::string> create;
+  CPPUNIT_ASSERT(runtime_->create_all(&create));
+  std::string err;
+  CPPUNIT_ASSERT_MESSAGE(err, runtime_->start_all(&err));
+}
+
+ReplicatorClient ReplicationEnv::replicator(const std::string& id) const {
+  return ReplicatorClient(runtime_->interface_of(id, KESTREL_IFACE_REPLICATOR_V1));
+}
+
+std::string ReplicationEnv::status_json(const std::string& id) const { return runtime_->status_json(id); }
+
+long ReplicationEnv::count_rows(PgCluster& c, const std::string& table) {
+  return std::stol(c.query("SELECT count(*) FROM " + table).at(0).at(0));
+}
+
+void ReplicationEnv::wait_rows(PgCluster& c, long expected, int deadline_ms, const std::string& table) {
+  long last = -1;
+  std::string error;
+  const bool ok = eventually(
+      [&] {
+        try {
+          last = count_rows(c, table);
+        } catch (const std::exception& e) {
+          error = e.what();
+        }
+        return last == expected;
+      },
+      deadline_ms);
+  CPPUNIT_ASSERT_MESSAGE(c.data_dir() + ": expected " + std::to_string(expected) + " rows in " + table + ", have " +
+                             std::to_string(last) + " " + error,
+                         ok);
+}
+
+void ReplicationEnv::insert_images(PgCluster& c, const std::string& prefix, int n) {
+  c.query("INSERT INTO images (url, file_size, width, height, format, created_at, updated_at) SELECT '" + prefix +
+              "' || g, g, 10, 10, 'png', g, g FROM generate_series(1, " + std::to_string(n) + ") AS g",
+          "kestrel");
+}
+
+double ReplicationEnv::gauge(const std::string& name, const std::string& component, const std::string& standby) {
+  const std::string key = name + "{component=\"" + component + "\",standby=\"" + standby + "\"} ";
+  std::istringstream in(host::MetricsRegistry::global().render_prometheus());
+  std::string line;
+  while (std::getline(in, line))
+    if (line.compare(0, key.size(), key) == 0) return std::stod(line.substr(key.size()));
+  return -1;
+}
+
+}  // namespace kestrel::test

@@ -1,0 +1,81 @@
+// ReplicationEnv: what every replication scenario needs: PostgreSQL clusters
+// (PgCluster: a primary initialised with the catalog schema, standbys as
+// empty data dirs) and the replicator-pg plugin loaded in-process through the
+// host's PluginRegistry and ComponentRuntime from a YAML string.
+//
+// Owns the clusters and the runtime; the destructor stops the runtime first,
+// then the clusters. One thread (the test's) drives it; the helpers that only
+// query (count_rows, wait_rows) may run on any thread.
+#ifndef KESTREL_TESTS_INTEGRATION_REPLICATION_REPLICATION_ENV_H
+#define KESTREL_TESTS_INTEGRATION_REPLICATION_REPLICATION_ENV_H
+
+#include <kestrel/plugin.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kestrel/test/pg_cluster.h"
+#include "kestrel/test/temp_dir.h"
+
+namespace kestrel::host {
+class PluginRegistry;
+class ConfigDocument;
+class ComponentRuntime;
+}  // namespace kestrel::host
+
+namespace kestrel::test {
+
+class ReplicationEnv {
+ public:
+  ReplicationEnv();
+  ~ReplicationEnv();
+
+  // A running primary named `name` with the catalog schema (tables owned by
+  // the app role "kestrel").
+  // `settings`: extra postgresql.conf lines (PgCluster::Options::settings).
+  PgCluster& add_primary(const std::string& name, const std::map<std::string, std::string>& settings = {});
+  // An empty data directory for a standby named `name` (PgCluster{initialize=false}).
+  PgCluster& add_empty(const std::string& name);
+  // An independent initialised cluster (another system identifier).
+  PgCluster& add_initialized(const std::string& name);
+  PgCluster& cluster(const std::string& name) { return *clusters_.at(name); }
+
+  // The node spec of cluster `name` (superuser postgres, dbname kestrel,
+  // data_dir and bindir); `extra` is appended (e.g. "fence=sql").
+  std::string spec(const std::string& name, int priority, const std::string& extra = std::string()) const;
+
+  // Loads the plugin, builds the graph from `yaml` (components: ...),
+  // creates and starts every component. CppUnit assertions on failure.
+  void start_runtime(const std::string& yaml);
+  // Only create: returns the create errors ("" when it would have succeeded).
+  std::string create_errors(const std::string& yaml);
+  // The replicator interface of started component `id`.
+  ReplicatorClient replicator(const std::string& id) const;
+  std::string status_json(const std::string& id) const;
+
+  // Rows in `table` on cluster `name` (as the superuser).
+  static long count_rows(PgCluster& c, const std::string& table = "images");
+  // Waits up to deadline_ms for count_rows == expected; asserts.
+  static void wait_rows(PgCluster& c, long expected, int deadline_ms = 60000, const std::string& table = "images");
+  // Inserts `n` image rows with urls <prefix><i> as the app role; returns nothing.
+  static void insert_images(PgCluster& c, const std::string& prefix, int n);
+  // A gauge's value from the host's Prometheus text; -1 when absent.
+  static double gauge(const std::string& name, const std::string& component, const std::string& standby);
+
+ private:
+  TempDir node_dir_;
+  std::map<std::string, std::unique_ptr<PgCluster>> clusters_;
+  std::unique_ptr<host::PluginRegistry> registry_;
+  std::unique_ptr<host::ConfigDocument> doc_;
+  std::unique_ptr<host::ComponentRuntime> runtime_;
+};
+
+// Polls `fn` every 100 ms until it returns true or deadline_ms passes.
+bool eventually(const std::function<bool()>& fn, int deadline_ms);
+
+}  // namespace kestrel::test
+
+#endif  // KESTREL_TESTS_INTEGRATION_REPLICATION_REPLICATION_ENV_H
