@@ -412,8 +412,10 @@ typedef struct kestrel_catalog_v1 {
   uint32_t struct_size; /* sizeof(kestrel_catalog_v1) */
 
   /* Commits `count` operations atomically (all or none) and sets
-   * *commit_position to the store's commit sequence after this batch (a
-   * monotonically increasing number; an LSN on PostgreSQL). Idempotent:
+   * *commit_position to the store's commit sequence after this batch (an LSN
+   * on PostgreSQL): it never goes backwards for one caller, and is at or past
+   * the end of this batch's commit; two writes that overlap in time may get
+   * the same position. Idempotent:
    * replaying the same batch leaves the same rows. KESTREL_ERR_UNKNOWN_OUTCOME
    * when the commit may have happened. */
   kestrel_result (*write)(void* instance, uint64_t epoch, const kestrel_catalog_op* ops, size_t count,
