@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/install-deps.sh --test
 
-jobs=2
+jobs=2  # the machine has 2 cores; tests are independent (own temp dirs and ports), so ctest runs 2 at a time
 export CTEST_OUTPUT_ON_FAILURE=1
 run_stage() {  # name, build dir, ctest args, cmake args...
   local name=$1 dir=$2 ctest_args=$3; shift 3
@@ -22,7 +22,7 @@ run_stage() {  # name, build dir, ctest args, cmake args...
   cmake --build "$dir" -j"$jobs"
   echo "=== $name: tests (built in $((SECONDS - t0)) s) ==="
   # shellcheck disable=SC2086
-  ctest --test-dir "$dir" $ctest_args
+  ctest --test-dir "$dir" -j"$jobs" $ctest_args
   echo "=== $name: done in $((SECONDS - t0)) s ==="
 }
 

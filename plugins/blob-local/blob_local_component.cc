@@ -11,7 +11,8 @@ namespace {
 
 const kestrel_option_desc kOptions[] = {
     option("root", KESTREL_OPT_PATH, "images",
-           "folder holding the files as <aa>/<bb>/<sha256>.<ext>; relative to the node's data dir"),
+           "folder holding the files as <aa>/<sha256>.<ext> (aa: the hash's first byte, at most 256 "
+           "folders); relative to the node's data dir"),
     option("fsync", KESTREL_OPT_BOOL, "true",
            "fsync each file and its folder before a commit returns, so a stored file survives power loss"),
 };

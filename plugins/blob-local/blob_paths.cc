@@ -20,7 +20,7 @@ void check_extension(const std::string& extension) {
 }
 
 std::string content_path(const std::string& sha256, const std::string& extension) {
-  return sha256.substr(0, 2) + "/" + sha256.substr(2, 2) + "/" + sha256 + "." + extension;
+  return sha256.substr(0, 2) + "/" + sha256 + "." + extension;
 }
 
 void check_relative_path(const std::string& path) {

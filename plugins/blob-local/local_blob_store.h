@@ -1,10 +1,11 @@
 // LocalBlobStore: the blob-local component, image files addressed by their
 // sha256 under one local folder (kestrel.blobstore.v1, plugin.h).
 //
-// Layout: <root>/<aa>/<bb>/<sha256>.<ext> for stored files, <root>/.tmp/ for
-// uploads in progress. A root belongs to one component: start() deletes
-// whatever a crash left in .tmp/. Every blob call, health() and
-// status_json() may run on any thread; start()/stop() on the control thread.
+// Layout: <root>/<aa>/<sha256>.<ext> for stored files (aa: the hash's first
+// byte, so at most 256 folders), <root>/.tmp/ for uploads in progress. A root
+// belongs to one component: start() deletes whatever a crash left in .tmp/.
+// Every blob call, health() and status_json() may run on any thread;
+// start()/stop() on the control thread.
 #ifndef KESTREL_BLOB_LOCAL_LOCAL_BLOB_STORE_H
 #define KESTREL_BLOB_LOCAL_LOCAL_BLOB_STORE_H
 

@@ -13,7 +13,7 @@ namespace kestrel {
 namespace blob_local {
 
 LocalBlobWriter::LocalBlobWriter(std::string root, bool sync, std::shared_ptr<BlobCounters> counters)
-    : root_(std::move(root)), sync_(sync), counters_(std::move(counters)), sha256_(Poco::SHA2Engine::SHA_256) {
+    : root_(std::move(root)), sync_(sync), counters_(std::move(counters)), sha256_("SHA256") {
   // A random name cannot collide in practice; O_EXCL makes sure it never
   // reuses someone else's file, and the loop survives the impossible.
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -60,7 +60,7 @@ std::string LocalBlobWriter::commit(const std::string& sha256, const std::string
     fd_.close("closing upload file " + temp_path_);
 
     const std::string relative = content_path(sha256, extension);
-    const std::string dir_relative = relative.substr(0, 5);  // "aa/bb"
+    const std::string dir_relative = relative.substr(0, 2);  // "aa"
     const std::string dir = root_ + "/" + dir_relative;
     const std::string target = root_ + "/" + relative;
     make_dirs(root_, dir_relative, sync_);

@@ -3,7 +3,7 @@
 #ifndef KESTREL_BLOB_LOCAL_LOCAL_BLOB_WRITER_H
 #define KESTREL_BLOB_LOCAL_LOCAL_BLOB_WRITER_H
 
-#include <Poco/SHA2Engine.h>
+#include <Poco/Crypto/DigestEngine.h>
 
 #include <atomic>
 #include <cstdint>
@@ -40,9 +40,9 @@ class LocalBlobWriter : public BlobWriter {
 
   // Checks sha256 and extension, compares sha256 with the hash of the bytes
   // written (mismatch: KESTREL_ERR_INVALID), fsyncs the file (when sync),
-  // moves it to <root>/<aa>/<bb>/<sha256>.<ext> (creating and fsyncing the
-  // folders) unless an identical file is already there, fsyncs the folder,
-  // and returns "aa/bb/<sha256>.<ext>". On failure the temp file is removed.
+  // moves it to <root>/<aa>/<sha256>.<ext> (creating and fsyncing the
+  // folder) unless an identical file is already there, fsyncs the folder,
+  // and returns "aa/<sha256>.<ext>". On failure the temp file is removed.
   std::string commit(const std::string& sha256, const std::string& extension) override;
 
   // Removes the temp file. Idempotent.
@@ -61,7 +61,7 @@ class LocalBlobWriter : public BlobWriter {
   std::shared_ptr<BlobCounters> counters_;
   std::string temp_path_;
   UniqueFd fd_;
-  Poco::SHA2Engine sha256_;
+  Poco::Crypto::DigestEngine sha256_;  // OpenSSL's EVP SHA-256: several times Poco's own
   uint64_t size_ = 0;    // bytes appended
   bool failed_ = false;  // an append failed
   bool ended_ = false;   // committed or discarded

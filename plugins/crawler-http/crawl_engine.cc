@@ -22,6 +22,7 @@ constexpr uint64_t kRobotsMaxBytes = 512 * 1024;   // RFC 9309 §2.5: parse at l
 constexpr auto kCheckpointEvery = std::chrono::seconds(5);
 constexpr int kPollMs = 1000;
 constexpr size_t kMaxImageWorkers = 4;  // threads hashing and storing images
+constexpr size_t kImageBacklogPerWorker = 4;  // fetched images waiting per worker thread, beyond those being stored
 constexpr uint32_t kRobotsMaxRedirects = 5;  // RFC 9309 §2.3.1.2: follow at least five
 
 // The host of an origin "scheme://host[:port]" (IPv6 keeps its brackets).
@@ -286,9 +287,8 @@ bool CrawlEngine::limits_reached() {
 void CrawlEngine::loop() {
   while (!stop_.load()) {
     if (limits_reached()) return;
-    refill();
     drain_images();
-    dispatch();
+    feed();
     if (active_.empty() && scheduler_.queued() == 0 && workers_->pending() == 0) {
       if (frontier_exhausted_) return;  // nothing queued anywhere: finished
       continue;                         // refill found more
@@ -298,19 +298,30 @@ void CrawlEngine::loop() {
     if (mc != CURLM_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_multi_perform: ") + curl_multi_strerror(mc));
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
-      if (msg->msg == CURLMSG_DONE) on_done(msg->easy_handle, msg->data.result);
+      if (msg->msg != CURLMSG_DONE) continue;
+      on_done(msg->easy_handle, msg->data.result);
+      // The freed slot and any links just added start now, not after the poll below.
+      if (!stop_.load()) feed();
     }
     drain_images();
     checkpoint(false);
     if (stop_.load()) return;
-    // New work may be startable right away (a slot freed, robots.txt known).
-    if (scheduler_.queued() > 0 && scheduler_.in_flight() < config_.concurrency) dispatch();
-    // Wake when a deferred origin (delay, back-off, Retry-After) may start again.
+    feed();
+    // Everything startable has started (a new handle makes curl_multi_poll
+    // return at once: libcurl arms a zero timeout for it). What waits now waits
+    // for a socket, an image worker (which wakes the poll with
+    // curl_multi_wakeup), or a deferred origin's "not before" time (delay,
+    // back-off, Retry-After).
     int64_t wait = scheduler_.wait_ms(now_ms());
     int timeout = kPollMs;
     if (wait >= 0 && wait < kPollMs) timeout = static_cast<int>(wait) + 1;
     curl_multi_poll(multi_.get(), nullptr, 0, timeout, nullptr);
   }
+}
+
+void CrawlEngine::feed() {
+  refill();
+  dispatch();
 }
 
 void CrawlEngine::refill() {
@@ -328,10 +339,13 @@ void CrawlEngine::refill() {
 }
 
 void CrawlEngine::dispatch() {
-  // Back-pressure: bodies waiting for an image worker count against the
-  // transfer budget, so memory stays bounded by ~(concurrency + workers) bodies.
-  const size_t budget = size_t{config_.concurrency} + workers_->threads();
-  while (!stop_.load() && active_.size() + workers_->pending() < budget) {
+  // Back-pressure on images only: the scheduler caps transfers at
+  // `concurrency`; bodies waiting for an image worker hold no transfer slot but
+  // stop new transfers once the backlog reaches max_image_backlog(), so memory
+  // stays bounded by ~(concurrency + backlog) bodies while the network is kept
+  // busy when the workers briefly fall behind.
+  const size_t backlog = max_image_backlog();
+  while (!stop_.load() && workers_->pending() < backlog) {
     std::optional<WorkItem> next = scheduler_.next(now_ms());
     if (!next) return;
     WorkItem& item = *next;
@@ -365,6 +379,10 @@ void CrawlEngine::dispatch() {
     }
     start_transfer(std::move(item));
   }
+}
+
+size_t CrawlEngine::max_image_backlog() const {
+  return std::max<size_t>(config_.concurrency, workers_->threads() * (1 + kImageBacklogPerWorker));
 }
 
 void CrawlEngine::start_transfer(WorkItem item) {

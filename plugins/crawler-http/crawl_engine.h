@@ -86,8 +86,15 @@ class CrawlEngine {
 
   void open_session(const std::vector<std::string>& seeds);
   void loop();
+  // Moves queued frontier entries into the scheduler (bounded window).
   void refill();
+  // Starts every transfer the scheduler, the limits and the image backlog allow.
   void dispatch();
+  // refill() then dispatch(): called wherever new work or a free slot may have appeared.
+  void feed();
+  // Most image bodies waiting for (or in) a worker before dispatch() holds new
+  // transfers back: max(concurrency, 5 x worker threads).
+  size_t max_image_backlog() const;
   void start_transfer(WorkItem item);
   void on_done(CURL* easy, CURLcode code);
   void on_robots(const WorkItem& item, const TransferResult& res, const std::string& body);

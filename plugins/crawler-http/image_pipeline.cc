@@ -3,15 +3,16 @@
 #include "parse/image_info.h"
 #include "parse/url.h"
 
-#include <Poco/MD5Engine.h>
-#include <Poco/SHA2Engine.h>
+#include <Poco/Crypto/DigestEngine.h>
 
 namespace kestrel::crawler {
 namespace {
 
-template <class Engine>
-std::string hex_digest(Engine& engine, const std::string& data) {
-  engine.update(data.data(), static_cast<unsigned>(data.size()));
+// OpenSSL's EVP digests (through Poco::Crypto): several times faster than
+// Poco's portable SHA2Engine/MD5Engine on the same bytes.
+std::string hex_digest(const char* algorithm, const std::string& data) {
+  Poco::Crypto::DigestEngine engine(algorithm);
+  engine.update(data.data(), data.size());
   return Poco::DigestEngine::digestToHex(engine.digest());
 }
 
@@ -40,13 +41,11 @@ CatalogedImage lookup_image(const CatalogClient& catalog, const std::string& url
 }
 
 std::string sha256_hex(const std::string& data) {
-  Poco::SHA2Engine engine(Poco::SHA2Engine::SHA_256);
-  return hex_digest(engine, data);
+  return hex_digest("SHA256", data);
 }
 
 std::string md5_hex(const std::string& data) {
-  Poco::MD5Engine engine;
-  return hex_digest(engine, data);
+  return hex_digest("MD5", data);
 }
 
 ImageOutcome ImagePipeline::process(const std::string& body, const WorkItem& item, const TransferResult& response,

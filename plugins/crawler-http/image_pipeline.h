@@ -42,7 +42,9 @@ struct CatalogedImage {
 // when the catalog fails. Any thread (the catalog serializes).
 CatalogedImage lookup_image(const CatalogClient& catalog, const std::string& url);
 
-// Lower-case hex digests of `data`.
+// Lower-case hex digests of `data` (64 and 32 digits), computed by OpenSSL's
+// EVP through Poco::Crypto::DigestEngine. Any thread. Throws
+// Poco::NotFoundException only if OpenSSL lacks the algorithm.
 std::string sha256_hex(const std::string& data);
 std::string md5_hex(const std::string& data);
 

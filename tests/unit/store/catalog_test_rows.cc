@@ -18,7 +18,7 @@ Batch& Batch::upsert(const ImageSpec& spec) {
   r.url = keep(spec.url);
   r.source_url = keep(spec.source_url);
   r.filename = keep(spec.url.substr(spec.url.rfind('/') + 1));
-  r.file_path = keep("aa/bb/" + spec.url.substr(spec.url.rfind('/') + 1));
+  r.file_path = keep("aa/" + spec.url.substr(spec.url.rfind('/') + 1));
   r.file_size = spec.file_size;
   r.width = spec.width;
   r.height = spec.height;
