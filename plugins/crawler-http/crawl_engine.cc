@@ -454,32 +454,18 @@ void CrawlEngine::on_done(CURL* easy, CURLcode code) {
     idle_.push_back(std::move(t));
     return;
   }
-  switch (item.kind) {
-    case UrlKind::Robots: on_robots(item, res, t->body()); break;
-    case UrlKind::Sitemap:
-      if (!res.kind.empty())
-        fail(item, res.kind, res.detail);
-      else
-        on_sitemap(item, res, t->body());
-      break;
-    case UrlKind::Stylesheet:
-      if (!res.kind.empty())
-        fail(item, res.kind, res.detail);
-      else
-        on_stylesheet(item, res, t->body());
-      break;
-    case UrlKind::Page:
-      if (!res.kind.empty())
-        fail(item, res.kind, res.detail);
-      else
-        on_page(item, res, t->take_body());
-      break;
-    case UrlKind::Image:
-      if (!res.kind.empty())
-        fail(item, res.kind, res.detail);
-      else
-        submit_image(item, res, t->take_body());
-      break;
+  if (item.kind == UrlKind::Robots) {
+    on_robots(item, res, t->body());  // a failed robots.txt fetch has rules of its own (RFC 9309 §2.3.1)
+  } else if (!res.kind.empty()) {
+    fail(item, res.kind, res.detail);
+  } else {
+    switch (item.kind) {
+      case UrlKind::Sitemap: on_sitemap(item, res, t->body()); break;
+      case UrlKind::Stylesheet: on_stylesheet(item, res, t->body()); break;
+      case UrlKind::Page: on_page(item, res, t->take_body()); break;
+      case UrlKind::Image: submit_image(item, res, t->take_body()); break;
+      case UrlKind::Robots: break;  // handled above
+    }
   }
   t->release_body();
   idle_.push_back(std::move(t));

@@ -6,6 +6,8 @@
 #include <optional>
 #include <set>
 
+#include "catalog_schema/catalog_sql.h"
+
 namespace kestrel {
 namespace store_postgres {
 
@@ -15,30 +17,16 @@ using catalog_schema::SessionValues;
 
 namespace {
 
-// The SQLite store's statements, in PostgreSQL's placeholders; same semantics.
-const char kImageColumns[] =
-    "INSERT INTO images (url, source_url, filename, file_path, file_size, width, height, format, mime_type,"
-    " md5, sha256, etag, last_modified, category_id, crawl_session_id, created_at, updated_at) VALUES ";
-const int kImageParams = 17;
-const char kImageConflict[] =
-    " ON CONFLICT (url) DO UPDATE SET"
-    " source_url = COALESCE(images.source_url, excluded.source_url), filename = excluded.filename,"
-    " file_path = excluded.file_path, file_size = excluded.file_size, width = excluded.width,"
-    " height = excluded.height, format = excluded.format, mime_type = excluded.mime_type, md5 = excluded.md5,"
-    " sha256 = excluded.sha256, etag = excluded.etag, last_modified = excluded.last_modified,"
-    " category_id = excluded.category_id, crawl_session_id = excluded.crawl_session_id,"
-    " updated_at = excluded.updated_at"
-    " WHERE excluded.updated_at >= images.updated_at";
-
-const char kUpsertSession[] =
-    "INSERT INTO crawl_sessions (session_key, node_name, seeds, state, started_at, finished_at, pages, images,"
-    " bytes, errors, errors_json, updated_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    " ON CONFLICT (session_key) DO UPDATE SET"
-    " node_name = excluded.node_name, seeds = excluded.seeds, state = excluded.state,"
-    " started_at = COALESCE(crawl_sessions.started_at, excluded.started_at), finished_at = excluded.finished_at,"
-    " pages = excluded.pages, images = excluded.images, bytes = excluded.bytes, errors = excluded.errors,"
-    " errors_json = excluded.errors_json, updated_at = excluded.updated_at";
+// The shared statements (catalog_schema/catalog_sql.h) with PostgreSQL's
+// placeholders: images as multi-row VALUES, sessions one row each.
+const std::string kImageColumns = std::string(catalog_schema::kImageInsertHead) + " VALUES ";
+const int kImageParams = catalog_schema::kImageColumnCount;
+const char* const kImageConflict = catalog_schema::kImageOnConflict;
+const std::string kUpsertSession = [] {
+  std::string sql = std::string(catalog_schema::kSessionInsertHead) + " VALUES (";
+  for (int i = 1; i <= catalog_schema::kSessionColumnCount; ++i) sql += (i > 1 ? ", $" : "$") + std::to_string(i);
+  return sql + ")" + catalog_schema::kSessionOnConflict;
+}();
 
 // Rows per multi-row statement: PostgreSQL allows 65535 parameters.
 const size_t kRowsPerStatement = 1000;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <kestrel/plugin.hpp>
 
+#include "catalog_schema/catalog_sql.h"
 #include "sqlite_errors.h"
 
 namespace kestrel {
@@ -17,32 +18,22 @@ using Poco::Data::Statement;
 
 namespace {
 
-// ON CONFLICT keeps created_at and the page that referenced the image first;
-// the WHERE makes an older replay a no-op so a late retry cannot undo a newer write.
-const char kUpsertImage[] =
-    "INSERT INTO images (url, source_url, filename, file_path, file_size, width, height, format, mime_type,"
-    " md5, sha256, etag, last_modified, category_id, crawl_session_id, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (url) DO UPDATE SET"
-    " source_url = COALESCE(images.source_url, excluded.source_url), filename = excluded.filename,"
-    " file_path = excluded.file_path, file_size = excluded.file_size, width = excluded.width,"
-    " height = excluded.height, format = excluded.format, mime_type = excluded.mime_type, md5 = excluded.md5,"
-    " sha256 = excluded.sha256, etag = excluded.etag, last_modified = excluded.last_modified,"
-    " category_id = excluded.category_id, crawl_session_id = excluded.crawl_session_id,"
-    " updated_at = excluded.updated_at"
-    " WHERE excluded.updated_at >= images.updated_at";
+// "?, ?, ..., ?" for n columns.
+std::string placeholders(int n) {
+  std::string s = "?";
+  for (int i = 1; i < n; ++i) s += ", ?";
+  return s;
+}
 
+// One statement per row kind (catalog_schema/catalog_sql.h holds the shared text).
+const std::string kUpsertImage = std::string(catalog_schema::kImageInsertHead) + " VALUES (" +
+                                 placeholders(catalog_schema::kImageColumnCount) + ")" +
+                                 catalog_schema::kImageOnConflict;
 const char kDeleteImage[] = "DELETE FROM images WHERE url = ?";
 
-const char kUpsertSession[] =
-    "INSERT INTO crawl_sessions (session_key, node_name, seeds, state, started_at, finished_at, pages, images,"
-    " bytes, errors, errors_json, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (session_key) DO UPDATE SET"
-    " node_name = excluded.node_name, seeds = excluded.seeds, state = excluded.state,"
-    " started_at = COALESCE(crawl_sessions.started_at, excluded.started_at), finished_at = excluded.finished_at,"
-    " pages = excluded.pages, images = excluded.images, bytes = excluded.bytes, errors = excluded.errors,"
-    " errors_json = excluded.errors_json, updated_at = excluded.updated_at";
+const std::string kUpsertSession = std::string(catalog_schema::kSessionInsertHead) + " VALUES (" +
+                                   placeholders(catalog_schema::kSessionColumnCount) + ")" +
+                                   catalog_schema::kSessionOnConflict;
 
 std::string describe(size_t index, const CheckedOp& op) {
   switch (op.kind) {
