@@ -76,7 +76,7 @@ kestrel_metric* host_metric_register(kestrel_host_ctx* ctx, int32_t type, const 
   }
   std::string error;
   kestrel_metric* m = MetricsRegistry::global().add(
-      ctx->config->id, static_cast<kestrel_metric_type>(type), name, help ? help : "", labels ? labels : "",
+      ctx->config->id, type, name, help ? help : "", labels ? labels : "",
       buckets ? std::vector<double>(buckets, buckets + bucket_count) : std::vector<double>(), &error);
   if (!m) set_status(status, KESTREL_ERR_INVALID, false, error.c_str());
   return m;

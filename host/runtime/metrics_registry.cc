@@ -54,13 +54,14 @@ MetricsRegistry& MetricsRegistry::global() {
   return *registry;
 }
 
-kestrel_metric* MetricsRegistry::add(const std::string& component, kestrel_metric_type type, const std::string& name,
+kestrel_metric* MetricsRegistry::add(const std::string& component, int32_t raw_type, const std::string& name,
                                      const std::string& help, const std::string& labels,
                                      const std::vector<double>& buckets, std::string* error) {
-  if (type < KESTREL_METRIC_COUNTER || type > KESTREL_METRIC_HISTOGRAM) {
-    *error = "unknown metric type " + std::to_string(type);
+  if (raw_type < KESTREL_METRIC_COUNTER || raw_type > KESTREL_METRIC_HISTOGRAM) {
+    *error = "unknown metric type " + std::to_string(raw_type);
     return nullptr;
   }
+  const auto type = static_cast<kestrel_metric_type>(raw_type);
   if (!std::regex_match(name, kMetricName)) {
     *error = "metric name '" + name + "' must match [a-zA-Z_:][a-zA-Z0-9_:]*";
     return nullptr;

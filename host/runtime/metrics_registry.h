@@ -41,7 +41,9 @@ class MetricsRegistry {
   // Registers (or finds) the series `name`{component="<component>",<labels>}.
   // Returns nullptr and sets *error for a bad name or labels, or a name
   // registered before with another type. Any thread.
-  kestrel_metric* add(const std::string& component, kestrel_metric_type type, const std::string& name,
+  // `type` is an int as it crosses the ABI: it is range-checked before it
+  // becomes a kestrel_metric_type (an out-of-range enum value is UB in C++).
+  kestrel_metric* add(const std::string& component, int32_t type, const std::string& name,
                       const std::string& help, const std::string& labels, const std::vector<double>& buckets,
                       std::string* error);
 
