@@ -1,5 +1,6 @@
 #include "local_blob_store.h"
 
+#include <Poco/Crypto/Crypto.h>
 #include <Poco/JSON/Object.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -67,6 +68,12 @@ void LocalBlobStore::require_started() const {
 }
 
 void LocalBlobStore::start() {
+  // Poco::Crypto reference-counts OpenSSL's set-up: each DigestEngine would
+  // otherwise initialize it and tear it down (destroying its mutexes) while
+  // other threads use it (a data race TSan reports). Holding one reference
+  // for the process keeps the count above zero; plugins are never unloaded.
+  static const bool openssl_ready = (Poco::Crypto::initializeCrypto(), true);
+  (void)openssl_ready;
   make_root(root_, sync_);
   make_dirs(root_, kTempDir, sync_);
   const uint64_t removed = remove_all_in(root_ + "/" + kTempDir);

@@ -9,6 +9,7 @@
 
 #include <kestrel/plugin.hpp>
 
+#include <Poco/Crypto/Crypto.h>
 #include <curl/curl.h>
 
 #include <condition_variable>
@@ -36,6 +37,11 @@ class CrawlerHttp : public Component, public CrawlerProvider {
 
   // Resolves `catalog` and `files`, opens the frontier. Control thread.
   void start() override {
+    // One process-wide reference on Poco::Crypto's OpenSSL set-up, so the
+    // image workers' DigestEngines never tear it down under each other
+    // (see plugins/blob-local/local_blob_store.cc).
+    static const bool openssl_ready = (Poco::Crypto::initializeCrypto(), true);
+    (void)openssl_ready;
     if (!curl_ready_) {
       const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
       if (rc != CURLE_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_global_init: ") + curl_easy_strerror(rc));
