@@ -289,7 +289,7 @@ void CrawlEngine::loop() {
     if (limits_reached()) return;
     drain_images();
     feed();
-    if (active_.empty() && scheduler_.queued() == 0 && workers_->pending() == 0) {
+    if (idle()) {
       if (frontier_exhausted_) return;  // nothing queued anywhere: finished
       continue;                         // refill found more
     }
@@ -307,6 +307,9 @@ void CrawlEngine::loop() {
     checkpoint(false);
     if (stop_.load()) return;
     feed();
+    // Finished: checked before the poll, which would otherwise wait a whole
+    // kPollMs with nothing in flight.
+    if (idle() && frontier_exhausted_) return;
     // Everything startable has started (a new handle makes curl_multi_poll
     // return at once: libcurl arms a zero timeout for it). What waits now waits
     // for a socket, an image worker (which wakes the poll with

@@ -105,6 +105,8 @@ class CrawlEngine {
   // recorded as skipped instead. Inside the caller's transaction. True when queued.
   bool enqueue(const std::string& url, UrlKind kind, uint32_t depth, const std::string& source);
   bool limits_reached();
+  // Nothing in flight, nothing queued in the scheduler, no body with a worker.
+  bool idle() const { return active_.empty() && scheduler_.queued() == 0 && workers_->pending() == 0; }
   int64_t now_ms() const;
   void on_page(const WorkItem& item, const TransferResult& res, std::string body);
   void submit_image(const WorkItem& item, const TransferResult& res, std::string body);
