@@ -1,5 +1,7 @@
 #include "crawl_engine.h"
 
+#include "page_reader.h"
+
 #include "parse/charset.h"
 #include "parse/css_urls.h"
 #include "parse/html_extract.h"
@@ -21,8 +23,9 @@ namespace {
 constexpr uint64_t kRobotsMaxBytes = 512 * 1024;   // RFC 9309 §2.5: parse at least 500 KiB
 constexpr auto kCheckpointEvery = std::chrono::seconds(5);
 constexpr int kPollMs = 1000;
-constexpr size_t kMaxImageWorkers = 4;  // threads hashing and storing images
-constexpr size_t kImageBacklogPerWorker = 4;  // fetched images waiting per worker thread, beyond those being stored
+constexpr size_t kMaxWorkers = 4;  // threads parsing pages, hashing and storing images
+constexpr size_t kBacklogPerWorker = 4;  // fetched bodies waiting per worker thread, beyond those being worked on
+constexpr uint64_t kSpillAt = 1 << 20;  // body bytes kept in memory; the rest of a larger body goes to a file
 constexpr uint32_t kRobotsMaxRedirects = 5;  // RFC 9309 §2.3.1.2: follow at least five
 
 // The host of an origin "scheme://host[:port]" (IPv6 keeps its brackets).
@@ -33,39 +36,6 @@ std::string host_of_origin(const std::string& origin) {
   const auto colon = rest.rfind(':');
   if (colon != std::string::npos && (close == std::string::npos || colon > close)) rest.resize(colon);
   return rest;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// The media type of a Content-Type value, lower-case, without parameters.
-std::string media_type(const std::string& content_type) {
-  std::string t = lower(content_type.substr(0, content_type.find(';')));
-  const auto b = t.find_first_not_of(" \t");
-  const auto e = t.find_last_not_of(" \t");
-  return b == std::string::npos ? std::string() : t.substr(b, e - b + 1);
-}
-
-// WHATWG MIME Sniffing §7.1 "identifying a resource with an unknown MIME
-// type", HTML patterns only: after leading whitespace, one of these tags
-// (case-insensitive) followed by a space or '>'.
-bool looks_like_html(const std::string& body) {
-  size_t i = 0;
-  while (i < body.size() && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r' || body[i] == '\f'))
-    ++i;
-  static const char* const kTags[] = {"<!doctype html", "<html", "<head", "<script", "<iframe", "<h1", "<div",
-                                      "<font", "<table", "<a", "<style", "<title", "<b", "<body", "<br", "<p",
-                                      "<!--"};
-  for (const char* tag : kTags) {
-    const size_t n = std::char_traits<char>::length(tag);
-    if (i + n >= body.size()) continue;  // needs the terminating byte too
-    if (lower(body.substr(i, n)) != tag) continue;
-    const char end = body[i + n];
-    if (end == ' ' || end == '>') return true;
-  }
-  return false;
 }
 
 std::string seeds_json_of(const std::vector<std::string>& seeds) {
@@ -139,6 +109,9 @@ CrawlEngine::CrawlEngine(const CrawlerConfig& config, Frontier& frontier, Catalo
   settings_.low_speed_limit = config.low_speed_limit;
   settings_.low_speed_time_ms = config.low_speed_time_ms;
   settings_.max_redirects = config.max_redirects;
+  settings_.spill_dir = config.state_path.substr(0, config.state_path.rfind('/'));
+  if (settings_.spill_dir.empty()) settings_.spill_dir = "/";
+  settings_.spill_at = kSpillAt;
   // libcurl's own caps back up the scheduler's (which counts transfers, not sockets).
   curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(config.per_host_connections));
   curl_multi_setopt(multi_.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(config.concurrency));
@@ -147,7 +120,7 @@ CrawlEngine::CrawlEngine(const CrawlerConfig& config, Frontier& frontier, Catalo
 CrawlEngine::~CrawlEngine() {
   if (workers_) workers_->shutdown();
   // Handles must leave the multi handle before either is cleaned up.
-  for (auto& [easy, t] : active_) curl_multi_remove_handle(multi_.get(), easy);
+  for (auto& [easy, flight] : active_) curl_multi_remove_handle(multi_.get(), easy);
 }
 
 void CrawlEngine::request_stop() {
@@ -210,28 +183,33 @@ void CrawlEngine::run(const std::vector<std::string>& seeds) {
   try {
     open_session(seeds);
     CURLM* multi = multi_.get();
-    workers_ = std::make_unique<ImageWorkers>(
-        images_, std::min<size_t>(kMaxImageWorkers, config_.concurrency), [multi] { curl_multi_wakeup(multi); },
-        session_id_);
+    workers_ = std::make_unique<ContentWorkers>(
+        images_, std::min<size_t>(kMaxWorkers, config_.concurrency), [multi] { curl_multi_wakeup(multi); },
+        session_id_, config_.css_images);
     last_checkpoint_ = std::chrono::steady_clock::now();
     run_started_ = last_checkpoint_;
+    frontier_.set_batching(true);
     loop();
     const bool stopped = stop_.load();
     abandon_in_flight();
     // Images being stored finish (no upload is cut short); those not started
     // stay queued in the frontier for a resume.
     workers_->shutdown();
-    drain_images();
+    drain_workers();
     final_state = stopped ? KESTREL_CRAWL_STOPPED : KESTREL_CRAWL_FINISHED;
     const kestrel_session_state ss = stopped ? KESTREL_SESSION_STOPPED : KESTREL_SESSION_FINISHED;
     flush(true, ss);
     frontier_.update_run(session_key_, stopped ? "stopped" : "finished", stats_.counters(), now_utc_us());
+    frontier_.set_batching(false);  // commits
   } catch (const std::exception& e) {
     final_state = KESTREL_CRAWL_FAILED;
     stats_.set_failure_message(e.what());
     host_.logf(KESTREL_LOG_ERROR, "crawl %s failed: %s", session_key_.c_str(), e.what());
     abandon_in_flight();
     if (workers_) workers_->shutdown();
+    // What the failed iteration wrote is dropped: its URLs stay queued.
+    frontier_.rollback_pending();
+    frontier_.set_batching(false);
     batch_.clear();  // not committed: those images stay queued and are fetched again on resume
     if (!session_key_.empty()) {
       try {
@@ -287,7 +265,7 @@ bool CrawlEngine::limits_reached() {
 void CrawlEngine::loop() {
   while (!stop_.load()) {
     if (limits_reached()) return;
-    drain_images();
+    drain_workers();
     feed();
     if (idle()) {
       if (frontier_exhausted_) return;  // nothing queued anywhere: finished
@@ -303,7 +281,7 @@ void CrawlEngine::loop() {
       // The freed slot and any links just added start now, not after the poll below.
       if (!stop_.load()) feed();
     }
-    drain_images();
+    drain_workers();
     checkpoint(false);
     if (stop_.load()) return;
     feed();
@@ -318,6 +296,7 @@ void CrawlEngine::loop() {
     int64_t wait = scheduler_.wait_ms(now_ms());
     int timeout = kPollMs;
     if (wait >= 0 && wait < kPollMs) timeout = static_cast<int>(wait) + 1;
+    frontier_.commit_pending();  // before waiting: one frontier transaction per round of completions
     curl_multi_poll(multi_.get(), nullptr, 0, timeout, nullptr);
   }
 }
@@ -385,7 +364,7 @@ void CrawlEngine::dispatch() {
 }
 
 size_t CrawlEngine::max_image_backlog() const {
-  return std::max<size_t>(config_.concurrency, workers_->threads() * (1 + kImageBacklogPerWorker));
+  return std::max<size_t>(config_.concurrency, workers_->threads() * (1 + kBacklogPerWorker));
 }
 
 void CrawlEngine::start_transfer(WorkItem item) {
@@ -410,9 +389,13 @@ void CrawlEngine::start_transfer(WorkItem item) {
   } else {
     t->prepare(std::move(item), settings_, cap, false);
   }
+  InFlight flight;
   if (image) {
-    // Recrawl: ask only for what changed (the catalog keeps each image's validators).
-    const CatalogedImage known = lookup_image(catalog_, url);
+    // Recrawl: ask only for what changed (the catalog keeps each image's
+    // validators). The row read here also serves the pipeline's dedup check.
+    flight.known = lookup_image(catalog_, url);
+    flight.looked_up = true;
+    const CatalogedImage& known = flight.known;
     if (known.found && (!known.etag.empty() || !known.last_modified.empty()) && !known.file_path.empty() &&
         files_.exists(known.file_path))
       t->set_conditional(known.etag, known.last_modified);
@@ -420,13 +403,15 @@ void CrawlEngine::start_transfer(WorkItem item) {
   CURL* easy = t->handle();
   const CURLMcode mc = curl_multi_add_handle(multi_.get(), easy);
   if (mc != CURLM_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc));
-  active_.emplace(easy, std::move(t));
+  flight.transfer = std::move(t);
+  active_.emplace(easy, std::move(flight));
 }
 
 void CrawlEngine::on_done(CURL* easy, CURLcode code) {
   auto it = active_.find(easy);
   if (it == active_.end()) return;
-  std::unique_ptr<Transfer> t = std::move(it->second);
+  InFlight flight = std::move(it->second);
+  std::unique_ptr<Transfer>& t = flight.transfer;
   active_.erase(it);
   curl_multi_remove_handle(multi_.get(), easy);
   const WorkItem& item = t->item();
@@ -463,10 +448,12 @@ void CrawlEngine::on_done(CURL* easy, CURLcode code) {
     fail(item, res.kind, res.detail);
   } else {
     switch (item.kind) {
-      case UrlKind::Sitemap: on_sitemap(item, res, t->body()); break;
-      case UrlKind::Stylesheet: on_stylesheet(item, res, t->body()); break;
-      case UrlKind::Page: on_page(item, res, t->take_body()); break;
-      case UrlKind::Image: submit_image(item, res, t->take_body()); break;
+      case UrlKind::Sitemap: on_sitemap(item, res, t->body().str()); break;
+      case UrlKind::Stylesheet: on_stylesheet(item, res, t->body().str()); break;
+      case UrlKind::Page: submit_content(item, res, t->take_body(), nullptr); break;
+      case UrlKind::Image:
+        submit_content(item, res, t->take_body(), flight.looked_up ? &flight.known : nullptr);
+        break;
       case UrlKind::Robots: break;  // handled above
     }
   }
@@ -474,13 +461,13 @@ void CrawlEngine::on_done(CURL* easy, CURLcode code) {
   idle_.push_back(std::move(t));
 }
 
-void CrawlEngine::on_robots(const WorkItem& item, const TransferResult& res, const std::string& body) {
+void CrawlEngine::on_robots(const WorkItem& item, const TransferResult& res, const Body& body) {
   // RFC 9309 §2.3.1: 2xx parse; 4xx "unavailable": allow all; 5xx or no
   // answer "unreachable": disallow all.
   RobotsRules rules = RobotsRules::allow_all();
   const char* how = "parsed";
   if (res.kind.empty()) {
-    rules = RobotsRules::parse(body, config_.robots_token);
+    rules = RobotsRules::parse(body.str(), config_.robots_token);
   } else if (res.status >= 400 && res.status < 500) {
     how = "unavailable (allow all)";
   } else {
@@ -591,25 +578,43 @@ void CrawlEngine::on_stylesheet(const WorkItem& item, const TransferResult& res,
   if (added > 0) frontier_exhausted_ = false;
 }
 
-void CrawlEngine::on_page(const WorkItem& item, const TransferResult& res, std::string body) {
-  const std::string type = media_type(res.content_type);
-  bool html = type == "text/html" || type == "application/xhtml+xml";
-  if (type.empty()) html = looks_like_html(body);
-  if (!html) {
-    // A link to an image (<a href="big.png">) is still an image: sniff, never trust the type.
-    if (sniff_image_format(body.data(), body.size()) != ImageFormat::Unknown) {
-      submit_image(item, res, std::move(body));
-      return;
-    }
-    skip(item, "not_html", "Content-Type '" + res.content_type + "'");
-    return;
+void CrawlEngine::submit_content(const WorkItem& item, const TransferResult& res, Body body,
+                                 const CatalogedImage* known) {
+  ContentJob job;
+  job.item = item;
+  job.response = res;
+  job.body = std::move(body);
+  if (known) job.known = *known;
+  job.looked_up = known != nullptr;
+  job.fetched_at_us = now_utc_us();
+  workers_->submit(std::move(job));
+}
+
+void CrawlEngine::drain_workers() {
+  for (ContentDone& done : workers_->take_done()) on_content_done(done);
+}
+
+void CrawlEngine::on_content_done(ContentDone& done) {
+  // The catalog or blob store failed, or a spilled body could not be read: the crawl cannot go on.
+  if (done.error) std::rethrow_exception(done.error);
+  if (done.is_image) {
+    on_image_done(done.item, done.image);
+  } else if (done.page.type == PageOutcome::Type::Other) {
+    skip(done.item, "not_html", done.page.detail);
+  } else {
+    on_page_done(done);
   }
+}
+
+void CrawlEngine::on_page_done(const ContentDone& done) {
+  const WorkItem& item = done.item;
+  const TransferResult& res = done.response;
   const std::string document_url = res.effective_url.empty() ? item.url : res.effective_url;
   if (!in_scope(origin_of(normalize_url(document_url).value_or(document_url)))) {
     skip(item, "offsite_redirect", "redirected to " + document_url);
     return;
   }
-  const ExtractedLinks links = extract_links(to_utf8(body, res.content_type), document_url, config_.css_images);
+  const ExtractedLinks& links = done.page.links;
   stats_.add_page();
   metrics_.pages.add(1);
   size_t added = 0;
@@ -636,18 +641,7 @@ void CrawlEngine::on_page(const WorkItem& item, const TransferResult& res, std::
   }
 }
 
-void CrawlEngine::submit_image(const WorkItem& item, const TransferResult& res, std::string body) {
-  workers_->submit(ImageJob{item, res, std::move(body), now_utc_us()});
-}
-
-void CrawlEngine::drain_images() {
-  for (ImageDone& done : workers_->take_done()) on_image_done(done);
-}
-
-void CrawlEngine::on_image_done(ImageDone& done) {
-  if (done.error) std::rethrow_exception(done.error);  // catalog or blob store failed: the crawl cannot go on
-  const WorkItem& item = done.item;
-  ImageOutcome& out = done.outcome;
+void CrawlEngine::on_image_done(const WorkItem& item, ImageOutcome& out) {
   switch (out.status) {
     case ImageOutcome::Status::Rejected: fail(item, out.kind, out.detail); return;
     case ImageOutcome::Status::Unchanged:
@@ -691,6 +685,9 @@ void CrawlEngine::flush(bool with_session, kestrel_session_state state) {
   Frontier::Transaction tx(frontier_);
   for (int64_t id : ids) frontier_.set_state(id, "done", "", "");
   tx.commit();
+  // Committed now, not with the next round: the rows are in the catalog, and a
+  // crash must not make a resume fetch them again.
+  frontier_.commit_pending();
   settled(ids.size());
 }
 
@@ -704,11 +701,11 @@ void CrawlEngine::checkpoint(bool force) {
 }
 
 void CrawlEngine::abandon_in_flight() {
-  for (auto& [easy, t] : active_) {
+  for (auto& [easy, flight] : active_) {
     curl_multi_remove_handle(multi_.get(), easy);
-    scheduler_.release(t->item().origin);
-    t->release_body();
-    idle_.push_back(std::move(t));
+    scheduler_.release(flight.transfer->item().origin);
+    flight.transfer->release_body();
+    idle_.push_back(std::move(flight.transfer));
   }
   active_.clear();
   scheduler_.clear_queued();

@@ -14,7 +14,7 @@
 #include "crawler_config.h"
 #include "frontier.h"
 #include "image_pipeline.h"
-#include "image_workers.h"
+#include "content_workers.h"
 #include "parse/robots.h"
 #include "scheduler.h"
 #include "transfer.h"
@@ -96,8 +96,10 @@ class CrawlEngine {
   // transfers back: max(concurrency, 5 x worker threads).
   size_t max_image_backlog() const;
   void start_transfer(WorkItem item);
+  // Hands a fetched page or image body to the workers.
+  void submit_content(const WorkItem& item, const TransferResult& res, Body body, const CatalogedImage* known);
   void on_done(CURL* easy, CURLcode code);
-  void on_robots(const WorkItem& item, const TransferResult& res, const std::string& body);
+  void on_robots(const WorkItem& item, const TransferResult& res, const Body& body);
   void on_sitemap(const WorkItem& item, const TransferResult& res, const std::string& body);
   void on_stylesheet(const WorkItem& item, const TransferResult& res, const std::string& body);
   bool maybe_retry(WorkItem item, const TransferResult& res);
@@ -108,10 +110,10 @@ class CrawlEngine {
   // Nothing in flight, nothing queued in the scheduler, no body with a worker.
   bool idle() const { return active_.empty() && scheduler_.queued() == 0 && workers_->pending() == 0; }
   int64_t now_ms() const;
-  void on_page(const WorkItem& item, const TransferResult& res, std::string body);
-  void submit_image(const WorkItem& item, const TransferResult& res, std::string body);
-  void on_image_done(ImageDone& done);
-  void drain_images();
+  void on_content_done(ContentDone& done);
+  void on_page_done(const ContentDone& done);
+  void on_image_done(const WorkItem& item, ImageOutcome& out);
+  void drain_workers();
   void fail(const WorkItem& item, const std::string& kind, const std::string& detail);
   void skip(const WorkItem& item, const std::string& kind, const std::string& detail);
   void flush(bool with_session, kestrel_session_state state);
@@ -135,7 +137,7 @@ class CrawlEngine {
   CatalogBatch batch_;
   std::unique_ptr<CURLM, MultiCloser> multi_;
   std::atomic<bool> stop_{false};
-  std::unique_ptr<ImageWorkers> workers_;  // after multi_: joined before the multi handle goes
+  std::unique_ptr<ContentWorkers> workers_;  // after multi_: joined before the multi handle goes
 
   // Crawl-thread state of the current run.
   Scheduler scheduler_;
@@ -152,7 +154,12 @@ class CrawlEngine {
   uint64_t pages_started_ = 0;
   uint64_t queued_ = 0;                         // frontier entries still queued
   std::vector<std::unique_ptr<Transfer>> idle_;  // handle pool
-  std::map<CURL*, std::unique_ptr<Transfer>> active_;
+  struct InFlight {
+    std::unique_ptr<Transfer> transfer;
+    bool looked_up = false;  // images: `known` was read from the catalog before the request
+    CatalogedImage known;
+  };
+  std::map<CURL*, InFlight> active_;
   std::chrono::steady_clock::time_point last_checkpoint_;
 };
 

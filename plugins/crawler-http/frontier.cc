@@ -146,6 +146,7 @@ std::optional<RunRow> Frontier::find_unfinished(const std::string& seeds_json) {
 }
 
 void Frontier::create_run(const std::string& session_key, const std::string& seeds_json, int64_t started_at_us) {
+  write_begin();
   Stmt st;
   sqlite3_stmt* s = prepare(st,
                             "INSERT INTO crawl_runs(session_key, seeds_json, state, started_at_us) "
@@ -158,6 +159,7 @@ void Frontier::create_run(const std::string& session_key, const std::string& see
 
 void Frontier::update_run(const std::string& session_key, const std::string& state, const RunCounters& c,
                           int64_t finished_at_us) {
+  write_begin();
   Stmt st;
   sqlite3_stmt* s = prepare(st,
                             "UPDATE crawl_runs SET state = ?2, pages = ?3, images = ?4, images_unchanged = ?5, "
@@ -172,19 +174,56 @@ void Frontier::update_run(const std::string& session_key, const std::string& sta
   step_done(s, "update run");
 }
 
-Frontier::Transaction::Transaction(Frontier& f) : f_(f) { f_.exec("BEGIN IMMEDIATE"); }
+void Frontier::set_batching(bool on) {
+  if (!on) commit_pending();
+  batching_ = on;
+}
+
+void Frontier::write_begin() {
+  if (!batching_ || in_batch_tx_) return;
+  exec("BEGIN IMMEDIATE");
+  in_batch_tx_ = true;
+}
+
+void Frontier::commit_pending() {
+  if (!in_batch_tx_) return;
+  exec("COMMIT");
+  in_batch_tx_ = false;
+}
+
+void Frontier::rollback_pending() noexcept {
+  if (!in_batch_tx_) return;
+  sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  in_batch_tx_ = false;
+}
+
+Frontier::Transaction::Transaction(Frontier& f) : f_(f) {
+  if (f_.batching_) {
+    f_.write_begin();
+    f_.exec("SAVEPOINT frontier_tx");
+    savepoint_ = true;
+  } else {
+    f_.exec("BEGIN IMMEDIATE");
+  }
+}
 
 Frontier::Transaction::~Transaction() {
-  if (open_) sqlite3_exec(f_.db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!open_) return;
+  if (savepoint_) {
+    sqlite3_exec(f_.db_.get(), "ROLLBACK TO frontier_tx; RELEASE frontier_tx", nullptr, nullptr, nullptr);
+  } else {
+    sqlite3_exec(f_.db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
 }
 
 void Frontier::Transaction::commit() {
-  f_.exec("COMMIT");
+  f_.exec(savepoint_ ? "RELEASE frontier_tx" : "COMMIT");
   open_ = false;
 }
 
 bool Frontier::add(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
                    const std::string& source_url) {
+  write_begin();
   sqlite3_stmt* s = prepare(add_,
                             "INSERT OR IGNORE INTO frontier(session_key, url, kind, depth, source_url) "
                             "VALUES(?1, ?2, ?3, ?4, ?5)");
@@ -200,6 +239,7 @@ bool Frontier::add(const std::string& session_key, const std::string& url, UrlKi
 bool Frontier::add_settled(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
                            const std::string& source_url, const char* state, const std::string& reason,
                            const std::string& detail) {
+  write_begin();
   Stmt st;
   sqlite3_stmt* s = prepare(st,
                             "INSERT OR IGNORE INTO frontier(session_key, url, kind, depth, source_url, state, reason, "
@@ -217,6 +257,7 @@ bool Frontier::add_settled(const std::string& session_key, const std::string& ur
 }
 
 void Frontier::set_state(int64_t id, const char* state, const std::string& reason, const std::string& detail) {
+  write_begin();
   sqlite3_stmt* s = prepare(set_state_, "UPDATE frontier SET state = ?2, reason = ?3, detail = ?4 WHERE id = ?1");
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
@@ -226,6 +267,7 @@ void Frontier::set_state(int64_t id, const char* state, const std::string& reaso
 }
 
 void Frontier::record_fetch(int64_t id, const FetchRecord& r) {
+  write_begin();
   sqlite3_stmt* s = prepare(record_,
                             "UPDATE frontier SET http_status = ?2, attempts = ?3, bytes = ?4, final_url = ?5 "
                             "WHERE id = ?1");

@@ -10,7 +10,7 @@ namespace {
 
 // OpenSSL's EVP digests (through Poco::Crypto): several times faster than
 // Poco's portable SHA2Engine/MD5Engine on the same bytes.
-std::string hex_digest(const char* algorithm, const std::string& data) {
+std::string hex_digest(const char* algorithm, std::string_view data) {
   Poco::Crypto::DigestEngine engine(algorithm);
   engine.update(data.data(), data.size());
   return Poco::DigestEngine::digestToHex(engine.digest());
@@ -48,9 +48,12 @@ std::string md5_hex(const std::string& data) {
   return hex_digest("MD5", data);
 }
 
-ImageOutcome ImagePipeline::process(const std::string& body, const WorkItem& item, const TransferResult& response,
-                                    int64_t crawl_session_id, int64_t fetched_at_us) {
+ImageOutcome ImagePipeline::process(const Body& whole, const WorkItem& item, const TransferResult& response,
+                                    const CatalogedImage* known_before, int64_t crawl_session_id,
+                                    int64_t fetched_at_us) {
   ImageOutcome out;
+  const Body::View view = whole.view();
+  const std::string_view body = view.bytes();
   const ImageFormat sniffed = sniff_image_format(body.data(), body.size());
   if (sniffed == ImageFormat::Unknown) {
     out.kind = "not_an_image";
@@ -89,8 +92,8 @@ ImageOutcome ImagePipeline::process(const std::string& body, const WorkItem& ite
   r.height = info->height;
   r.format = format_name(info->format);
   r.mime_type = format_mime_type(info->format);
-  r.sha256 = sha256_hex(body);
-  r.md5 = md5_hex(body);
+  r.sha256 = hex_digest("SHA256", body);
+  r.md5 = hex_digest("MD5", body);
   r.etag = response.etag;
   r.last_modified = response.last_modified;
   r.crawl_session_id = crawl_session_id;
@@ -98,7 +101,7 @@ ImageOutcome ImagePipeline::process(const std::string& body, const WorkItem& ite
 
   // Same content already catalogued under this URL with its file present:
   // nothing to store. If only the headers changed, re-write the row but not the file.
-  const CatalogedImage known = lookup_image(catalog_, item.url);
+  const CatalogedImage known = known_before ? *known_before : lookup_image(catalog_, item.url);
   if (known.found && known.sha256 == r.sha256 && !known.file_path.empty() && files_.exists(known.file_path)) {
     if (known.etag == r.etag && known.last_modified == r.last_modified) {
       out.status = ImageOutcome::Status::Unchanged;

@@ -9,6 +9,7 @@
 #ifndef KESTREL_CRAWLER_HTTP_IMAGE_PIPELINE_H_
 #define KESTREL_CRAWLER_HTTP_IMAGE_PIPELINE_H_
 
+#include "body.h"
 #include "catalog_batch.h"
 #include "scheduler.h"
 #include "transfer.h"
@@ -55,11 +56,13 @@ class ImagePipeline {
   ImagePipeline(CatalogClient catalog, BlobStoreClient files, uint64_t max_pixels)
       : catalog_(catalog), files_(files), max_pixels_(max_pixels) {}
 
-  // Examines `body` (the whole response) fetched for `item`. Throws
-  // kestrel::Error when the catalog or the blob store fails (disk full, I/O):
-  // the crawl cannot go on. Bad images are a Rejected outcome, not a throw.
-  ImageOutcome process(const std::string& body, const WorkItem& item, const TransferResult& response,
-                       int64_t crawl_session_id, int64_t fetched_at_us);
+  // Examines `body` (the whole response) fetched for `item`. `known` is the
+  // catalog's row for item.url read before the request (nullptr: read it
+  // now). Throws kestrel::Error when the catalog or the blob store fails (disk
+  // full, I/O) or a spilled body cannot be read: the crawl cannot go on. Bad
+  // images are a Rejected outcome, not a throw.
+  ImageOutcome process(const Body& body, const WorkItem& item, const TransferResult& response,
+                       const CatalogedImage* known, int64_t crawl_session_id, int64_t fetched_at_us);
 
  private:
   CatalogClient catalog_;

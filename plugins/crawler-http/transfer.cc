@@ -80,12 +80,21 @@ Transfer* Transfer::from(CURL* easy) {
 size_t Transfer::on_write(char* data, size_t size, size_t count, void* self) {
   auto* t = static_cast<Transfer*>(self);
   const size_t n = size * count;
-  if (t->body_.size() + n > t->max_body_) {
-    t->hit_cap_ = true;
-    t->body_.append(data, t->max_body_ - t->body_.size());
-    return CURL_WRITEFUNC_ERROR;  // aborts the transfer with CURLE_WRITE_ERROR
+  // No exception may cross libcurl's C frames: a failed spill is kept for finish().
+  try {
+    if (t->received_ + n > t->max_body_) {
+      t->hit_cap_ = true;
+      // Only a truncating transfer (robots.txt) uses the bytes up to the cap.
+      if (t->truncate_at_cap_) t->body_.append(data, static_cast<size_t>(t->max_body_ - t->received_));
+      t->received_ = t->max_body_;
+      return CURL_WRITEFUNC_ERROR;  // aborts the transfer with CURLE_WRITE_ERROR
+    }
+    t->body_.append(data, n);
+    t->received_ += n;
+  } catch (...) {
+    t->spill_error_ = std::current_exception();
+    return CURL_WRITEFUNC_ERROR;
   }
-  t->body_.append(data, n);
   return n;
 }
 
@@ -93,7 +102,9 @@ void Transfer::prepare(WorkItem item, const TransferSettings& s, uint64_t max_bo
   CURL* e = easy_.get();
   curl_easy_reset(e);
   item_ = std::move(item);
-  body_.clear();
+  body_ = Body(s.spill_dir, s.spill_at);
+  spill_error_ = nullptr;
+  received_ = 0;
   max_body_ = max_body;
   truncate_at_cap_ = truncate_at_cap;
   hit_cap_ = false;
@@ -150,6 +161,7 @@ std::string Transfer::header(const char* name) const {
 }
 
 TransferResult Transfer::finish(CURLcode code) {
+  if (spill_error_) std::rethrow_exception(spill_error_);
   TransferResult r;
   CURL* e = easy_.get();
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r.status);
@@ -163,6 +175,7 @@ TransferResult Transfer::finish(CURLcode code) {
   if (!retry_after.empty()) r.retry_after_ms = parse_retry_after(retry_after);
   if (code == CURLE_WRITE_ERROR && hit_cap_) {
     if (truncate_at_cap_ && r.status >= 200 && r.status < 300) return r;
+    body_.clear();  // of no use cut short: free it (and its spill file) now
     r.kind = "too_large";
     r.detail = "body larger than " + std::to_string(max_body_) + " bytes";
     return r;
@@ -189,6 +202,6 @@ TransferResult Transfer::finish(CURLcode code) {
   return r;
 }
 
-void Transfer::release_body() { std::string().swap(body_); }
+void Transfer::release_body() { body_.clear(); }
 
 }  // namespace kestrel::crawler

@@ -1,18 +1,21 @@
 // One HTTP transfer: a libcurl easy handle (re-used from a pool), the work
 // item it fetches, and the response it collects.
 //
-// Used by the crawl thread only. The response body is kept in memory, capped
-// at `max_body` decoded bytes: libcurl 7.88 does not stop a running transfer on
+// Used by the crawl thread only. The response body goes into a Body (memory,
+// spilled to a temporary file past TransferSettings::spill_at), capped at
+// `max_body` decoded bytes: libcurl 7.88 does not stop a running transfer on
 // CURLOPT_MAXFILESIZE (it only refuses a too-large Content-Length up front), so
 // the write callback aborts the transfer when the cap would be passed.
 #ifndef KESTREL_CRAWLER_HTTP_TRANSFER_H_
 #define KESTREL_CRAWLER_HTTP_TRANSFER_H_
 
+#include "body.h"
 #include "scheduler.h"
 
 #include <curl/curl.h>
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,6 +30,8 @@ struct TransferSettings {
   uint64_t low_speed_limit = 1024;   // bytes per second
   int64_t low_speed_time_ms = 20000;
   uint32_t max_redirects = 10;
+  std::string spill_dir;             // folder for bodies larger than spill_at (absolute)
+  uint64_t spill_at = 1 << 20;       // bytes kept in memory before a body spills to a file; 0: never
 };
 
 // What came back. `kind` is "" on success (a 2xx response read whole), else
@@ -72,17 +77,19 @@ class Transfer {
 
   CURL* handle() const { return easy_.get(); }
   const WorkItem& item() const { return item_; }
-  const std::string& body() const { return body_; }
-  // Bytes received so far (decoded).
-  uint64_t received() const { return body_.size(); }
+  const Body& body() const { return body_; }
+  // Body bytes received so far (decoded), counting those of a body cut at the cap.
+  uint64_t received() const { return received_; }
 
-  // Classifies the finished transfer (`code` from CURLMSG_DONE).
+  // Classifies the finished transfer (`code` from CURLMSG_DONE). Throws the
+  // kestrel::Error of a failed spill (a full disk on this node is not the
+  // URL's fault: the crawl stops and the URL stays queued).
   TransferResult finish(CURLcode code);
 
-  // Moves the body out (the transfer's buffer is left empty).
-  std::string take_body() { return std::move(body_); }
+  // Moves the body out (the transfer's body is left empty).
+  Body take_body() { return std::move(body_); }
 
-  // Frees the body buffer (the handle stays for re-use).
+  // Frees the body (the handle stays for re-use).
   void release_body();
 
   // The Transfer* stored in a handle's CURLOPT_PRIVATE.
@@ -102,7 +109,9 @@ class Transfer {
   std::unique_ptr<curl_slist, ListCloser> headers_;  // request headers; must outlive the transfer
   bool conditional_ = false;
   WorkItem item_;
-  std::string body_;
+  Body body_;
+  std::exception_ptr spill_error_;  // from Body::append in the write callback
+  uint64_t received_ = 0;
   uint64_t max_body_ = 0;
   bool truncate_at_cap_ = false;
   bool hit_cap_ = false;

@@ -4,6 +4,9 @@
 // refused connection, each classified as the reports expect.
 #include "transfer.h"
 
+#include <kestrel/test/files.h>
+#include <kestrel/test/temp_dir.h>
+
 #include <Poco/DeflatingStream.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -98,21 +101,27 @@ class Server {
 struct Fetched {
   TransferResult result;
   std::string body;
+  bool spilled = false;
+  uint64_t received = 0;
 };
 
+// spill_dir "" keeps every body in memory.
 Fetched fetch(const std::string& url, uint64_t max_body, bool truncate = false, uint32_t max_redirects = 5,
-              const std::string& etag = "") {
+              const std::string& etag = "", const std::string& spill_dir = "", uint64_t spill_at = 0) {
   TransferSettings s;
   s.user_agent = "KestrelTest/1";
   s.timeout_ms = 20000;  // against hangs only
   s.max_redirects = max_redirects;
+  s.spill_dir = spill_dir;
+  s.spill_at = spill_at;
   Transfer t;
   WorkItem item;
   item.url = url;
   t.prepare(item, s, max_body, truncate);
   if (!etag.empty()) t.set_conditional(etag, "");
   const CURLcode code = curl_easy_perform(t.handle());
-  return Fetched{t.finish(code), t.body()};
+  TransferResult result = t.finish(code);
+  return Fetched{result, t.body().str(), t.body().spilled(), t.received()};
 }
 
 }  // namespace
@@ -128,6 +137,7 @@ class TransferTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRefusedConnection);
   CPPUNIT_TEST(testRetryAfterAndRetryability);
   CPPUNIT_TEST(testConditionalRequestGets304);
+  CPPUNIT_TEST(testLargeBodySpillsToAFileNotMemory);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -149,7 +159,8 @@ class TransferTest : public CppUnit::TestFixture {
     Server srv;
     const Fetched f = fetch(srv.url("/big-chunked"), 64 * 1024);
     CPPUNIT_ASSERT_EQUAL(std::string("too_large"), f.result.kind);
-    CPPUNIT_ASSERT(f.body.size() <= 64 * 1024);
+    CPPUNIT_ASSERT(f.body.empty());  // a body cut at the cap is of no use: none of it is kept
+    CPPUNIT_ASSERT_EQUAL(uint64_t{64 * 1024}, f.received);
   }
 
   void testContentLengthOverCapIsRefused() {
@@ -222,6 +233,20 @@ class TransferTest : public CppUnit::TestFixture {
     Fetched miss = fetch(server.url("/ok"), 1000, false, 5, "\"old\"");
     CPPUNIT_ASSERT_EQUAL(std::string(), miss.result.kind);
     CPPUNIT_ASSERT_EQUAL(std::string("hello"), miss.body);
+  }
+
+  void testLargeBodySpillsToAFileNotMemory() {
+    Server srv;
+    test::TempDir dir("spill");
+    const Fetched f = fetch(srv.url("/big-length"), kBig * 2, false, 5, "", dir.path(), 4096);
+    CPPUNIT_ASSERT_EQUAL(std::string(""), f.result.kind);
+    CPPUNIT_ASSERT(f.spilled);
+    CPPUNIT_ASSERT_EQUAL(std::string(kBig, 'y'), f.body);
+    // The spill file has no name: nothing shows in the folder, nothing is left behind.
+    CPPUNIT_ASSERT(test::list_files(dir.path()).empty());
+    const Fetched small = fetch(srv.url("/ok"), 1024, false, 5, "", dir.path(), 4096);
+    CPPUNIT_ASSERT(!small.spilled);
+    CPPUNIT_ASSERT_EQUAL(std::string("hello"), small.body);
   }
 };
 

@@ -1,0 +1,97 @@
+#include "content_workers.h"
+
+#include <utility>
+
+namespace kestrel::crawler {
+
+ContentWorkers::ContentWorkers(ImagePipeline& pipeline, size_t threads, std::function<void()> wake,
+                               int64_t crawl_session_id, bool css)
+    : pipeline_(pipeline), wake_(std::move(wake)), crawl_session_id_(crawl_session_id), css_(css) {
+  if (threads < 1) threads = 1;
+  threads_.reserve(threads);
+  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+}
+
+ContentWorkers::~ContentWorkers() { shutdown(); }
+
+void ContentWorkers::submit(ContentJob job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(std::move(job));
+    ++pending_;
+  }
+  ready_.notify_one();
+}
+
+std::vector<ContentDone> ContentWorkers::take_done() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ContentDone> out;
+  out.swap(done_);
+  pending_ -= out.size();
+  return out;
+}
+
+size_t ContentWorkers::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_;
+}
+
+std::vector<WorkItem> ContentWorkers::shutdown() {
+  std::vector<WorkItem> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (auto& job : queue_) dropped.push_back(std::move(job.item));
+    pending_ -= queue_.size();
+    queue_.clear();
+  }
+  ready_.notify_all();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+  return dropped;
+}
+
+ContentDone ContentWorkers::run(ContentJob& job) const {
+  ContentDone done;
+  if (job.item.kind == UrlKind::Page) {
+    const std::string& url = job.response.effective_url.empty() ? job.item.url : job.response.effective_url;
+    done.page = read_page(job.body, job.response.content_type, url, css_);
+    done.is_image = done.page.type == PageOutcome::Type::Image;
+  } else {
+    done.is_image = true;
+  }
+  if (done.is_image)
+    done.image = pipeline_.process(job.body, job.item, job.response, job.looked_up ? &job.known : nullptr, crawl_session_id_,
+                                  job.fetched_at_us);
+  return done;
+}
+
+void ContentWorkers::work() {
+  for (;;) {
+    ContentJob job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and nothing left to start
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    ContentDone done;
+    try {
+      done = run(job);
+    } catch (...) {
+      done.error = std::current_exception();
+    }
+    done.item = std::move(job.item);
+    done.response = std::move(job.response);
+    job.body.clear();  // free the body (or its spill file) before queueing the result
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_.push_back(std::move(done));
+    }
+    wake_();
+  }
+}
+
+}  // namespace kestrel::crawler
