@@ -53,12 +53,32 @@ class Tokenizer {
         ++i_;
         std::string ignored;
         string_body(c, ignored);
+      } else if (c == '@' && (is_name(peek(1)) || valid_escape(1))) {
+        ++i_;
+        const std::string keyword = lower_ascii(ident_name());
+        // Fonts are not images; @import and @namespace name stylesheets and namespaces.
+        if (keyword == "font-face") font_face_pending_ = true;
+        if (keyword == "import" || keyword == "namespace") in_prelude_ = true;
+      } else if (c == '{') {
+        ++i_;
+        ++depth_;
+        in_prelude_ = false;
+        if (font_face_pending_ && skip_until_depth_ == 0) skip_until_depth_ = depth_;
+        font_face_pending_ = false;
+      } else if (c == '}') {
+        ++i_;
+        if (depth_ > 0 && depth_ == skip_until_depth_) skip_until_depth_ = 0;
+        if (depth_ > 0) --depth_;
+      } else if (c == ';') {
+        ++i_;
+        in_prelude_ = false;
+        font_face_pending_ = false;
       } else if (is_name(c) || (c == '\\' && valid_escape(0))) {
         std::string name = ident_name();
         if (i_ < s_.size() && s_[i_] == '(' && lower_ascii(name) == "url") {
           ++i_;
           std::string url;
-          if (url_body(url)) out.push_back(std::move(url));
+          if (url_body(url) && skip_until_depth_ == 0 && !in_prelude_) out.push_back(std::move(url));
         }
       } else {
         ++i_;
@@ -199,6 +219,10 @@ class Tokenizer {
 
   std::string_view s_;
   size_t i_ = 0;
+  size_t depth_ = 0;             // '{' nesting
+  size_t skip_until_depth_ = 0;  // inside an @font-face block opened at this depth (0: not inside one)
+  bool font_face_pending_ = false;  // @font-face seen, its block not opened yet
+  bool in_prelude_ = false;      // between @import/@namespace and its ';'
 };
 
 }  // namespace

@@ -17,7 +17,9 @@ namespace kestrel::crawler {
 // decoded, surrounding whitespace dropped, in source order, not resolved and not de-duplicated.
 // "url" matches case-insensitively and only as a whole identifier ("myurl(x)" is not one); text in
 // comments and in other strings is skipped; bad-url tokens (a quote, '(' or a control character inside
-// an unquoted url, or an escaped newline) yield nothing. Never fails; at most `max_urls` are returned.
+// an unquoted url, or an escaped newline) yield nothing. url()s that are not images are skipped: those
+// in @font-face blocks (fonts) and in @import / @namespace preludes (stylesheets, namespaces; imported
+// stylesheets are not followed). Never fails; at most `max_urls` are returned.
 // E.g. "a{background:url( 'x.png' )} /* url(y) */ b{c:URL(z\\2e png)}" -> {"x.png", "z.png"}.
 std::vector<std::string> css_urls(std::string_view css, size_t max_urls = 10000);
 

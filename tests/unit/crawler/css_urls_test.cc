@@ -16,6 +16,7 @@ class CssUrlsTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testEscapes);
   CPPUNIT_TEST(testBadUrlsYieldNothing);
   CPPUNIT_TEST(testHtmlStylesheetsStyleElementsAndAttributes);
+  CPPUNIT_TEST(testFontsImportsAndNamespacesAreNotImages);
   CPPUNIT_TEST_SUITE_END();
 
   using Urls = std::vector<std::string>;
@@ -25,8 +26,7 @@ class CssUrlsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(css_urls("a{background:url(a.png)}") == Urls({"a.png"}));
     CPPUNIT_ASSERT(css_urls("a{background:url( 'b c.png' )}") == Urls({"b c.png"}));
     CPPUNIT_ASSERT(css_urls("a{background:URL(\"d.png\")} b{x:Url(  e.png  )}") == Urls({"d.png", "e.png"}));
-    CPPUNIT_ASSERT(css_urls("@import url(s.css); a{b:image-set(url(1x.png) 1x, url(2x.png) 2x)}") ==
-                   Urls({"s.css", "1x.png", "2x.png"}));
+    CPPUNIT_ASSERT(css_urls("a{b:image-set(url(1x.png) 1x, url(2x.png) 2x)}") == Urls({"1x.png", "2x.png"}));
     CPPUNIT_ASSERT(css_urls("a{b:url()} c{d:url('')}").empty());
     CPPUNIT_ASSERT(css_urls("a{b:url(unterminated.png") == Urls({"unterminated.png"}));  // EOF ends the token
   }
@@ -44,6 +44,21 @@ class CssUrlsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(css_urls("a{b:u\\72l(c.png)}") == Urls({"c.png"}));         // escaped letter in the name
     CPPUNIT_ASSERT(css_urls("a{b:url(\"caf\\E9.png\")}") == Urls({"caf\xC3\xA9.png"}));
     CPPUNIT_ASSERT(css_urls("a{b:url(\"x\\\ny.png\")}") == Urls({"xy.png"}));  // escaped newline in a string
+  }
+
+  void testFontsImportsAndNamespacesAreNotImages() {
+    // The GIMP manual's theme: @font-face src url()s are fonts (woff2, ttf, svg fonts), never images.
+    CPPUNIT_ASSERT(css_urls("@font-face{font-family:'O';src:url(o.eot);src:url(o.woff2) format('woff2'),"
+                            "url(o.svg#O) format('svg')} body{background:url(bg.png)}") == Urls({"bg.png"}));
+    CPPUNIT_ASSERT(css_urls("@FONT-FACE { src: url(f.ttf) } a{b:url(a.png)} @font-face{src:url(g.ttf)}") ==
+                   Urls({"a.png"}));
+    CPPUNIT_ASSERT(css_urls("@import url(s.css); @import 'n.css' screen; @namespace svg url(http://www.w3.org/2000/svg);"
+                            " a{b:url(a.png)}") == Urls({"a.png"}));
+    // Nested blocks: only the @font-face block is skipped.
+    CPPUNIT_ASSERT(css_urls("@media print{@font-face{src:url(f.woff)} a{b:url(p.png)}} c{d:url(q.png)}") ==
+                   Urls({"p.png", "q.png"}));
+    // Braces inside strings and comments do not count.
+    CPPUNIT_ASSERT(css_urls("@font-face{font-family:'{';/* } */src:url(f.woff)} a{b:url(a.png)}") == Urls({"a.png"}));
   }
 
   void testBadUrlsYieldNothing() {
