@@ -15,6 +15,11 @@ const kestrel_option_desc kOptions[] = {
            "folders); relative to the node's data dir"),
     option("fsync", KESTREL_OPT_BOOL, "true",
            "fsync each file and its folder before a commit returns, so a stored file survives power loss"),
+    option("tmpfile", KESTREL_OPT_STRING, "auto",
+           "auto: each upload is an unnamed O_TMPFILE file in <root>/.tmp, linked to its name on commit, so a "
+           "crash leaves nothing behind; used when start() finds the filesystem supports it, else as off (the "
+           "choice is logged). off: named temp files <root>/.tmp/<pid>-<n>.part, renamed on commit; a crash "
+           "leaves them for the next start to remove"),
 };
 
 const char* const kProvides[] = {KESTREL_IFACE_BLOBSTORE_V1};

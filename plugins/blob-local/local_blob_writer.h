@@ -1,37 +1,35 @@
-// One upload into a blob-local root: a temporary file under <root>/.tmp/,
-// hashed while it is written, renamed to its content address on commit.
+// One upload into a blob-local root, hashed while it is written and moved to
+// its content address on commit. Two ways, chosen by the store's start():
+//  - tmpfile: an unnamed inode (open(<root>/.tmp, O_TMPFILE)) that the
+//    kernel frees by itself if the process dies, linked into place with
+//    linkat(2) on commit. No name, no lock on a shared folder while writing.
+//  - named: <root>/.tmp/<pid>-<n>.part, renamed into place on commit; a crash
+//    leaves it for the next start() to remove. For filesystems without
+//    O_TMPFILE (some network ones, old kernels) and the option tmpfile: off.
 #ifndef KESTREL_BLOB_LOCAL_LOCAL_BLOB_WRITER_H
 #define KESTREL_BLOB_LOCAL_LOCAL_BLOB_WRITER_H
 
 #include <Poco/Crypto/DigestEngine.h>
 
-#include <atomic>
 #include <cstdint>
 #include <kestrel/plugin.hpp>
 #include <memory>
 #include <string>
 
+#include "blob_root.h"
 #include "posix_io.h"
 
 namespace kestrel {
 namespace blob_local {
 
-// Counters a store shares with its writers (writers may outlive a stop()).
-struct BlobCounters {
-  std::atomic<uint64_t> open{0};          // uploads begun and not yet ended
-  std::atomic<uint64_t> committed{0};     // commits that stored a new file
-  std::atomic<uint64_t> deduplicated{0};  // commits whose content was already stored
-  std::atomic<uint64_t> aborted{0};       // uploads ended without a stored file
-};
-
 // Used by one thread at a time. Unless commit() succeeds, the destructor
-// removes the temporary file, so no path leaves a temp behind but a crash
-// (which the next start() cleans).
+// drops the upload (closes the unnamed file, or removes the named one), so
+// nothing is left behind but a crash's named temp file.
 class LocalBlobWriter : public BlobWriter {
  public:
-  // Creates <root>/.tmp/<random>.part with O_CREAT|O_EXCL. `root` is
-  // absolute and holds .tmp/. Throws Error (posix_io.h) on failure.
-  LocalBlobWriter(std::string root, bool sync, std::shared_ptr<BlobCounters> counters);
+  // Opens the upload file in root->temp_dir(), which must exist. Throws
+  // Error (posix_io.h) naming the folder or file on failure.
+  explicit LocalBlobWriter(std::shared_ptr<BlobRoot> root);
   ~LocalBlobWriter() override;
 
   // Appends `length` bytes. After a failure (KESTREL_ERR_NO_SPACE on a full
@@ -40,31 +38,46 @@ class LocalBlobWriter : public BlobWriter {
 
   // Checks sha256 and extension, compares sha256 with the hash of the bytes
   // written (mismatch: KESTREL_ERR_INVALID), fsyncs the file (when sync),
-  // moves it to <root>/<aa>/<sha256>.<ext> (creating and fsyncing the
-  // folder) unless an identical file is already there, fsyncs the folder,
-  // and returns "aa/<sha256>.<ext>". On failure the temp file is removed.
+  // gives it the name <root>/<aa>/<sha256>.<ext> (creating <aa> on first
+  // use), fsyncs that folder (when sync) and returns "aa/<sha256>.<ext>".
+  // A regular file already there with as many bytes is a complete copy (the
+  // name is the content's hash): it is kept, ours dropped, and the commit
+  // counted as deduplicated; one of another size (debris) is replaced
+  // atomically. Two writers committing the same bytes at once both succeed.
+  // On failure nothing of the upload is left (NO_SPACE or IO naming the path).
   std::string commit(const std::string& sha256, const std::string& extension) override;
 
-  // Removes the temp file. Idempotent.
+  // Drops the upload. Idempotent.
   void abort() noexcept override;
 
+  // The named temp file; empty for an unnamed (O_TMPFILE) upload or once ended.
   const std::string& temp_path() const { return temp_path_; }
 
  private:
+  // The result of giving the bytes their name.
+  enum class Published { kNew, kDuplicate };
+
+  // tmpfile mode: links the open inode to `target`.
+  Published publish_unnamed(const std::string& target, const std::string& aa);
+  // named mode: renames temp_path_ to `target`.
+  Published publish_named(const std::string& target, const std::string& aa);
+  // True if `target` is a regular file of size_ bytes.
+  bool complete_copy_at(const std::string& target) const;
+
   // Ends an unsuccessful upload: end_upload() and count it as aborted.
   void discard() noexcept;
   // Closes the file, removes the temp file (if still there), marks the upload ended.
   void end_upload() noexcept;
 
-  const std::string root_;
-  const bool sync_;
-  std::shared_ptr<BlobCounters> counters_;
-  std::string temp_path_;
+  const std::shared_ptr<BlobRoot> root_;
+  const bool unnamed_;     // O_TMPFILE upload
+  std::string temp_path_;  // named mode, until renamed or removed
+  std::string what_;       // "upload file <path>" for error messages
   UniqueFd fd_;
   Poco::Crypto::DigestEngine sha256_;  // OpenSSL's EVP SHA-256: several times Poco's own
-  uint64_t size_ = 0;    // bytes appended
-  bool failed_ = false;  // an append failed
-  bool ended_ = false;   // committed or discarded
+  uint64_t size_ = 0;                  // bytes appended
+  bool failed_ = false;                // an append failed
+  bool ended_ = false;                 // committed or discarded
 };
 
 }  // namespace blob_local

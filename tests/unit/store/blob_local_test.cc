@@ -1,16 +1,24 @@
-// blob-local through its C blobstore table, on a real temp folder.
+// blob-local through its C blobstore table, on a real temp folder. Every test
+// runs twice: BlobLocalTest with the default tmpfile: auto (unnamed
+// O_TMPFILE uploads where the filesystem has them, as /tmp's ext4 or tmpfs
+// do) and BlobLocalNamedTest with tmpfile: off (named temp files, the
+// fallback for filesystems without O_TMPFILE).
 #include <Poco/DigestEngine.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/SHA2Engine.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "blob_local_component.h"
 #include "component_harness.h"
@@ -50,6 +58,65 @@ std::vector<std::string> list(const std::string& dir) {
   return names;
 }
 
+// Paths (relative to `dir`) of everything under it that is not a folder.
+std::vector<std::string> files_under(const std::string& dir, const std::string& prefix = "") {
+  std::vector<std::string> files;
+  for (const std::string& name : list(dir)) {
+    struct stat st;
+    if (::lstat((dir + "/" + name).c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      for (const std::string& f : files_under(dir + "/" + name, prefix + name + "/")) files.push_back(f);
+    } else {
+      files.push_back(prefix + name);
+    }
+  }
+  return files;
+}
+
+// "a b c": names for an assertion message.
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : " ") + n;
+  return out;
+}
+
+// Whether this kernel and the filesystem of `dir` offer O_TMPFILE (checked
+// here independently of the store's own probe).
+bool tmpfile_supported(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+Poco::JSON::Object::Ptr status_of(ComponentHarness& component) {
+  return Poco::JSON::Parser().parse(component.status_json()).extract<Poco::JSON::Object::Ptr>();
+}
+
+// A forked child, killed with SIGKILL and reaped when this goes out of scope
+// (so that a failed assertion in the parent never leaves it running).
+class ChildGuard {
+ public:
+  explicit ChildGuard(pid_t pid) : pid_(pid) {}
+  ~ChildGuard() { kill_and_reap(); }
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  // Returns the wait status.
+  int kill_and_reap() {
+    int status = 0;
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      pid_ = -1;
+    }
+    return status;
+  }
+
+ private:
+  pid_t pid_;
+};
+
 // Bytes that look like the start of a PNG, distinct per seed.
 std::string image_bytes(int seed, size_t size = 4096) {
   std::string bytes = "\x89PNG\r\n\x1a\n";
@@ -61,6 +128,7 @@ std::string image_bytes(int seed, size_t size = 4096) {
 
 class BlobLocalTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(BlobLocalTest);
+  CPPUNIT_TEST(testUploadModeChosenAtStart);
   CPPUNIT_TEST(testContentAddressing);
   CPPUNIT_TEST(testIdenticalBytesAreStoredOnce);
   CPPUNIT_TEST(testShaMismatchRejected);
@@ -73,12 +141,19 @@ class BlobLocalTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testWithoutFsync);
   CPPUNIT_TEST(testFailedAppendMustBeAborted);
   CPPUNIT_TEST(testRootThatIsAFileRefused);
+  CPPUNIT_TEST(testCommitLeavesNothingInTmp);
+  CPPUNIT_TEST(testSigkilledUploadLeavesNoFile);
+  CPPUNIT_TEST(testSameBytesFromTwoThreadsAtOnce);
+  CPPUNIT_TEST(testDebrisOfAnotherSizeReplaced);
+  CPPUNIT_TEST(testFolderRemovedBehindTheStoreIsRemade);
+  CPPUNIT_TEST(testOpenUploadFinishesAfterStop);
+  CPPUNIT_TEST(testBadTmpfileOptionRefused);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void setUp() override {
     dir_ = std::make_unique<TempDir>();
-    store_ = std::make_unique<ComponentHarness>(blob_local::component_descriptor(), OptionText{}, dir_->path());
+    store_ = std::make_unique<ComponentHarness>(blob_local::component_descriptor(), options(), dir_->path());
     store_->start();
     blobs_ = BlobStoreClient(store_->interface(KESTREL_IFACE_BLOBSTORE_V1));
     root_ = dir_->file("images");
@@ -154,7 +229,7 @@ class BlobLocalTest : public CppUnit::TestFixture {
       auto upload = blobs_.begin();
       const std::string bytes = image_bytes(4);
       upload.append(bytes.data(), bytes.size());
-      CPPUNIT_ASSERT_EQUAL(size_t{1}, list(root_ + "/.tmp").size());  // the upload is in progress
+      CPPUNIT_ASSERT_EQUAL(named_uploads(1), list(root_ + "/.tmp").size());  // the upload is in progress
       upload.abort();
     }
     CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
@@ -163,6 +238,8 @@ class BlobLocalTest : public CppUnit::TestFixture {
       upload.append("x", 1);
     }
     CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
+    CPPUNIT_ASSERT_EQUAL(2, status_of(*store_)->getObject("uploads")->getValue<int>("aborted"));
+    CPPUNIT_ASSERT_EQUAL(0, status_of(*store_)->getObject("uploads")->getValue<int>("open"));
   }
 
   void testBadNamesRejected() {
@@ -234,7 +311,7 @@ class BlobLocalTest : public CppUnit::TestFixture {
     if (child == 0) {
       int code = 1;
       try {
-        ComponentHarness crashing(blob_local::component_descriptor(), OptionText{}, dir_->path());
+        ComponentHarness crashing(blob_local::component_descriptor(), options(), dir_->path());
         crashing.start();
         BlobStoreClient client(crashing.interface(KESTREL_IFACE_BLOBSTORE_V1));
         auto upload = client.begin();
@@ -249,15 +326,16 @@ class BlobLocalTest : public CppUnit::TestFixture {
     int status = 0;
     CPPUNIT_ASSERT_EQUAL(child, ::waitpid(child, &status, 0));
     CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    CPPUNIT_ASSERT_EQUAL(size_t{1}, list(root_ + "/.tmp").size());  // the crash left its upload behind
+    // A named upload stays behind; an unnamed one died with its process.
+    CPPUNIT_ASSERT_EQUAL(named_uploads(1), list(root_ + "/.tmp").size());
 
-    ComponentHarness restarted(blob_local::component_descriptor(), OptionText{}, dir_->path());
+    ComponentHarness restarted(blob_local::component_descriptor(), options(), dir_->path());
     restarted.start();
     CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
   }
 
   void testWithoutFsync() {
-    ComponentHarness fast(blob_local::component_descriptor(), OptionText{{"root", "fast"}, {"fsync", "false"}},
+    ComponentHarness fast(blob_local::component_descriptor(), options({{"root", "fast"}, {"fsync", "false"}}),
                           dir_->path());
     fast.start();
     BlobStoreClient client(fast.interface(KESTREL_IFACE_BLOBSTORE_V1));
@@ -266,6 +344,7 @@ class BlobLocalTest : public CppUnit::TestFixture {
     upload.append(bytes.data(), bytes.size());
     const std::string path = upload.commit(sha256_of(bytes), "gif");
     CPPUNIT_ASSERT_EQUAL(bytes, read_file(dir_->file("fast") + "/" + path));
+    CPPUNIT_ASSERT(list(dir_->file("fast") + "/.tmp").empty());
   }
 
   void testFailedAppendMustBeAborted() {
@@ -291,10 +370,182 @@ class BlobLocalTest : public CppUnit::TestFixture {
       std::ofstream file(dir_->file("not-a-folder"));
       file << "x";
     }
-    ComponentHarness bad(blob_local::component_descriptor(), OptionText{{"root", "not-a-folder"}}, dir_->path());
+    ComponentHarness bad(blob_local::component_descriptor(), options({{"root", "not-a-folder"}}), dir_->path());
     const Error e = expect_error(KESTREL_ERR_IO, [&] { bad.start(); });
     assert_contains(e.what(), dir_->file("not-a-folder") + " exists and is not a folder");
   }
+
+  void testUploadModeChosenAtStart() {
+    const Poco::JSON::Object::Ptr status = status_of(*store_);
+    CPPUNIT_ASSERT_EQUAL(std::string(expect_tmpfile() ? "tmpfile" : "named"),
+                         status->getValue<std::string>("upload_mode"));
+    CPPUNIT_ASSERT_EQUAL(tmpfile_option(), status->getValue<std::string>("tmpfile"));
+    // The choice is logged once, with the folder.
+    int logged = 0;
+    for (const std::string& line : store_->log_lines())
+      if (line.find("uploads use ") != std::string::npos && line.find(root_ + "/.tmp") != std::string::npos) ++logged;
+    CPPUNIT_ASSERT_EQUAL(1, logged);
+    // The probe leaves nothing behind.
+    CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
+  }
+
+  void testCommitLeavesNothingInTmp() {
+    const std::string bytes = image_bytes(11);
+    const std::string sha = sha256_of(bytes);
+    for (int round = 0; round < 2; ++round) {  // a new file, then a duplicate
+      auto upload = blobs_.begin();
+      upload.append(bytes.data(), bytes.size());
+      CPPUNIT_ASSERT_EQUAL(named_uploads(1), list(root_ + "/.tmp").size());
+      upload.commit(sha, "png");
+      CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
+    }
+    CPPUNIT_ASSERT_EQUAL(sha.substr(0, 2) + "/" + sha + ".png", joined(files_under(root_)));
+  }
+
+  void testSigkilledUploadLeavesNoFile() {
+    int ready[2];
+    CPPUNIT_ASSERT_EQUAL(0, ::pipe(ready));
+    const pid_t pid = ::fork();
+    CPPUNIT_ASSERT(pid >= 0);
+    if (pid == 0) {
+      // The child begins an upload, appends, says so, and waits to be killed.
+      ::close(ready[0]);
+      try {
+        ComponentHarness child(blob_local::component_descriptor(), options(), dir_->path());
+        child.start();
+        BlobStoreClient client(child.interface(KESTREL_IFACE_BLOBSTORE_V1));
+        auto upload = client.begin();
+        const std::string bytes = image_bytes(12, 256 * 1024);
+        upload.append(bytes.data(), bytes.size());
+        if (::write(ready[1], "r", 1) != 1) ::_exit(2);
+        for (;;) ::pause();
+      } catch (...) {
+      }
+      ::_exit(1);
+    }
+    ::close(ready[1]);
+    ChildGuard child(pid);
+    char byte = 0;
+    const ssize_t n = ::read(ready[0], &byte, 1);
+    ::close(ready[0]);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE("the child did not get to its upload", ssize_t{1}, n);
+    CPPUNIT_ASSERT_EQUAL(named_uploads(1), list(root_ + "/.tmp").size());  // in progress
+
+    const int status = child.kill_and_reap();
+    CPPUNIT_ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    // Unnamed: the kernel freed the inode; nothing anywhere under the root.
+    // Named: the temp file stays until the next start.
+    CPPUNIT_ASSERT_EQUAL(named_uploads(1), files_under(root_).size());
+    ComponentHarness restarted(blob_local::component_descriptor(), options(), dir_->path());
+    restarted.start();
+    CPPUNIT_ASSERT(files_under(root_).empty());
+  }
+
+  void testSameBytesFromTwoThreadsAtOnce() {
+    constexpr int kRounds = 20;
+    for (int round = 0; round < kRounds; ++round) {
+      const std::string bytes = image_bytes(100 + round, 64 * 1024);
+      const std::string sha = sha256_of(bytes);
+      std::atomic<int> appended{0};
+      std::string paths[2], errors[2];
+      auto upload_once = [&](int i) {
+        try {
+          auto upload = blobs_.begin();
+          upload.append(bytes.data(), bytes.size());
+          // Both uploads are written before either commits, so the commits race.
+          ++appended;
+          while (appended.load() < 2) std::this_thread::yield();
+          paths[i] = upload.commit(sha, "jpg");
+        } catch (const std::exception& e) {
+          errors[i] = e.what();
+          ++appended;  // never leave the other thread waiting
+        }
+      };
+      std::thread a(upload_once, 0), b(upload_once, 1);
+      a.join();
+      b.join();
+      CPPUNIT_ASSERT_EQUAL(std::string(), errors[0]);
+      CPPUNIT_ASSERT_EQUAL(std::string(), errors[1]);
+      CPPUNIT_ASSERT_EQUAL(sha.substr(0, 2) + "/" + sha + ".jpg", paths[0]);
+      CPPUNIT_ASSERT_EQUAL(paths[0], paths[1]);
+      CPPUNIT_ASSERT(read_file(root_ + "/" + paths[0]) == bytes);
+    }
+    CPPUNIT_ASSERT_EQUAL(size_t{kRounds}, files_under(root_).size());  // one file per content, nothing in .tmp
+    const Poco::JSON::Object::Ptr uploads = status_of(*store_)->getObject("uploads");
+    const int committed = uploads->getValue<int>("committed");
+    const int deduplicated = uploads->getValue<int>("deduplicated");
+    // Unnamed uploads link exactly once per content; named ones may both
+    // rename (the second replaces the first with the same bytes).
+    CPPUNIT_ASSERT_EQUAL(2 * kRounds, committed + deduplicated);
+    if (expect_tmpfile()) CPPUNIT_ASSERT_EQUAL(kRounds, committed);
+    CPPUNIT_ASSERT_EQUAL(0, uploads->getValue<int>("open"));
+    CPPUNIT_ASSERT_EQUAL(0, uploads->getValue<int>("aborted"));
+  }
+
+  void testDebrisOfAnotherSizeReplaced() {
+    const std::string bytes = image_bytes(13);
+    const std::string sha = sha256_of(bytes);
+    const std::string relative = sha.substr(0, 2) + "/" + sha + ".png";
+    dir_->make_dir("images/" + sha.substr(0, 2));
+    {
+      std::ofstream debris(root_ + "/" + relative, std::ios::binary);
+      debris << bytes.substr(0, 100);  // e.g. a copy made by hand and cut short
+    }
+    auto upload = blobs_.begin();
+    upload.append(bytes.data(), bytes.size());
+    CPPUNIT_ASSERT_EQUAL(relative, upload.commit(sha, "png"));
+    CPPUNIT_ASSERT(read_file(root_ + "/" + relative) == bytes);
+    CPPUNIT_ASSERT_EQUAL(relative, joined(files_under(root_)));
+    CPPUNIT_ASSERT_EQUAL(1, status_of(*store_)->getObject("uploads")->getValue<int>("committed"));
+  }
+
+  void testFolderRemovedBehindTheStoreIsRemade() {
+    const std::string bytes = image_bytes(14);
+    const std::string sha = sha256_of(bytes);
+    const std::string folder = root_ + "/" + sha.substr(0, 2);
+    for (int round = 0; round < 2; ++round) {
+      auto upload = blobs_.begin();
+      upload.append(bytes.data(), bytes.size());
+      const std::string path = upload.commit(sha, "png");
+      CPPUNIT_ASSERT(read_file(root_ + "/" + path) == bytes);
+      // An operator removes the file and its folder, which the store knows exists.
+      CPPUNIT_ASSERT_EQUAL(0, ::unlink((root_ + "/" + path).c_str()));
+      CPPUNIT_ASSERT_EQUAL(0, ::rmdir(folder.c_str()));
+    }
+    CPPUNIT_ASSERT_EQUAL(2, status_of(*store_)->getObject("uploads")->getValue<int>("committed"));
+  }
+
+  void testOpenUploadFinishesAfterStop() {
+    const std::string bytes = image_bytes(15);
+    auto upload = blobs_.begin();
+    upload.append(bytes.data(), bytes.size());
+    store_->stop();
+    expect_error(KESTREL_ERR_UNAVAILABLE, [&] { blobs_.begin(); });
+    const std::string path = upload.commit(sha256_of(bytes), "png");
+    CPPUNIT_ASSERT(read_file(root_ + "/" + path) == bytes);
+    CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
+  }
+
+  void testBadTmpfileOptionRefused() {
+    const Error e = expect_error(KESTREL_ERR_INVALID, [&] {
+      ComponentHarness bad(blob_local::component_descriptor(), {{"tmpfile", "always"}}, dir_->path());
+    });
+    assert_contains(e.what(), "tmpfile");
+    assert_contains(e.what(), "auto, off");
+  }
+
+ protected:
+  // The value of the tmpfile option this fixture runs with.
+  virtual std::string tmpfile_option() const { return "auto"; }
+  // The fixture's options plus `extra`.
+  OptionText options(OptionText extra = {}) const {
+    extra["tmpfile"] = tmpfile_option();
+    return extra;
+  }
+  // Whether uploads should be unnamed: tmpfile: auto on a filesystem that has O_TMPFILE.
+  bool expect_tmpfile() const { return tmpfile_option() == "auto" && tmpfile_supported(root_ + "/.tmp"); }
+  // How many entries `n` uploads in progress show in .tmp/: none if unnamed.
+  size_t named_uploads(size_t n) const { return expect_tmpfile() ? 0 : n; }
 
  private:
   std::unique_ptr<TempDir> dir_;
@@ -303,7 +554,18 @@ class BlobLocalTest : public CppUnit::TestFixture {
   std::string root_;
 };
 
+// The same tests with named temp files: the path taken where the filesystem
+// has no O_TMPFILE.
+class BlobLocalNamedTest : public BlobLocalTest {
+  CPPUNIT_TEST_SUB_SUITE(BlobLocalNamedTest, BlobLocalTest);
+  CPPUNIT_TEST_SUITE_END();
+
+ protected:
+  std::string tmpfile_option() const override { return "off"; }
+};
+
 CPPUNIT_TEST_SUITE_REGISTRATION(BlobLocalTest);
+CPPUNIT_TEST_SUITE_REGISTRATION(BlobLocalNamedTest);
 
 }  // namespace store_test
 }  // namespace kestrel
