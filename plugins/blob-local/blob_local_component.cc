@@ -14,7 +14,12 @@ const kestrel_option_desc kOptions[] = {
            "folder holding the files as <aa>/<sha256>.<ext> (aa: the hash's first byte, at most 256 "
            "folders); relative to the node's data dir"),
     option("fsync", KESTREL_OPT_BOOL, "true",
-           "fsync each file and its folder before a commit returns, so a stored file survives power loss"),
+           "make each stored file survive power loss: fsync of the file and its folder before a commit returns, "
+           "or for a group commit (the crawler's) one barrier per batch, see batch_sync"),
+    option("batch_sync", KESTREL_OPT_STRING, "syncfs",
+           "how a group commit makes a batch durable: syncfs (one flush of the root's filesystem per batch; "
+           "it also writes back other programs' data there, so best when the root has a filesystem of its own) "
+           "or fsync (each file, then each folder)"),
     option("tmpfile", KESTREL_OPT_STRING, "auto",
            "auto: each upload is an unnamed O_TMPFILE file in <root>/.tmp, linked to its name on commit, so a "
            "crash leaves nothing behind; used when start() finds the filesystem supports it, else as off (the "

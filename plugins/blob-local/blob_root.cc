@@ -26,8 +26,8 @@ size_t dir_index(const std::string& aa) {
 
 }  // namespace
 
-BlobRoot::BlobRoot(std::string root, bool sync)
-    : root_(std::move(root)), temp_dir_(root_ + "/" + kTempDir), sync_(sync) {}
+BlobRoot::BlobRoot(std::string root, bool sync, GroupCommit::Barrier barrier)
+    : group(barrier), root_(std::move(root)), temp_dir_(root_ + "/" + kTempDir), sync_(sync) {}
 
 void BlobRoot::ensure_dir(const std::string& aa) {
   std::atomic<bool>& known = dir_known_[dir_index(aa)];

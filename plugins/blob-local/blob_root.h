@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "group_commit.h"
+
 namespace kestrel {
 namespace blob_local {
 
@@ -23,7 +25,8 @@ struct BlobCounters {
 class BlobRoot {
  public:
   // `root`: absolute, no trailing slash. `sync`: the fsync option.
-  BlobRoot(std::string root, bool sync);
+  // `barrier`: how the group commit makes a batch durable (option batch_sync).
+  BlobRoot(std::string root, bool sync, GroupCommit::Barrier barrier = GroupCommit::Barrier::kSyncfs);
   BlobRoot(const BlobRoot&) = delete;
   BlobRoot& operator=(const BlobRoot&) = delete;
 
@@ -55,6 +58,7 @@ class BlobRoot {
   std::string next_temp_path();
 
   BlobCounters counters;
+  GroupCommit group;  // uploads committed with commit_deferred, waiting for a sync
 
  private:
   const std::string root_;

@@ -92,11 +92,19 @@ bool parse_tmpfile_option(const std::string& value) {
   throw Error(KESTREL_ERR_INVALID, "option tmpfile: '" + value + "' is not one of auto, off");
 }
 
+GroupCommit::Barrier parse_batch_sync_option(const std::string& value) {
+  if (value == "syncfs") return GroupCommit::Barrier::kSyncfs;
+  if (value == "fsync") return GroupCommit::Barrier::kFsync;
+  throw Error(KESTREL_ERR_INVALID, "option batch_sync: '" + value + "' is not one of syncfs, fsync");
+}
+
 }  // namespace
 
 LocalBlobStore::LocalBlobStore(const CreateArgs& args)
     : host_(args),
-      root_(std::make_shared<BlobRoot>(resolve_root(args), args.get_bool("fsync"))),
+      root_(std::make_shared<BlobRoot>(resolve_root(args), args.get_bool("fsync"),
+                                       parse_batch_sync_option(args.get_string("batch_sync")))),
+      batch_sync_(args.get_string("batch_sync")),
       tmpfile_auto_(parse_tmpfile_option(args.get_string("tmpfile"))) {}
 
 void LocalBlobStore::require_started() const {
@@ -160,6 +168,7 @@ std::string LocalBlobStore::status_json() {
   status.set("root", root_->root());
   status.set("fsync", root_->sync());
   status.set("tmpfile", tmpfile_auto_ ? "auto" : "off");
+  status.set("batch_sync", batch_sync_);
   status.set("upload_mode", root_->use_tmpfile() ? "tmpfile" : "named");
   status.set("state", started_ ? "running" : "stopped");
   status.set("stale_temp_removed", static_cast<Poco::UInt64>(stale_removed_));
@@ -167,6 +176,7 @@ std::string LocalBlobStore::status_json() {
   uploads.set("open", static_cast<Poco::UInt64>(counters.open));
   uploads.set("committed", static_cast<Poco::UInt64>(counters.committed));
   uploads.set("deduplicated", static_cast<Poco::UInt64>(counters.deduplicated));
+  uploads.set("waiting_for_sync", static_cast<Poco::UInt64>(root_->group.pending()));
   uploads.set("aborted", static_cast<Poco::UInt64>(counters.aborted));
   status.set("uploads", uploads);
   std::ostringstream out;
@@ -200,6 +210,8 @@ bool LocalBlobStore::blob_remove(const std::string& path) {
   if (root_->sync()) fsync_dir(full.substr(0, full.rfind('/')));
   return true;
 }
+
+void LocalBlobStore::blob_sync() { root_->group.sync(*root_); }
 
 }  // namespace blob_local
 }  // namespace kestrel

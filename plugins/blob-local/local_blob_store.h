@@ -37,8 +37,9 @@ class LocalBlobStore : public Component, public BlobStoreProvider {
   void stop(uint32_t deadline_ms) override;
   // Throws KESTREL_ERR_IO unless the root is a writable folder.
   void health() override;
-  // {"root", "fsync", "tmpfile": "auto"|"off", "upload_mode": "tmpfile"|"named",
-  //  "state", "stale_temp_removed", "uploads": {"open", "committed", "deduplicated", "aborted"}}
+  // {"root", "fsync", "tmpfile": "auto"|"off", "batch_sync": "syncfs"|"fsync", "upload_mode":
+  //  "tmpfile"|"named", "state", "stale_temp_removed", "uploads": {"open", "committed",
+  //  "deduplicated", "waiting_for_sync", "aborted"}}
   std::string status_json() override;
 
   std::unique_ptr<BlobWriter> blob_begin() override;
@@ -46,6 +47,10 @@ class LocalBlobStore : public Component, public BlobStoreProvider {
   bool blob_exists(const std::string& path) override;
   bool blob_remove(const std::string& path) override;
   std::string blob_root() override { return root_->root(); }
+  // Group commit (ABI 1.2): names and makes durable every upload committed
+  // with commit_deferred so far (GroupCommit::sync). Also after stop(), for
+  // writers that outlived it.
+  void blob_sync() override;
 
  private:
   void require_started() const;
@@ -54,6 +59,7 @@ class LocalBlobStore : public Component, public BlobStoreProvider {
 
   const Host host_;
   const std::shared_ptr<BlobRoot> root_;  // shared with writers, which may outlive stop()
+  const std::string batch_sync_;          // option batch_sync: syncfs | fsync
   const bool tmpfile_auto_;               // option tmpfile: auto (else off)
   std::atomic<bool> started_{false};
   std::atomic<uint64_t> stale_removed_{0};  // temp files removed by the last start()

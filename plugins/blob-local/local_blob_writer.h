@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "blob_publish.h"
 #include "blob_root.h"
 #include "posix_io.h"
 
@@ -47,6 +48,12 @@ class LocalBlobWriter : public BlobWriter {
   // On failure nothing of the upload is left (NO_SPACE or IO naming the path).
   std::string commit(const std::string& sha256, const std::string& extension) override;
 
+  // Group commit (ABI 1.2): the same checks as commit(), then the upload
+  // waits, open and without its name, in root->group until the store's next
+  // blob_sync() names it and makes it durable (GroupCommit). Returns its
+  // future path "aa/<sha256>.<ext>". Without the fsync option it is commit().
+  std::string commit_deferred(const std::string& sha256, const std::string& extension) override;
+
   // Drops the upload. Idempotent.
   void abort() noexcept override;
 
@@ -54,15 +61,10 @@ class LocalBlobWriter : public BlobWriter {
   const std::string& temp_path() const { return temp_path_; }
 
  private:
-  // The result of giving the bytes their name.
-  enum class Published { kNew, kDuplicate };
-
-  // tmpfile mode: links the open inode to `target`.
-  Published publish_unnamed(const std::string& target, const std::string& aa);
-  // named mode: renames temp_path_ to `target`.
-  Published publish_named(const std::string& target, const std::string& aa);
-  // True if `target` is a regular file of size_ bytes.
-  bool complete_copy_at(const std::string& target) const;
+  // Checks the hash and hands the file over: the upload has ended (counted
+  // as no longer open) and `up` owns its file. Throws INVALID (the upload
+  // still open: discard() it).
+  FinishedUpload finish(const std::string& sha256, const std::string& extension);
 
   // Ends an unsuccessful upload: end_upload() and count it as aborted.
   void discard() noexcept;

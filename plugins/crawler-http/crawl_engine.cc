@@ -680,6 +680,9 @@ void CrawlEngine::skip(const WorkItem& item, const std::string& kind, const std:
 void CrawlEngine::flush(bool with_session, kestrel_session_state state) {
   if (batch_.empty() && !with_session) return;
   const SessionRow session = session_row(state);
+  // The batch's files were committed with commit_deferred: make them durable
+  // before the rows naming them are (one flush of the disk per batch).
+  if (!batch_.empty()) files_.sync();
   const std::vector<int64_t> ids = batch_.flush(with_session ? &session : nullptr);
   if (ids.empty()) return;
   Frontier::Transaction tx(frontier_);

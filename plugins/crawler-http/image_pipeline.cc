@@ -116,7 +116,9 @@ ImageOutcome ImagePipeline::process(const Body& whole, const WorkItem& item, con
 
   BlobStoreClient::Upload upload = files_.begin();  // aborted by its destructor unless committed
   upload.append(body.data(), body.size());
-  r.file_path = upload.commit(r.sha256, format_extension(info->format));
+  // Group commit: durable at the blob store's next sync, which the crawl
+  // thread calls before the catalog batch holding this row is written.
+  r.file_path = upload.commit_deferred(r.sha256, format_extension(info->format));
   out.status = ImageOutcome::Status::Stored;
   return out;
 }

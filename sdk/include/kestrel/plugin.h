@@ -29,6 +29,7 @@
  *   1.1  metrics in kestrel_host_api (counters, gauges, histograms);
  *        crawl scope and limits in kestrel_crawl_request;
  *        kestrel.replicator.v1.
+ *   1.2  group commit in kestrel.blobstore.v1 (commit_deferred, sync).
  */
 #ifndef KESTREL_PLUGIN_H
 #define KESTREL_PLUGIN_H
@@ -41,7 +42,7 @@ extern "C" {
 #endif
 
 #define KESTREL_ABI_MAJOR 1 /* incompatible changes bump this */
-#define KESTREL_ABI_MINOR 1 /* appended fields / functions bump this */
+#define KESTREL_ABI_MINOR 2 /* appended fields / functions bump this */
 
 /* Exported from a plugin: only the negotiate symbol is visible. */
 #if defined(_WIN32)
@@ -476,6 +477,28 @@ typedef struct kestrel_blobstore_v1 {
 
   /* Writes the store root (absolute, NUL-terminated) into root[0..capacity). */
   kestrel_result (*root)(void* instance, char* root, size_t capacity, kestrel_status* status);
+
+  /* ---- ABI 1.2: group commit (check with KESTREL_HAS before use) ----
+   * Durability costs one or two flushes of the disk per file with commit;
+   * a caller that records files in batches (the crawler writes 64 catalog
+   * rows at a time) commits them with commit_deferred and calls sync once
+   * before it records the batch, paying for one flush per batch. */
+
+  /* Like commit (same checks, same path written), but returns without
+   * waiting for stable storage: the file is readable at its path and durable
+   * once a later `sync` of the same store has returned KESTREL_OK, not
+   * before. Until then its path must not be recorded anywhere that outlives
+   * a crash (such as the catalog); a crash before that sync may lose the file,
+   * never leave other bytes under its name. Frees the writer whatever the
+   * result. Any thread. */
+  kestrel_result (*commit_deferred)(kestrel_blob_writer* writer, const char* sha256, const char* extension,
+                                    char* path, size_t path_capacity, kestrel_status* status);
+
+  /* Makes every file whose commit_deferred returned before this call durable
+   * and readable at its path. On failure (KESTREL_ERR_IO, KESTREL_ERR_NO_SPACE)
+   * those files are not stored: upload them again. Any thread; calls may
+   * overlap. */
+  kestrel_result (*sync)(void* instance, kestrel_status* status);
 } kestrel_blobstore_v1;
 
 /* ------------------------------------------------------------------------ */

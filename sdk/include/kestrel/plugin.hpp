@@ -421,6 +421,11 @@ class BlobWriter {
   virtual void append(const void* data, size_t length) = 0;
   // Returns the relative path of the committed blob.
   virtual std::string commit(const std::string& sha256, const std::string& extension) = 0;
+  // ABI 1.2 group commit: durable only after the store's next blob_sync()
+  // (plugin.h, commit_deferred). By default as durable as commit().
+  virtual std::string commit_deferred(const std::string& sha256, const std::string& extension) {
+    return commit(sha256, extension);
+  }
   virtual void abort() noexcept = 0;
 };
 
@@ -432,6 +437,9 @@ class BlobStoreProvider {
   virtual bool blob_exists(const std::string& path) = 0;
   virtual bool blob_remove(const std::string& path) = 0;  // false: it did not exist
   virtual std::string blob_root() = 0;
+  // ABI 1.2: makes every commit_deferred so far durable. Nothing to do for a
+  // store whose commit_deferred is commit.
+  virtual void blob_sync() {}
 
   static const kestrel_blobstore_v1* table();
 };
@@ -452,12 +460,13 @@ class BlobStoreClient {
       check(vt_->append(w_, data, length, &st), st, "blob append");
     }
     std::string commit(const std::string& sha256, const std::string& extension) {
-      char path[1024] = {0};
-      kestrel_status st = make_status();
-      kestrel_blob_writer* w = w_;
-      w_ = nullptr;  // commit frees the writer whatever the result
-      check(vt_->commit(w, sha256.c_str(), extension.c_str(), path, sizeof path, &st), st, "blob commit");
-      return path;
+      return commit_with(vt_->commit, sha256, extension);
+    }
+    // Group commit (ABI 1.2): the file is durable after the store's next
+    // sync(). A store older than 1.2 commits durably at once.
+    std::string commit_deferred(const std::string& sha256, const std::string& extension) {
+      const bool has = KESTREL_HAS(vt_, kestrel_blobstore_v1, commit_deferred) && vt_->commit_deferred;
+      return commit_with(has ? vt_->commit_deferred : vt_->commit, sha256, extension);
     }
     void abort() noexcept {
       if (w_) vt_->abort(w_);
@@ -465,6 +474,17 @@ class BlobStoreClient {
     }
 
    private:
+    using CommitFn = kestrel_result (*)(kestrel_blob_writer*, const char*, const char*, char*, size_t,
+                                        kestrel_status*);
+    std::string commit_with(CommitFn fn, const std::string& sha256, const std::string& extension) {
+      char path[1024] = {0};
+      kestrel_status st = make_status();
+      kestrel_blob_writer* w = w_;
+      w_ = nullptr;  // a commit frees the writer whatever the result
+      check(fn(w, sha256.c_str(), extension.c_str(), path, sizeof path, &st), st, "blob commit");
+      return path;
+    }
+
     const kestrel_blobstore_v1* vt_;
     kestrel_blob_writer* w_;
   };
@@ -486,6 +506,13 @@ class BlobStoreClient {
     if (rc == KESTREL_ERR_NOT_FOUND) return false;
     check(rc, st, "blob exists");
     return true;
+  }
+  // Makes every commit_deferred so far durable (ABI 1.2); a no-op for an
+  // older store, whose commits are all durable already. Throws kestrel::Error.
+  void sync() const {
+    if (!KESTREL_HAS(vt_, kestrel_blobstore_v1, sync) || !vt_->sync) return;
+    kestrel_status st = make_status();
+    check(vt_->sync(inst_, &st), st, "blob sync");
   }
   bool remove(const std::string& path) const {
     kestrel_status st = make_status();
@@ -754,6 +781,20 @@ inline const kestrel_catalog_v1* CatalogProvider::table() {
   return &vt;
 }
 
+namespace detail {
+// commit / commit_deferred of a provider's writer (which it frees whatever the result).
+inline kestrel_result blob_commit(kestrel_blob_writer* w, bool deferred, const char* sha, const char* ext, char* path,
+                                  size_t cap, kestrel_status* st) {
+  std::unique_ptr<BlobWriter> owned(reinterpret_cast<BlobWriter*>(w));
+  return guard(st, [&] {
+    const std::string s = sha ? sha : "", e = ext ? ext : "";
+    std::string p = deferred ? owned->commit_deferred(s, e) : owned->commit(s, e);
+    if (p.size() + 1 > cap) throw Error(KESTREL_ERR_INVALID, "path buffer too small");
+    std::memcpy(path, p.c_str(), p.size() + 1);
+  });
+}
+}  // namespace detail
+
 inline const kestrel_blobstore_v1* BlobStoreProvider::table() {
   // A writer handle is a heap-allocated BlobWriter owned by this plugin.
   static const kestrel_blobstore_v1 vt = {
@@ -767,12 +808,7 @@ inline const kestrel_blobstore_v1* BlobStoreProvider::table() {
         return detail::guard(st, [&] { reinterpret_cast<BlobWriter*>(w)->append(data, len); });
       },
       [](kestrel_blob_writer* w, const char* sha, const char* ext, char* path, size_t cap, kestrel_status* st) {
-        std::unique_ptr<BlobWriter> owned(reinterpret_cast<BlobWriter*>(w));
-        return detail::guard(st, [&] {
-          std::string p = owned->commit(sha ? sha : "", ext ? ext : "");
-          if (p.size() + 1 > cap) throw Error(KESTREL_ERR_INVALID, "path buffer too small");
-          std::memcpy(path, p.c_str(), p.size() + 1);
-        });
+        return detail::blob_commit(w, false, sha, ext, path, cap, st);
       },
       [](kestrel_blob_writer* w) {
         std::unique_ptr<BlobWriter> owned(reinterpret_cast<BlobWriter*>(w));
@@ -798,6 +834,12 @@ inline const kestrel_blobstore_v1* BlobStoreProvider::table() {
           if (r.size() + 1 > cap) throw Error(KESTREL_ERR_INVALID, "root buffer too small");
           std::memcpy(root, r.c_str(), r.size() + 1);
         });
+      },
+      [](kestrel_blob_writer* w, const char* sha, const char* ext, char* path, size_t cap, kestrel_status* st) {
+        return detail::blob_commit(w, true, sha, ext, path, cap, st);
+      },
+      [](void* inst, kestrel_status* st) {
+        return detail::guard(st, [&] { detail::as<BlobStoreProvider>(inst).blob_sync(); });
       },
   };
   return &vt;

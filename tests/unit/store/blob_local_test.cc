@@ -148,6 +148,10 @@ class BlobLocalTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testFolderRemovedBehindTheStoreIsRemade);
   CPPUNIT_TEST(testOpenUploadFinishesAfterStop);
   CPPUNIT_TEST(testBadTmpfileOptionRefused);
+  CPPUNIT_TEST(testGroupCommitNamesFilesAtSync);
+  CPPUNIT_TEST(testGroupCommitWithFsyncBarrier);
+  CPPUNIT_TEST(testUnsyncedGroupCommitLeavesNothing);
+  CPPUNIT_TEST(testStoreWithoutGroupCommitFallsBack);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -526,6 +530,62 @@ class BlobLocalTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(list(root_ + "/.tmp").empty());
   }
 
+  // ABI 1.2: commit_deferred names nothing until sync; sync names and counts
+  // every upload committed before it, duplicates included.
+  void testGroupCommitNamesFilesAtSync() { group_commit_round(blobs_, *store_, root_); }
+
+  void testGroupCommitWithFsyncBarrier() {
+    ComponentHarness other(blob_local::component_descriptor(), options({{"root", "other"}, {"batch_sync", "fsync"}}),
+                           dir_->path());
+    other.start();
+    CPPUNIT_ASSERT_EQUAL(std::string("fsync"), status_of(other)->getValue<std::string>("batch_sync"));
+    group_commit_round(BlobStoreClient(other.interface(KESTREL_IFACE_BLOBSTORE_V1)), other, dir_->file("other"));
+    const Error e = expect_error(KESTREL_ERR_INVALID, [&] {
+      ComponentHarness bad(blob_local::component_descriptor(), options({{"batch_sync", "never"}}), dir_->path());
+    });
+    assert_contains(e.what(), "batch_sync");
+  }
+
+  // A store that goes away before sync (a crash, as far as the files are
+  // concerned) leaves no named file: unnamed uploads vanish with their
+  // descriptor, named temp files are removed by the next start.
+  void testUnsyncedGroupCommitLeavesNothing() {
+    {
+      ComponentHarness gone(blob_local::component_descriptor(), options({{"root", "gone"}}), dir_->path());
+      gone.start();
+      BlobStoreClient client(gone.interface(KESTREL_IFACE_BLOBSTORE_V1));
+      for (int i = 0; i < 3; ++i) {
+        const std::string bytes = image_bytes(40 + i);
+        auto upload = client.begin();
+        upload.append(bytes.data(), bytes.size());
+        upload.commit_deferred(sha256_of(bytes), "png");
+      }
+      CPPUNIT_ASSERT_EQUAL(named_uploads(3), list(dir_->file("gone") + "/.tmp").size());
+    }
+    ComponentHarness again(blob_local::component_descriptor(), options({{"root", "gone"}}), dir_->path());
+    again.start();
+    const std::vector<std::string> left = files_under(dir_->file("gone"));
+    CPPUNIT_ASSERT_MESSAGE(joined(left), left.empty());
+  }
+
+  // A caller built for ABI 1.2 against a store table of 1.1 (no
+  // commit_deferred, no sync): commit_deferred commits durably, sync is a no-op.
+  void testStoreWithoutGroupCommitFallsBack() {
+    const kestrel_interface ref = store_->interface(KESTREL_IFACE_BLOBSTORE_V1);
+    kestrel_blobstore_v1 old = *static_cast<const kestrel_blobstore_v1*>(ref.vtable);
+    old.struct_size = static_cast<uint32_t>(offsetof(kestrel_blobstore_v1, commit_deferred));
+    old.commit_deferred = nullptr;  // what a 1.1 table would not have
+    old.sync = nullptr;
+    BlobStoreClient client(kestrel_interface{sizeof(kestrel_interface), &old, ref.instance});
+    const std::string bytes = image_bytes(50);
+    auto upload = client.begin();
+    upload.append(bytes.data(), bytes.size());
+    const std::string path = upload.commit_deferred(sha256_of(bytes), "png");
+    CPPUNIT_ASSERT(client.exists(path));  // at once: it was a durable commit
+    client.sync();
+    CPPUNIT_ASSERT_EQUAL(0, status_of(*store_)->getObject("uploads")->getValue<int>("waiting_for_sync"));
+  }
+
   void testBadTmpfileOptionRefused() {
     const Error e = expect_error(KESTREL_ERR_INVALID, [&] {
       ComponentHarness bad(blob_local::component_descriptor(), {{"tmpfile", "always"}}, dir_->path());
@@ -542,6 +602,34 @@ class BlobLocalTest : public CppUnit::TestFixture {
     extra["tmpfile"] = tmpfile_option();
     return extra;
   }
+  // Three deferred commits (two contents, one repeated) then a sync, checked
+  // before and after.
+  void group_commit_round(const BlobStoreClient& client, ComponentHarness& store, const std::string& root) {
+    std::vector<std::string> paths;
+    const std::string a = image_bytes(30), b = image_bytes(31);
+    for (const std::string* bytes : {&a, &b, &a}) {
+      auto upload = client.begin();
+      upload.append(bytes->data(), bytes->size());
+      paths.push_back(upload.commit_deferred(sha256_of(*bytes), "png"));
+    }
+    CPPUNIT_ASSERT_EQUAL(paths[0], paths[2]);
+    CPPUNIT_ASSERT(!client.exists(paths[0]));  // no name before the sync
+    CPPUNIT_ASSERT(!client.exists(paths[1]));
+    Poco::JSON::Object::Ptr uploads = status_of(store)->getObject("uploads");
+    CPPUNIT_ASSERT_EQUAL(3, uploads->getValue<int>("waiting_for_sync"));
+    CPPUNIT_ASSERT_EQUAL(0, uploads->getValue<int>("open"));
+    client.sync();
+    CPPUNIT_ASSERT_EQUAL(a, read_file(root + "/" + paths[0]));
+    CPPUNIT_ASSERT_EQUAL(b, read_file(root + "/" + paths[1]));
+    uploads = status_of(store)->getObject("uploads");
+    CPPUNIT_ASSERT_EQUAL(0, uploads->getValue<int>("waiting_for_sync"));
+    CPPUNIT_ASSERT_EQUAL(2, uploads->getValue<int>("committed"));
+    CPPUNIT_ASSERT_EQUAL(1, uploads->getValue<int>("deduplicated"));
+    CPPUNIT_ASSERT_MESSAGE(joined(list(root + "/.tmp")), list(root + "/.tmp").empty());
+    client.sync();  // nothing waiting: a no-op
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, files_under(root).size());
+  }
+
   // Whether uploads should be unnamed: tmpfile: auto on a filesystem that has O_TMPFILE.
   bool expect_tmpfile() const { return tmpfile_option() == "auto" && tmpfile_supported(root_ + "/.tmp"); }
   // How many entries `n` uploads in progress show in .tmp/: none if unnamed.
