@@ -134,12 +134,16 @@ def srcset_urls(value):
 
 CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 CSS_URL = re.compile(r"""(?<![\w-])url\(\s*(?:"([^"]*)"|'([^']*)'|([^\s"'()]*))\s*\)""", re.I)
+# Not images: @font-face blocks (fonts; their descriptors hold no nested braces) and the
+# preludes of @import / @namespace (stylesheets, namespaces).
+CSS_NOT_IMAGES = re.compile(r"@font-face\s*\{[^}]*\}|@(?:import|namespace)\b[^;{]*;?", re.I)
 
 
 def css_urls(text):
-    """url() references of CSS text (comments dropped; a regex, independent of the crawler's tokenizer)."""
+    """url() references of images in CSS text (comments, @font-face blocks and @import/@namespace
+    dropped; regexes, independent of the crawler's tokenizer)."""
     out = []
-    for m in CSS_URL.finditer(CSS_COMMENT.sub("", text)):
+    for m in CSS_URL.finditer(CSS_NOT_IMAGES.sub("", CSS_COMMENT.sub("", text))):
         url = next(g for g in m.groups() if g is not None).strip()
         if url:
             out.append(url)
