@@ -64,10 +64,10 @@ void write_with_retry(const CatalogClient& catalog, const std::vector<kestrel_ca
 
 }  // namespace
 
-std::vector<int64_t> CatalogBatch::flush(const SessionRow* session) {
+void write_rows(const CatalogClient& catalog, const std::vector<ImageRow>& rows, const SessionRow* session) {
   std::vector<kestrel_image_record> images;
-  images.reserve(rows_.size());
-  for (const auto& r : rows_) images.push_back(to_record(r));
+  images.reserve(rows.size());
+  for (const auto& r : rows) images.push_back(to_record(r));
   kestrel_session_record sess{};
   std::vector<kestrel_catalog_op> ops;
   ops.reserve(images.size() + 1);
@@ -77,13 +77,7 @@ std::vector<int64_t> CatalogBatch::flush(const SessionRow* session) {
   }
   for (const auto& rec : images)
     ops.push_back(kestrel_catalog_op{sizeof(kestrel_catalog_op), KESTREL_OP_UPSERT_IMAGE, &rec, nullptr});
-  std::vector<int64_t> ids;
-  if (ops.empty()) return ids;
-  write_with_retry(catalog_, ops);
-  ids.reserve(rows_.size());
-  for (const auto& r : rows_) ids.push_back(r.frontier_id);
-  rows_.clear();
-  return ids;
+  if (!ops.empty()) write_with_retry(catalog, ops);
 }
 
 void write_session(const CatalogClient& catalog, const SessionRow& session) {

@@ -1,9 +1,9 @@
-// Image rows waiting to be written to the catalog, written in batches (one
-// catalog `write` of several KESTREL_OP_UPSERT_IMAGE ops, plus optionally the
-// crawl_sessions row), retrying retryable failures.
+// Image rows waiting to be written to the catalog, and the write of a batch
+// (one catalog `write` of several KESTREL_OP_UPSERT_IMAGE ops, plus
+// optionally the crawl_sessions row), retrying retryable failures.
 //
-// Used by the crawl thread only. The catalog itself may be called from any
-// thread (kestrel_catalog_v1).
+// A CatalogBatch is used by one thread (the crawl thread); write_rows and
+// write_session by any (the catalog may be called from any thread).
 #ifndef KESTREL_CRAWLER_HTTP_CATALOG_BATCH_H_
 #define KESTREL_CRAWLER_HTTP_CATALOG_BATCH_H_
 
@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kestrel::crawler {
@@ -45,13 +46,8 @@ class CatalogBatch {
   bool empty() const { return rows_.empty(); }
   size_t size() const { return rows_.size(); }
 
-  // Writes the pending rows (and `session` if non-null) atomically in one
-  // catalog write; on success returns the frontier ids of the rows written and
-  // empties the batch. Retryable failures (KESTREL_ERR_UNAVAILABLE,
-  // KESTREL_ERR_UNKNOWN_OUTCOME: the upserts are idempotent) are retried up to
-  // 4 times, 0.1-1.6 s apart. Throws the last kestrel::Error otherwise; the
-  // rows stay pending.
-  std::vector<int64_t> flush(const SessionRow* session);
+  // Moves the pending rows out (the batch is left empty).
+  std::vector<ImageRow> take() { return std::exchange(rows_, {}); }
 
   // Drops the pending rows (their frontier entries stay queued: fetched again on resume).
   void clear() { rows_.clear(); }
@@ -62,7 +58,13 @@ class CatalogBatch {
   std::vector<ImageRow> rows_;
 };
 
-// Writes one session row on its own (same retry rules as flush).
+// Writes `rows` (and `session` if non-null) atomically in one catalog write.
+// Retryable failures (KESTREL_ERR_UNAVAILABLE, KESTREL_ERR_UNKNOWN_OUTCOME:
+// the upserts are idempotent) are retried up to 4 times, 0.1-1.6 s apart.
+// Throws the last kestrel::Error otherwise. Any thread.
+void write_rows(const CatalogClient& catalog, const std::vector<ImageRow>& rows, const SessionRow* session);
+
+// Writes one session row on its own (same retry rules as write_rows).
 void write_session(const CatalogClient& catalog, const SessionRow& session);
 
 }  // namespace kestrel::crawler

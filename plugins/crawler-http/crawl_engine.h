@@ -9,6 +9,7 @@
 #define KESTREL_CRAWLER_HTTP_CRAWL_ENGINE_H_
 
 #include "catalog_batch.h"
+#include "catalog_committer.h"
 #include "crawl_metrics.h"
 #include "crawl_stats.h"
 #include "crawler_config.h"
@@ -28,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -116,7 +118,10 @@ class CrawlEngine {
   void drain_workers();
   void fail(const WorkItem& item, const std::string& kind, const std::string& detail);
   void skip(const WorkItem& item, const std::string& kind, const std::string& detail);
+  // Hands the pending image rows (and the session row when with_session) to the committer.
   void flush(bool with_session, kestrel_session_state state);
+  // Marks done in the frontier the entries whose rows the committer wrote.
+  void collect_written();
   void checkpoint(bool force);
   void abandon_in_flight();
   SessionRow session_row(kestrel_session_state state) const;
@@ -138,6 +143,7 @@ class CrawlEngine {
   std::unique_ptr<CURLM, MultiCloser> multi_;
   std::atomic<bool> stop_{false};
   std::unique_ptr<ContentWorkers> workers_;  // after multi_: joined before the multi handle goes
+  std::unique_ptr<CatalogCommitter> committer_;
 
   // Crawl-thread state of the current run.
   Scheduler scheduler_;
@@ -149,6 +155,7 @@ class CrawlEngine {
   std::map<std::string, uint64_t> pages_per_origin_;  // pages started this attempt
   std::chrono::steady_clock::time_point run_started_;
   std::map<std::string, RobotsRules> robots_;  // by origin
+  std::unordered_set<std::string> known_urls_;  // URLs of this run known to be in the frontier (bounded)
   int64_t cursor_ = 0;                          // highest frontier id loaded into the scheduler
   bool frontier_exhausted_ = false;             // no queued id > cursor_ at the last look
   uint64_t pages_started_ = 0;
