@@ -13,7 +13,7 @@ find_package(Poco 1.11 REQUIRED COMPONENTS Foundation Net Util JSON XML Crypto D
 find_package(yaml-cpp REQUIRED)
 find_package(CURL 7.88 REQUIRED)
 find_package(SQLite3 REQUIRED)
-pkg_check_modules(GUMBO REQUIRED IMPORTED_TARGET gumbo)
+find_package(LibXml2 REQUIRED)  # the HTML push parser (SAX) of the crawler
 pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 if(KESTREL_BUILD_TESTS)

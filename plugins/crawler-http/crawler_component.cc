@@ -151,7 +151,7 @@ const char* const kProvides[] = {KESTREL_IFACE_CRAWLER_V1};
 }  // namespace
 }  // namespace kestrel::crawler
 
-KESTREL_PLUGIN("crawler-http", "0.1.0", "Crawls websites for images (libcurl multi, gumbo, libvips)",
+KESTREL_PLUGIN("crawler-http", "0.1.0", "Crawls websites for images (libcurl multi, libxml2, libvips)",
                kestrel::describe<kestrel::crawler::CrawlerHttp>("crawler-http",
                                                                  "image crawler over HTTP(S) with a persistent frontier",
                                                                  kestrel::crawler::kProvides,

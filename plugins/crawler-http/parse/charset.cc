@@ -1,13 +1,11 @@
 #include "charset.h"
 
-#include <gumbo.h>
 #include <iconv.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <memory>
+#include <cstring>
 #include <utility>
-#include <vector>
 
 #include "ascii.h"
 
@@ -17,6 +15,7 @@ namespace {
 
 constexpr size_t kPrescanBytes = 1024;  // WHATWG "prescan a byte stream": the first 1024 bytes
 const char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+const iconv_t kNoIconv = reinterpret_cast<iconv_t>(-1);
 
 bool is_http_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
@@ -45,6 +44,7 @@ const EncodingLabel kLabels[] = {
     {"iso_8859-1", "windows-1252", "CP1252"}, {"iso_8859-1:1987", "windows-1252", "CP1252"},
     {"l1", "windows-1252", "CP1252"}, {"latin1", "windows-1252", "CP1252"}, {"us-ascii", "windows-1252", "CP1252"},
     {"x-cp1252", "windows-1252", "CP1252"}, {"latin-1", "windows-1252", "CP1252"},
+    {"x-user-defined", "windows-1252", "CP1252"},  // WHATWG prescan: x-user-defined means windows-1252
     {"shift_jis", "shift_jis", "CP932"}, {"shift-jis", "shift_jis", "CP932"}, {"sjis", "shift_jis", "CP932"},
     {"csshiftjis", "shift_jis", "CP932"}, {"ms932", "shift_jis", "CP932"}, {"ms_kanji", "shift_jis", "CP932"},
     {"windows-31j", "shift_jis", "CP932"}, {"x-sjis", "shift_jis", "CP932"},
@@ -75,12 +75,12 @@ std::optional<std::pair<std::string, std::string>> resolve_label(std::string_vie
     if (!ok) return std::nullopt;
   }
   iconv_t probe = iconv_open("UTF-8", label.c_str());
-  if (probe == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  if (probe == kNoIconv) return std::nullopt;
   iconv_close(probe);
   return std::make_pair(label, label);
 }
 
-// The value of parameter `name` in a ";"-separated parameter list (Content-Type or meta content), unquoted.
+// The value of parameter `name` in a ";"-separated parameter list (Content-Type), unquoted.
 std::string parameter_value(std::string_view header, std::string_view name) {
   size_t pos = 0;
   while ((pos = header.find(';', pos)) != std::string_view::npos) {
@@ -103,98 +103,188 @@ std::string parameter_value(std::string_view header, std::string_view name) {
   return "";
 }
 
-// <meta charset> in the first 1024 bytes. Uses gumbo's tokenizer and tree builder, which cope with any
-// ASCII-compatible encoding here because the markup we look at is ASCII.
-std::string meta_charset(std::string_view body) {
-  const std::string_view head = body.substr(0, std::min(body.size(), kPrescanBytes));
-  std::unique_ptr<GumboOutput, void (*)(GumboOutput*)> output(
-      gumbo_parse_with_options(&kGumboDefaultOptions, head.data(), head.size()),
-      [](GumboOutput* o) { gumbo_destroy_output(&kGumboDefaultOptions, o); });
-  if (!output) return "";
-  std::vector<const GumboNode*> stack{output->root};
-  // Walk in document order: pop from the back, push children reversed.
-  while (!stack.empty()) {
-    const GumboNode* node = stack.back();
-    stack.pop_back();
-    if (node->type != GUMBO_NODE_ELEMENT) continue;
-    const GumboElement& element = node->v.element;
-    if (element.tag == GUMBO_TAG_META) {
-      if (const GumboAttribute* cs = gumbo_get_attribute(&element.attributes, "charset")) {
-        return std::string(trim(cs->value));
+// The HTML Standard's "prescan a byte stream to determine its encoding" (§13.2.3.2), over bytes that may be
+// in any ASCII-compatible encoding. Running out of bytes inside a construct ends the prescan without a
+// result, so a <meta> cut off by the 1024-byte limit does not count.
+class Prescan {
+ public:
+  explicit Prescan(std::string_view bytes) : b_(bytes) {}
+
+  // The resolved {name, iconv name} of the first <meta> that declares a known encoding, or nullopt.
+  std::optional<std::pair<std::string, std::string>> run() {
+    while (i_ < b_.size()) {
+      if (starts_with("<!--")) {
+        const size_t end = b_.find("-->", i_ + 2);  // "<!-->" ends the comment too
+        if (end == std::string_view::npos) return std::nullopt;
+        i_ = end + 2;
+      } else if (starts_with_ci("<meta") && i_ + 5 < b_.size() && (is_space(b_[i_ + 5]) || b_[i_ + 5] == '/')) {
+        i_ += 6;
+        std::optional<std::optional<std::pair<std::string, std::string>>> found = meta();
+        if (!found) return std::nullopt;  // ran out of bytes
+        if (*found) return *found;
+      } else if (i_ + 1 < b_.size() && b_[i_] == '<' &&
+                 (is_alpha(b_[i_ + 1]) || (b_[i_ + 1] == '/' && i_ + 2 < b_.size() && is_alpha(b_[i_ + 2])))) {
+        while (i_ < b_.size() && !is_space(b_[i_]) && b_[i_] != '>') ++i_;
+        std::string name, value;
+        for (;;) {
+          const Attr got = attribute(name, value);
+          if (got == Attr::kEnd) return std::nullopt;
+          if (got == Attr::kNone) break;
+        }
+      } else if (starts_with("<!") || starts_with("</") || starts_with("<?")) {
+        const size_t end = b_.find('>', i_ + 2);
+        if (end == std::string_view::npos) return std::nullopt;
+        i_ = end;
       }
-      const GumboAttribute* equiv = gumbo_get_attribute(&element.attributes, "http-equiv");
-      const GumboAttribute* content = gumbo_get_attribute(&element.attributes, "content");
-      if (equiv != nullptr && content != nullptr && ascii_lower(trim(equiv->value)) == "content-type") {
-        const std::string value = parameter_value(std::string(";") + content->value, "charset");
-        if (!value.empty()) return value;
+      ++i_;  // "next byte"
+    }
+    return std::nullopt;
+  }
+
+ private:
+  enum class Attr { kFound, kNone, kEnd };
+
+  static bool is_space(char c) { return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '; }
+  static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+  static char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+  bool starts_with(std::string_view s) const { return b_.substr(i_, s.size()) == s; }
+  bool starts_with_ci(std::string_view s) const {
+    if (b_.size() - i_ < s.size()) return false;
+    for (size_t k = 0; k < s.size(); ++k)
+      if (lower(b_[i_ + k]) != s[k]) return false;
+    return true;
+  }
+
+  // The <meta> steps, just past "<meta" and its separator: nullopt when the bytes ran out, else the
+  // encoding it declares (nullopt inside when none, or not one we know).
+  std::optional<std::optional<std::pair<std::string, std::string>>> meta() {
+    std::vector<std::string> seen;
+    bool got_pragma = false;
+    enum class NeedPragma { kNull, kTrue, kFalse } need_pragma = NeedPragma::kNull;
+    std::optional<std::pair<std::string, std::string>> charset;
+    std::string name, value;
+    for (;;) {
+      const Attr got = attribute(name, value);
+      if (got == Attr::kEnd) return std::nullopt;
+      if (got == Attr::kNone) break;
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+      seen.push_back(name);
+      if (name == "http-equiv") {
+        if (value == "content-type") got_pragma = true;
+      } else if (name == "content") {
+        if (!charset) {
+          if (auto label = charset_in_content(value)) {
+            charset = resolve_label(*label);
+            if (charset) need_pragma = NeedPragma::kTrue;
+          }
+        }
+      } else if (name == "charset") {
+        charset = resolve_label(value);
+        need_pragma = NeedPragma::kFalse;
       }
     }
-    for (unsigned i = element.children.length; i > 0; --i) {
-      stack.push_back(static_cast<const GumboNode*>(element.children.data[i - 1]));
+    if (need_pragma == NeedPragma::kNull || (need_pragma == NeedPragma::kTrue && !got_pragma) || !charset) {
+      return std::optional<std::pair<std::string, std::string>>();
+    }
+    // A <meta> can't declare UTF-16: the markup it sits in was read as ASCII.
+    if (charset->first.rfind("utf-16", 0) == 0) charset = std::make_pair(std::string("utf-8"), std::string("UTF-8"));
+    return charset;
+  }
+
+  // "Get an attribute": name and value lower-cased as the algorithm does; kNone at '>', kEnd when the bytes
+  // ran out before the attribute ended.
+  Attr attribute(std::string& name, std::string& value) {
+    name.clear();
+    value.clear();
+    while (i_ < b_.size() && (is_space(b_[i_]) || b_[i_] == '/')) ++i_;
+    if (i_ >= b_.size()) return Attr::kEnd;
+    if (b_[i_] == '>') return Attr::kNone;
+    for (;; ++i_) {  // the name
+      if (i_ >= b_.size()) return Attr::kEnd;
+      const char c = b_[i_];
+      if (c == '=' && !name.empty()) {
+        ++i_;
+        break;
+      }
+      if (is_space(c)) {
+        while (i_ < b_.size() && is_space(b_[i_])) ++i_;
+        if (i_ >= b_.size()) return Attr::kEnd;
+        if (b_[i_] != '=') return Attr::kFound;
+        ++i_;
+        break;
+      }
+      if (c == '/' || c == '>') return Attr::kFound;
+      name += lower(c);
+    }
+    while (i_ < b_.size() && is_space(b_[i_])) ++i_;  // the value
+    if (i_ >= b_.size()) return Attr::kEnd;
+    if (b_[i_] == '"' || b_[i_] == '\'') {
+      const char quote = b_[i_];
+      for (++i_; i_ < b_.size(); ++i_) {
+        if (b_[i_] == quote) {
+          ++i_;
+          return Attr::kFound;
+        }
+        value += lower(b_[i_]);
+      }
+      return Attr::kEnd;
+    }
+    if (b_[i_] == '>') return Attr::kFound;
+    for (; i_ < b_.size(); ++i_) {
+      if (is_space(b_[i_]) || b_[i_] == '>') return Attr::kFound;
+      value += lower(b_[i_]);
+    }
+    return Attr::kEnd;
+  }
+
+  // "Extracting a character encoding from a meta element" (§2.6.4), on an already lower-cased value.
+  static std::optional<std::string> charset_in_content(std::string_view s) {
+    size_t pos = 0;
+    for (;;) {
+      pos = s.find("charset", pos);
+      if (pos == std::string_view::npos) return std::nullopt;
+      pos += 7;
+      while (pos < s.size() && is_space(s[pos])) ++pos;
+      if (pos >= s.size() || s[pos] != '=') continue;  // look for the next "charset"
+      ++pos;
+      while (pos < s.size() && is_space(s[pos])) ++pos;
+      if (pos >= s.size()) return std::nullopt;
+      if (s[pos] == '"' || s[pos] == '\'') {
+        const size_t end = s.find(s[pos], pos + 1);
+        if (end == std::string_view::npos) return std::nullopt;
+        return std::string(s.substr(pos + 1, end - pos - 1));
+      }
+      size_t end = pos;
+      while (end < s.size() && !is_space(s[end]) && s[end] != ';') ++end;
+      return std::string(s.substr(pos, end - pos));
     }
   }
-  return "";
-}
 
-struct IconvCloser {
-  void operator()(void* cd) const { iconv_close(static_cast<iconv_t>(cd)); }
+  std::string_view b_;
+  size_t i_ = 0;
 };
 
 struct Detected {
   std::string name;        // WHATWG-ish name
   std::string iconv_name;  // what iconv_open gets
-  size_t bom_length = 0;   // bytes of BOM to skip
 };
 
 Detected detect(std::string_view body, std::string_view content_type) {
-  if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") return {"utf-8", "UTF-8", 3};
-  if (body.size() >= 2 && body.substr(0, 2) == "\xFF\xFE") return {"utf-16le", "UTF-16LE", 2};
-  if (body.size() >= 2 && body.substr(0, 2) == "\xFE\xFF") return {"utf-16be", "UTF-16BE", 2};
+  if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") return {"utf-8", "UTF-8"};
+  if (body.size() >= 2 && body.substr(0, 2) == "\xFF\xFE") return {"utf-16le", "UTF-16LE"};
+  if (body.size() >= 2 && body.substr(0, 2) == "\xFE\xFF") return {"utf-16be", "UTF-16BE"};
   if (auto from_header = resolve_label(charset_from_content_type(content_type))) {
-    return {from_header->first, from_header->second, 0};
+    return {from_header->first, from_header->second};
   }
-  if (auto from_meta = resolve_label(meta_charset(body))) {
-    // WHATWG: a <meta> can't declare UTF-16 (the markup it was read from was ASCII-compatible).
-    if (from_meta->first.rfind("utf-16", 0) == 0) return {"utf-8", "UTF-8", 0};
-    return {from_meta->first, from_meta->second, 0};
+  if (auto from_meta = Prescan(body.substr(0, std::min(body.size(), kPrescanBytes))).run()) {
+    return {from_meta->first, from_meta->second};
   }
-  return {"utf-8", "UTF-8", 0};
-}
-
-// Converts with iconv, replacing each undecodable byte (EILSEQ) and a truncated tail (EINVAL) with U+FFFD.
-std::string convert(std::string_view in, const std::string& iconv_name) {
-  iconv_t raw = iconv_open("UTF-8", iconv_name.c_str());
-  if (raw == reinterpret_cast<iconv_t>(-1)) raw = iconv_open("UTF-8", "UTF-8");
-  std::unique_ptr<void, IconvCloser> cd(raw);
-  std::string out;
-  out.reserve(in.size() + in.size() / 2 + 16);
-  char buffer[4096];
-  char* src = const_cast<char*>(in.data());  // iconv's signature is not const-correct; it does not write
-  size_t src_left = in.size();
-  while (src_left > 0) {
-    char* dst = buffer;
-    size_t dst_left = sizeof buffer;
-    const size_t rc = iconv(raw, &src, &src_left, &dst, &dst_left);
-    out.append(buffer, static_cast<size_t>(dst - buffer));
-    if (rc != static_cast<size_t>(-1) || errno == E2BIG) continue;
-    if (errno == EILSEQ) {  // skip one undecodable byte
-      out += kReplacement;
-      ++src;
-      --src_left;
-      continue;
-    }
-    out += kReplacement;  // EINVAL: an incomplete sequence at the end of the input
-    break;
-  }
-  char* dst = buffer;  // flush the shift state of stateful encodings (ISO-2022-JP)
-  size_t dst_left = sizeof buffer;
-  iconv(raw, nullptr, nullptr, &dst, &dst_left);
-  out.append(buffer, static_cast<size_t>(dst - buffer));
-  return out;
+  return {"utf-8", "UTF-8"};
 }
 
 // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629 §4: at most 4
-// bytes, no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+// bytes, no overlong forms, no surrogates, nothing above U+10FFFF), or 0
+// (also for a sequence cut off by the end of `s`).
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = byte(i);
@@ -215,29 +305,45 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   return n;
 }
 
-// glibc's iconv passes some ill-formed UTF-8 through (e.g. 5-byte forms from
-// the old ISO 10646 range); gumbo and the catalog must only ever see
-// well-formed UTF-8, so every ill-formed byte becomes U+FFFD here.
-std::string well_formed_utf8(std::string in) {
+// The length of the longest prefix of `s` made of well-formed UTF-8 sequences.
+size_t well_formed_prefix(std::string_view s) {
   size_t i = 0;
-  while (i < in.size()) {
-    const size_t n = utf8_sequence_length(in, i);
+  while (i < s.size()) {
+    // ASCII runs, 8 bytes at a time: the common case for markup.
+    while (i + 8 <= s.size()) {
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, sizeof word);
+      if ((word & 0x8080808080808080ull) != 0) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
+    const size_t n = utf8_sequence_length(s, i);
     if (n == 0) break;
     i += n;
   }
-  if (i == in.size()) return in;  // the common case: nothing to repair
-  std::string out(in, 0, i);
-  while (i < in.size()) {
-    const size_t n = utf8_sequence_length(in, i);
+  return i;
+}
+
+// glibc's iconv passes some ill-formed UTF-8 through (e.g. 5-byte forms from
+// the old ISO 10646 range); the HTML parser and the catalog must only ever see
+// well-formed UTF-8, so every ill-formed byte of out[from..] becomes U+FFFD.
+// iconv writes whole characters only, so `from` is a character boundary.
+void repair_utf8(std::string& out, size_t from) {
+  const size_t good = from + well_formed_prefix(std::string_view(out).substr(from));
+  if (good == out.size()) return;  // the common case: nothing to repair
+  std::string tail = out.substr(good);
+  out.resize(good);
+  size_t i = 0;
+  while (i < tail.size()) {
+    const size_t n = utf8_sequence_length(tail, i);
     if (n == 0) {
       out += kReplacement;
       ++i;
     } else {
-      out.append(in, i, n);
+      out.append(tail, i, n);
       i += n;
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -251,8 +357,151 @@ std::string detect_charset(std::string_view body, std::string_view content_type)
 }
 
 std::string to_utf8(std::string_view body, std::string_view content_type) {
-  const Detected detected = detect(body, content_type);
-  return well_formed_utf8(convert(body.substr(detected.bom_length), detected.iconv_name));
+  Utf8Decoder decoder(detect(body, content_type).name);
+  std::string out;
+  out.reserve(body.size() + body.size() / 8 + 16);
+  decoder.feed(body, out);
+  decoder.finish(out);
+  return out;
+}
+
+Utf8Decoder::Utf8Decoder(std::string_view charset) {
+  const auto resolved = resolve_label(charset);
+  const std::string iconv_name = resolved ? resolved->second : "UTF-8";
+  utf8_ = iconv_name == "UTF-8";
+  if (iconv_name == "UTF-8") bom_ = "\xEF\xBB\xBF";
+  if (iconv_name == "UTF-16LE") bom_ = "\xFF\xFE";
+  if (iconv_name == "UTF-16BE") bom_ = "\xFE\xFF";
+  // UTF-8 goes through iconv too (for its ill-formed stretches), so that the U+FFFD it makes stay what they
+  // always were; valid stretches are copied without it.
+  iconv_t cd = iconv_open("UTF-8", iconv_name.c_str());
+  if (cd == kNoIconv) {  // cannot happen for resolved labels; keep a working decoder anyway
+    cd = iconv_open("UTF-8", "UTF-8");
+    utf8_ = true;
+  }
+  cd_ = cd == kNoIconv ? nullptr : cd;
+}
+
+Utf8Decoder::~Utf8Decoder() {
+  if (cd_ != nullptr) iconv_close(static_cast<iconv_t>(cd_));
+}
+
+Utf8Decoder::Utf8Decoder(Utf8Decoder&& other) noexcept
+    : cd_(std::exchange(other.cd_, nullptr)),
+      utf8_(other.utf8_),
+      bom_(std::move(other.bom_)),
+      at_start_(other.at_start_),
+      carry_(std::move(other.carry_)) {}
+
+Utf8Decoder& Utf8Decoder::operator=(Utf8Decoder&& other) noexcept {
+  if (this != &other) {
+    if (cd_ != nullptr) iconv_close(static_cast<iconv_t>(cd_));
+    cd_ = std::exchange(other.cd_, nullptr);
+    utf8_ = other.utf8_;
+    bom_ = std::move(other.bom_);
+    at_start_ = other.at_start_;
+    carry_ = std::move(other.carry_);
+  }
+  return *this;
+}
+
+void Utf8Decoder::feed(std::string_view bytes, std::string& out) {
+  std::string joined;
+  if (!carry_.empty()) {  // a partial BOM or character from the last call: small, so join by copying
+    joined.reserve(carry_.size() + bytes.size());
+    joined.append(carry_).append(bytes);
+    carry_.clear();
+    bytes = joined;
+  }
+  if (at_start_ && !bom_.empty()) {
+    const size_t n = std::min(bytes.size(), bom_.size());
+    if (bytes.substr(0, n) == std::string_view(bom_).substr(0, n)) {
+      if (n < bom_.size()) {  // maybe a BOM: wait for its last bytes
+        carry_.assign(bytes);
+        return;
+      }
+      bytes.remove_prefix(n);
+    }
+  }
+  if (!bytes.empty()) at_start_ = false;
+  convert(bytes, out, false);
+}
+
+void Utf8Decoder::finish(std::string& out) {
+  // What is carried is a partial character, or a stream shorter than a BOM that began like one: content.
+  const std::string rest = std::move(carry_);
+  carry_.clear();
+  convert(rest, out, true);
+  if (cd_ != nullptr) {  // flush the shift state of stateful encodings (ISO-2022-JP)
+    char buffer[64];
+    char* dst = buffer;
+    size_t dst_left = sizeof buffer;
+    iconv(static_cast<iconv_t>(cd_), nullptr, nullptr, &dst, &dst_left);
+    const size_t from = out.size();
+    out.append(buffer, static_cast<size_t>(dst - buffer));
+    repair_utf8(out, from);
+  }
+  at_start_ = true;  // a later feed starts a new stream
+}
+
+// Converts `in`. UTF-8: well-formed stretches are copied as they are and each other byte becomes U+FFFD,
+// which is what iconv does (it rejects the byte, or passes an ill-formed sequence that repair_utf8 then
+// replaces byte by byte), except within kLongestSequence bytes of the end, where iconv decides whether the
+// bytes are the start of a character (its rules are glibc's own). Other encodings: iconv, at most
+// kIconvWindow bytes per call, each undecodable byte (EILSEQ) becoming U+FFFD. An incomplete sequence at
+// the end (EINVAL) is carried to the next feed, or becomes one U+FFFD `at_end`.
+void Utf8Decoder::convert(std::string_view in, std::string& out, bool at_end) {
+  constexpr size_t kLongestSequence = 6;  // glibc's UTF-8 decoder reads the old 5- and 6-byte forms
+  constexpr size_t kIconvWindow = size_t{64} << 10;
+  while (!in.empty()) {
+    if (utf8_) {
+      const size_t good = well_formed_prefix(in);
+      out.append(in.data(), good);
+      in.remove_prefix(good);
+      if (in.empty()) return;
+      if (in.size() > kLongestSequence) {
+        out += kReplacement;
+        in.remove_prefix(1);
+        continue;
+      }
+    }
+    if (cd_ == nullptr) {  // no converter at all (iconv_open failed twice): replace, never lose the rest
+      out += kReplacement;
+      in.remove_prefix(1);
+      continue;
+    }
+    const size_t window = std::min(in.size(), kIconvWindow);
+    char* src = const_cast<char*>(in.data());  // iconv's signature is not const-correct; it does not write
+    size_t src_left = window;
+    const size_t from = out.size();
+    char buffer[4096];
+    bool rest_done = false;  // the tail of `in` was carried or replaced
+    while (src_left > 0) {
+      char* dst = buffer;
+      size_t dst_left = sizeof buffer;
+      const size_t rc = iconv(static_cast<iconv_t>(cd_), &src, &src_left, &dst, &dst_left);
+      out.append(buffer, static_cast<size_t>(dst - buffer));
+      if (rc != static_cast<size_t>(-1) || errno == E2BIG) continue;
+      if (errno == EILSEQ) {  // skip one undecodable byte
+        out += kReplacement;
+        ++src;
+        --src_left;
+        if (utf8_) break;  // back to the fast path
+        continue;
+      }
+      // EINVAL: an incomplete sequence at the end of the window.
+      if (window < in.size()) break;  // more input follows: the next window starts with it
+      if (at_end) {
+        out += kReplacement;
+      } else {
+        carry_.assign(src, src_left);
+      }
+      rest_done = true;
+      break;
+    }
+    repair_utf8(out, from);
+    in.remove_prefix(rest_done ? in.size() : static_cast<size_t>(src - in.data()));
+  }
 }
 
 }  // namespace kestrel::crawler

@@ -1,13 +1,53 @@
 // Charset detection and conversion (charset.h): BOMs, the Content-Type parameter, <meta> prescan, the
-// WHATWG label aliases, and replacement of undecodable bytes (never an exception, never lost text).
+// WHATWG label aliases, and replacement of undecodable bytes (never an exception, never lost text); the
+// streaming Utf8Decoder split at every point and on 20 MB bodies, against to_utf8.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <string>
+#include <vector>
 
 #include "charset.h"
 #include "fixture_files.h"
 
 namespace kestrel::crawler {
+
+namespace {
+
+template <size_t N>
+std::string bytes(const char (&literal)[N]) {
+  return std::string(literal, N - 1);
+}
+
+// `body` through a Utf8Decoder for `charset`, in the given pieces.
+std::string decode_pieces(const std::string& charset, const std::vector<std::string_view>& pieces) {
+  Utf8Decoder decoder(charset);
+  std::string out;
+  for (std::string_view piece : pieces) decoder.feed(piece, out);
+  decoder.finish(out);
+  return out;
+}
+
+// Every way of cutting `body` in two or three, and byte by byte, decodes as to_utf8 does.
+void assert_decoder_matches(const std::string& body, const std::string& content_type) {
+  const std::string expected = to_utf8(body, content_type);
+  const std::string charset = detect_charset(body, content_type);
+  const std::string_view view(body);
+  for (size_t i = 0; i <= body.size(); ++i) {
+    for (size_t j = i; j <= body.size(); ++j) {
+      const std::string got =
+          decode_pieces(charset, {view.substr(0, i), view.substr(i, j - i), view.substr(j)});
+      if (got != expected) {
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(charset + " cut at " + std::to_string(i) + " and " + std::to_string(j),
+                                     expected, got);
+      }
+    }
+  }
+  std::vector<std::string_view> single;
+  for (size_t i = 0; i < body.size(); ++i) single.push_back(view.substr(i, 1));
+  CPPUNIT_ASSERT_EQUAL_MESSAGE(charset + " byte by byte", expected, decode_pieces(charset, single));
+}
+
+}  // namespace
 
 class CharsetTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(CharsetTest);
@@ -23,6 +63,11 @@ class CharsetTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(truncatedMultibyteTail);
   CPPUNIT_TEST(illFormedUtf8ThatIconvPassesIsRepaired);
   CPPUNIT_TEST(utf16Bom);
+  CPPUNIT_TEST(prescanFollowsWhatwg);
+  CPPUNIT_TEST(decoderMatchesToUtf8AtEverySplit);
+  CPPUNIT_TEST(decoderDropsBomSplitAcrossFeeds);
+  CPPUNIT_TEST(decoderEndsEachCallOnACharacter);
+  CPPUNIT_TEST(decoderTwentyMegabytesIn64KiBChunks);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -122,6 +167,100 @@ class CharsetTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("<p>\xC3\xA9"), to_utf8(be, ""));
     // A <meta> can't declare UTF-16: the markup it sits in was read as ASCII.
     CPPUNIT_ASSERT_EQUAL(std::string("utf-8"), detect_charset("<meta charset=utf-16>", ""));
+  }
+  // "Prescan a byte stream to determine its encoding" (HTML §13.2.3.2).
+  void prescanFollowsWhatwg() {
+    auto meta = [](const std::string& head) { return detect_charset(head, "text/html"); };
+    CPPUNIT_ASSERT_EQUAL(std::string("shift_jis"),
+                         meta("<!-- <meta charset=\"euc-kr\"> --><meta charset=\"shift_jis\">"));
+    CPPUNIT_ASSERT_EQUAL(std::string("koi8-r"),
+                         meta("<meta content=\"text/html; charset=koi8-r\" http-equiv=\"Content-Type\">"));
+    CPPUNIT_ASSERT_EQUAL(std::string("big5"),
+                         meta("<meta http-equiv=content-type content=\"text/html;charset='big5'\">"));
+    // content= counts only with http-equiv=content-type.
+    CPPUNIT_ASSERT_EQUAL(std::string("utf-8"), meta("<meta content=\"text/html; charset=koi8-r\">"));
+    // An unknown label does not count; the next <meta> is looked at.
+    CPPUNIT_ASSERT_EQUAL(std::string("euc-kr"), meta("<meta charset=\"no-such\"><meta charset=\"euc-kr\">"));
+    CPPUNIT_ASSERT_EQUAL(std::string("windows-1252"), meta("<meta charset=x-user-defined>"));
+    CPPUNIT_ASSERT_EQUAL(std::string("euc-kr"), meta("<META CHARSET='EUC-KR'/>"));
+    CPPUNIT_ASSERT_EQUAL(std::string("euc-kr"), meta("<meta/charset=euc-kr>"));
+    CPPUNIT_ASSERT_EQUAL(std::string("euc-kr"), meta("<p><meta name=x charset = euc-kr>"));
+    // Not a <meta>: a longer name, inside an attribute value of another tag, or cut off by the end.
+    CPPUNIT_ASSERT_EQUAL(std::string("utf-8"), meta("<metaa charset=euc-kr>"));
+    CPPUNIT_ASSERT_EQUAL(std::string("utf-8"), meta("<p title=\"<meta charset=euc-kr>\">"));
+    CPPUNIT_ASSERT_EQUAL(std::string("utf-8"), meta("<meta charset=euc-kr"));
+    // The first declaration wins, charset= or content= alike.
+    CPPUNIT_ASSERT_EQUAL(std::string("koi8-r"),
+                         meta("<meta http-equiv=Content-Type content='text/html; charset=koi8-r'>"
+                              "<meta charset=euc-kr>"));
+  }
+
+  void decoderMatchesToUtf8AtEverySplit() {
+    // UTF-8 with a BOM, multi-byte characters, bytes iconv rejects and ill-formed forms it passes, a cut tail.
+    assert_decoder_matches(bytes("\xEF\xBB\xBF<p>caf\xC3\xA9 \xE7\x8C\xAB\xF0\x9F\x90\xA6 \x80|\xC0\xAF|"
+                                 "\xF8\xA1\xA1\xA1\xA1|\xED\xA0\x80|\xE7\x8Cx|\xF4\x90\x80\x80 end\xE7\x8C"),
+                           "text/html");
+    assert_decoder_matches(test::read_file(test::fixture_path("pages/shift_jis.html")), "text/html");
+    assert_decoder_matches(test::read_file(test::fixture_path("pages/euc-kr.html")).substr(0, 120) + "\xB0", "");
+    // UTF-16LE with a BOM, a surrogate pair and an odd byte at the end; UTF-16BE declared by the header.
+    assert_decoder_matches(bytes("\xFF\xFE<\0p\0>\0\xE9\0\x3D\xD8\x00\xDE\x00\xD8z\0!"), "text/html");
+    assert_decoder_matches(bytes("\0<\0p\0>\0\xE9\xD8\x3D\xDE\x00"), "text/html; charset=utf-16be");
+    // ISO-2022-JP: escape sequences switch the state ("日本" then ASCII), one is cut at the end.
+    assert_decoder_matches("\x1B$B\x46\x7C\x4B\x5C\x1B(Bok\x1B$B\x46", "text/html; charset=iso-2022-jp");
+    assert_decoder_matches("caf\xE9 \x80 \x81|\x9D", "text/html; charset=windows-1252");
+    assert_decoder_matches("", "text/html");
+    assert_decoder_matches("\xEF\xBB", "text/html");  // shorter than a BOM
+  }
+
+  void decoderDropsBomSplitAcrossFeeds() {
+    CPPUNIT_ASSERT_EQUAL(std::string("<p>x"), decode_pieces("utf-8", {"\xEF", "\xBB", "\xBF<p>x"}));
+    CPPUNIT_ASSERT_EQUAL(std::string("<p>"), decode_pieces("utf-16le", {"\xFF", std::string_view("\xFE<\0p\0>\0", 7)}));
+    // Only at the start: a BOM later is the character U+FEFF.
+    CPPUNIT_ASSERT_EQUAL(std::string("a\xEF\xBB\xBF"), decode_pieces("utf-8", {"a", "\xEF\xBB\xBF"}));
+    // Another encoding's BOM is content.
+    CPPUNIT_ASSERT_EQUAL(std::string("\xC3\xAF\xC2\xBB\xC2\xBFx"), decode_pieces("windows-1252", {"\xEF\xBB\xBFx"}));
+  }
+
+  void decoderEndsEachCallOnACharacter() {
+    Utf8Decoder decoder("utf-8");
+    std::string out;
+    decoder.feed("ok\xE7\x8C", out);
+    CPPUNIT_ASSERT_EQUAL(std::string("ok"), out);  // the cut character waits
+    decoder.feed("\xAB!", out);
+    CPPUNIT_ASSERT_EQUAL(std::string("ok\xE7\x8C\xAB!"), out);
+    decoder.feed("\xE7", out);
+    decoder.finish(out);
+    CPPUNIT_ASSERT_EQUAL(std::string("ok\xE7\x8C\xAB!\xEF\xBF\xBD"), out);  // cut by the end: U+FFFD
+    Utf8Decoder sjis("shift_jis");
+    std::string jp;
+    sjis.feed("\x94", jp);
+    CPPUNIT_ASSERT_EQUAL(std::string(), jp);
+    sjis.feed("\x4C", jp);
+    CPPUNIT_ASSERT_EQUAL(std::string("\xE7\x8C\xAB"), jp);  // 猫
+  }
+
+  // The engine's case: a large body decoded 64 KiB at a time, chunk ends falling inside characters.
+  void decoderTwentyMegabytesIn64KiBChunks() {
+    const std::pair<std::string, std::string> bodies[] = {
+        {"utf-8", "<p>caf\xC3\xA9 \xE7\x8C\xAB\xF0\x9F\x90\xA6 \xE2\x82\xAC\xFF x</p>\n"},
+        {"shift_jis", test::read_file(test::fixture_path("pages/shift_jis.html"))},
+        {"utf-16le", bytes("<\0p\0>\0\xE9\0\x3D\xD8\x00\xDE\n\0")},
+    };
+    for (const auto& [charset, unit] : bodies) {
+      std::string body;
+      while (body.size() < (size_t{20} << 20)) body += unit;
+      const std::string expected = to_utf8(body, "text/html; charset=" + charset);
+      Utf8Decoder decoder(charset);
+      std::string out, chunk;
+      for (size_t pos = 0; pos < body.size(); pos += 65536) {
+        chunk.clear();
+        decoder.feed(std::string_view(body).substr(pos, 65536), chunk);
+        out += chunk;
+      }
+      decoder.finish(out);
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(charset, expected.size(), out.size());
+      CPPUNIT_ASSERT_MESSAGE(charset, expected == out);
+    }
   }
 };
 
