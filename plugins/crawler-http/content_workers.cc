@@ -17,7 +17,7 @@ ContentWorkers::~ContentWorkers() { shutdown(); }
 void ContentWorkers::submit(ContentJob job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(std::move(job));
+    (job.item.kind == UrlKind::Page ? pages_ : queue_).push_back(std::move(job));
     ++pending_;
   }
   ready_.notify_one();
@@ -41,9 +41,11 @@ std::vector<WorkItem> ContentWorkers::shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    for (auto& job : queue_) dropped.push_back(std::move(job.item));
-    pending_ -= queue_.size();
-    queue_.clear();
+    for (auto* q : {&pages_, &queue_}) {
+      for (auto& job : *q) dropped.push_back(std::move(job.item));
+      pending_ -= q->size();
+      q->clear();
+    }
   }
   ready_.notify_all();
   for (auto& t : threads_)
@@ -72,10 +74,13 @@ void ContentWorkers::work() {
     ContentJob job;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and nothing left to start
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      ready_.wait(lock, [this] { return stopping_ || !pages_.empty() || !queue_.empty(); });
+      // Pages first: their links keep the transfers busy; an image waiting a
+      // little longer holds nothing up.
+      std::deque<ContentJob>& from = pages_.empty() ? queue_ : pages_;
+      if (from.empty()) return;  // stopping and nothing left to start
+      job = std::move(from.front());
+      from.pop_front();
     }
     ContentDone done;
     try {

@@ -85,7 +85,8 @@ class ContentWorkers {
   bool css_;
   mutable std::mutex mu_;
   std::condition_variable ready_;
-  std::deque<ContentJob> queue_;
+  std::deque<ContentJob> pages_;  // page jobs, taken before
+  std::deque<ContentJob> queue_;  // image jobs
   std::vector<ContentDone> done_;
   size_t pending_ = 0;
   bool stopping_ = false;

@@ -59,8 +59,20 @@ PageOutcome read_page(const Body& body, const std::string& content_type, const s
     return out;
   }
   out.type = PageOutcome::Type::Html;
-  const Body::View view = body.view();
-  out.links = extract_links(to_utf8(view.bytes(), content_type), document_url, css);
+  // Streaming: piece by piece from memory or the spill file, decoded and
+  // parsed as it goes, so a page of any size costs the same memory.
+  Utf8Decoder decoder(detect_charset(head, content_type));
+  HtmlLinkExtractor extractor(document_url, css);
+  std::string utf8;
+  body.for_each_chunk([&](const char* data, size_t n) {
+    utf8.clear();
+    decoder.feed(std::string_view(data, n), utf8);
+    extractor.feed(utf8);
+  });
+  utf8.clear();
+  decoder.finish(utf8);
+  extractor.feed(utf8);
+  out.links = extractor.finish();
   return out;
 }
 
