@@ -1,5 +1,8 @@
 #include "content_workers.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <utility>
 
 namespace kestrel::crawler {
@@ -15,12 +18,16 @@ ContentWorkers::ContentWorkers(ImagePipeline& pipeline, size_t threads, std::fun
 ContentWorkers::~ContentWorkers() { shutdown(); }
 
 void ContentWorkers::submit(ContentJob job) {
+  bool someone_waits;
   {
     std::lock_guard<std::mutex> lock(mu_);
     (job.item.kind == UrlKind::Page ? pages_ : queue_).push_back(std::move(job));
     ++pending_;
+    someone_waits = waiting_ > 0;
   }
-  ready_.notify_one();
+  // A busy worker finds the job when it comes back for more: no wake-up
+  // system call on the crawl thread's path then.
+  if (someone_waits) ready_.notify_one();
 }
 
 std::vector<ContentDone> ContentWorkers::take_done() {
@@ -70,11 +77,20 @@ ContentDone ContentWorkers::run(ContentJob& job) const {
 }
 
 void ContentWorkers::work() {
+#ifdef SCHED_BATCH
+  // Throughput work: a worker woken by submit() should not preempt the crawl
+  // thread, whose latency is every transfer's (Linux's SCHED_BATCH).
+  sched_param param{};
+  param.sched_priority = 0;
+  pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
+#endif
   for (;;) {
     ContentJob job;
     {
       std::unique_lock<std::mutex> lock(mu_);
+      ++waiting_;
       ready_.wait(lock, [this] { return stopping_ || !pages_.empty() || !queue_.empty(); });
+      --waiting_;
       // Pages first: their links keep the transfers busy; an image waiting a
       // little longer holds nothing up.
       std::deque<ContentJob>& from = pages_.empty() ? queue_ : pages_;

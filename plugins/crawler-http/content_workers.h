@@ -89,6 +89,7 @@ class ContentWorkers {
   std::deque<ContentJob> queue_;  // image jobs
   std::vector<ContentDone> done_;
   size_t pending_ = 0;
+  size_t waiting_ = 0;  // workers blocked in ready_.wait
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -126,7 +126,7 @@ void SqliteStore::catalog_read_images(uint64_t /*epoch*/, const kestrel_image_qu
   // Reads are never fenced: only writes from an old primary are dangerous.
   const CallGate::Pass pass = gate_.enter("catalog " + options_.path);
   ReaderPool::Lease lease = readers_->acquire();
-  stream_images(lease.session(), query, fn);
+  stream_images(lease, query, fn);
 }
 
 int64_t SqliteStore::catalog_session_id(uint64_t /*epoch*/, const std::string& session_key) {
