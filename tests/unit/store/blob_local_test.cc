@@ -152,6 +152,7 @@ class BlobLocalTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testGroupCommitWithFsyncBarrier);
   CPPUNIT_TEST(testUnsyncedGroupCommitLeavesNothing);
   CPPUNIT_TEST(testStoreWithoutGroupCommitFallsBack);
+  CPPUNIT_TEST(testGroupCommitsBesideSyncs);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -566,6 +567,38 @@ class BlobLocalTest : public CppUnit::TestFixture {
     again.start();
     const std::vector<std::string> left = files_under(dir_->file("gone"));
     CPPUNIT_ASSERT_MESSAGE(joined(left), left.empty());
+  }
+
+  // Writers committing deferred uploads while another thread syncs: every
+  // upload is named by some sync (the last one at the latest), none twice.
+  void testGroupCommitsBesideSyncs() {
+    constexpr int kWriters = 3, kEach = 20;
+    std::atomic<bool> done{false};
+    std::thread syncer([&] {
+      while (!done.load()) blobs_.sync();
+    });
+    std::vector<std::thread> writers;
+    std::vector<std::vector<std::string>> paths(kWriters);
+    for (int w = 0; w < kWriters; ++w)
+      writers.emplace_back([&, w] {
+        for (int i = 0; i < kEach; ++i) {
+          const std::string bytes = image_bytes(100 + w * kEach + i, 2048);
+          auto upload = blobs_.begin();
+          upload.append(bytes.data(), bytes.size());
+          paths[w].push_back(upload.commit_deferred(sha256_of(bytes), "png"));
+        }
+      });
+    for (auto& t : writers) t.join();
+    done = true;
+    syncer.join();
+    blobs_.sync();
+    for (int w = 0; w < kWriters; ++w)
+      for (int i = 0; i < kEach; ++i)
+        CPPUNIT_ASSERT_EQUAL(image_bytes(100 + w * kEach + i, 2048), read_file(root_ + "/" + paths[w][i]));
+    Poco::JSON::Object::Ptr uploads = status_of(*store_)->getObject("uploads");
+    CPPUNIT_ASSERT_EQUAL(kWriters * kEach, uploads->getValue<int>("committed"));
+    CPPUNIT_ASSERT_EQUAL(0, uploads->getValue<int>("waiting_for_sync"));
+    CPPUNIT_ASSERT_EQUAL(0, uploads->getValue<int>("aborted"));
   }
 
   // A caller built for ABI 1.2 against a store table of 1.1 (no
