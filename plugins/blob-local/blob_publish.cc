@@ -13,10 +13,6 @@ namespace kestrel {
 namespace blob_local {
 namespace {
 
-// Names taken before giving up on finding a free temp name; only a folder
-// full of a crashed process's files with our pid could use more than one.
-constexpr int kTempNameAttempts = 100;
-
 bool complete_copy_at(const std::string& target, uint64_t size) {
   struct stat existing;
   return ::stat(target.c_str(), &existing) == 0 && S_ISREG(existing.st_mode) &&
@@ -45,7 +41,7 @@ Published publish_unnamed(BlobRoot& root, FinishedUpload& up, const std::string&
     for (int tries = 0;; ++tries) {
       temp = root.next_temp_path();
       if (::linkat(AT_FDCWD, proc_path, AT_FDCWD, temp.c_str(), AT_SYMLINK_FOLLOW) == 0) break;
-      if (errno != EEXIST || tries + 1 >= kTempNameAttempts) throw_errno(errno, "linking " + up.what + " to " + temp);
+      if (errno != EEXIST || tries + 1 >= BlobRoot::kTempNameAttempts) throw_errno(errno, "linking " + up.what + " to " + temp);
     }
     if (::rename(temp.c_str(), target.c_str()) != 0) {
       const int rename_err = errno;

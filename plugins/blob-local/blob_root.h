@@ -56,6 +56,9 @@ class BlobRoot {
   // earlier process with the same pid): create it with O_EXCL or link(2)
   // and take the next name on EEXIST.
   std::string next_temp_path();
+  // Names next_temp_path() callers take before giving up: only a folder full
+  // of a crashed process's files with our pid could need more than one.
+  static constexpr int kTempNameAttempts = 100;
 
   BlobCounters counters;
   GroupCommit group;  // uploads committed with commit_deferred, waiting for a sync

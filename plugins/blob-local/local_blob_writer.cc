@@ -12,10 +12,6 @@ namespace kestrel {
 namespace blob_local {
 namespace {
 
-// Names taken before giving up on finding a free temp name; only a folder
-// full of a crashed process's files with our pid could use more than one.
-constexpr int kTempNameAttempts = 100;
-
 // Uploads waiting for a group-commit sync before commit_deferred syncs them
 // itself (bounds the open descriptors of a caller that never syncs).
 constexpr size_t kMaxDeferred = 1024;
@@ -39,7 +35,7 @@ LocalBlobWriter::LocalBlobWriter(std::shared_ptr<BlobRoot> root)
         fd_ = UniqueFd(fd);
         temp_path_ = path;
         what_ = "upload file " + path;
-      } else if (errno != EEXIST || attempt + 1 >= kTempNameAttempts) {
+      } else if (errno != EEXIST || attempt + 1 >= BlobRoot::kTempNameAttempts) {
         throw_errno(errno, "creating upload file " + path);
       }
     }

@@ -71,7 +71,7 @@ ContentDone ContentWorkers::run(ContentJob& job) const {
     done.is_image = true;
   }
   if (done.is_image)
-    done.image = pipeline_.process(job.body, job.item, job.response, job.looked_up ? &job.known : nullptr, crawl_session_id_,
+    done.image = pipeline_.process(job.body, job.item, job.response, job.known ? &*job.known : nullptr, crawl_session_id_,
                                   job.fetched_at_us);
   return done;
 }

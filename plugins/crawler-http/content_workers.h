@@ -22,6 +22,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,8 +34,7 @@ struct ContentJob {
   WorkItem item;
   TransferResult response;
   Body body;                 // the whole response body (moved in)
-  bool looked_up = false;    // images: `known` was read from the catalog before the request
-  CatalogedImage known;      // (else the pipeline reads it)
+  std::optional<CatalogedImage> known;  // images: the catalog row read before the request (else the pipeline reads it)
   int64_t fetched_at_us = 0; // UTC microseconds
 };
 

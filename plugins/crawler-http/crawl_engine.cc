@@ -329,10 +329,10 @@ void CrawlEngine::refill() {
 void CrawlEngine::dispatch() {
   // Back-pressure on images only: the scheduler caps transfers at
   // `concurrency`; bodies waiting for an image worker hold no transfer slot but
-  // stop new transfers once the backlog reaches max_image_backlog(), so memory
+  // stop new transfers once the backlog reaches max_backlog(), so memory
   // stays bounded by ~(concurrency + backlog) bodies while the network is kept
   // busy when the workers briefly fall behind.
-  const size_t backlog = max_image_backlog();
+  const size_t backlog = max_backlog();
   while (!stop_.load() && workers_->pending() < backlog) {
     std::optional<WorkItem> next = scheduler_.next(now_ms());
     if (!next) return;
@@ -369,7 +369,7 @@ void CrawlEngine::dispatch() {
   }
 }
 
-size_t CrawlEngine::max_image_backlog() const {
+size_t CrawlEngine::max_backlog() const {
   return std::max<size_t>(config_.concurrency, workers_->threads() * (1 + kBacklogPerWorker));
 }
 
@@ -399,9 +399,7 @@ void CrawlEngine::start_transfer(WorkItem item) {
   if (image) {
     // Recrawl: ask only for what changed (the catalog keeps each image's
     // validators). The row read here also serves the pipeline's dedup check.
-    flight.known = lookup_image(catalog_, url);
-    flight.looked_up = true;
-    const CatalogedImage& known = flight.known;
+    const CatalogedImage& known = flight.known.emplace(lookup_image(catalog_, url));
     if (known.found && (!known.etag.empty() || !known.last_modified.empty()) && !known.file_path.empty() &&
         files_.exists(known.file_path))
       t->set_conditional(known.etag, known.last_modified);
@@ -456,9 +454,9 @@ void CrawlEngine::on_done(CURL* easy, CURLcode code) {
     switch (item.kind) {
       case UrlKind::Sitemap: on_sitemap(item, res, t->body().str()); break;
       case UrlKind::Stylesheet: on_stylesheet(item, res, t->body().str()); break;
-      case UrlKind::Page: submit_content(item, res, t->take_body(), nullptr); break;
+      case UrlKind::Page: submit_content(item, res, t->take_body(), std::nullopt); break;
       case UrlKind::Image:
-        submit_content(item, res, t->take_body(), flight.looked_up ? &flight.known : nullptr);
+        submit_content(item, res, t->take_body(), std::move(flight.known));
         break;
       case UrlKind::Robots: break;  // handled above
     }
@@ -496,8 +494,7 @@ void CrawlEngine::on_robots(const WorkItem& item, const TransferResult& res, con
       if (url && in_scope(origin_of(*url)) && enqueue(*url, UrlKind::Sitemap, 0, item.url)) ++added;
     }
     tx.commit();
-    queued_ += added;
-    if (added > 0) frontier_exhausted_ = false;
+    queued_more(added);
   }
   robots_.insert_or_assign(item.origin, std::move(rules));
   scheduler_.robots_known(item.origin);
@@ -556,8 +553,7 @@ void CrawlEngine::on_sitemap(const WorkItem& item, const TransferResult&, const 
   if (links.error.empty() || !links.pages.empty() || !links.sitemaps.empty())
     frontier_.set_state(item.id, "done", "", links.error);
   tx.commit();
-  queued_ += added;
-  if (added > 0) frontier_exhausted_ = false;
+  queued_more(added);
   if (!links.error.empty() && links.pages.empty() && links.sitemaps.empty()) {
     fail(item, "bad_sitemap", links.error);
     return;
@@ -584,19 +580,17 @@ void CrawlEngine::on_stylesheet(const WorkItem& item, const TransferResult& res,
   }
   frontier_.set_state(item.id, "done", "", "");
   tx.commit();
-  queued_ += added;
+  queued_more(added);
   settled(1);
-  if (added > 0) frontier_exhausted_ = false;
 }
 
 void CrawlEngine::submit_content(const WorkItem& item, const TransferResult& res, Body body,
-                                 const CatalogedImage* known) {
+                                 std::optional<CatalogedImage> known) {
   ContentJob job;
   job.item = item;
   job.response = res;
   job.body = std::move(body);
-  if (known) job.known = *known;
-  job.looked_up = known != nullptr;
+  job.known = std::move(known);
   job.fetched_at_us = now_utc_us();
   workers_->submit(std::move(job));
 }
@@ -643,9 +637,8 @@ void CrawlEngine::on_page_done(const ContentDone& done) {
       ++added;
   frontier_.set_state(item.id, "done", "", "");
   tx.commit();
-  queued_ += added;
+  queued_more(added);
   settled(1);
-  if (added > 0) frontier_exhausted_ = false;
   for (const auto& bad : links.invalid) {
     stats_.add_skip("invalid_url");
     host_.logf(KESTREL_LOG_DEBUG, "page %s: unusable reference '%s'", item.url.c_str(), bad.c_str());

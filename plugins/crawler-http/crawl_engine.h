@@ -28,6 +28,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <unordered_set>
 #include <string>
@@ -94,12 +95,13 @@ class CrawlEngine {
   void dispatch();
   // refill() then dispatch(): called wherever new work or a free slot may have appeared.
   void feed();
-  // Most image bodies waiting for (or in) a worker before dispatch() holds new
+  // Most bodies waiting for (or in) a worker before dispatch() holds new
   // transfers back: max(concurrency, 5 x worker threads).
-  size_t max_image_backlog() const;
+  size_t max_backlog() const;
   void start_transfer(WorkItem item);
-  // Hands a fetched page or image body to the workers.
-  void submit_content(const WorkItem& item, const TransferResult& res, Body body, const CatalogedImage* known);
+  // Hands a fetched page or image body to the workers (with the image's
+  // catalog row read before the request, if it was).
+  void submit_content(const WorkItem& item, const TransferResult& res, Body body, std::optional<CatalogedImage> known);
   void on_done(CURL* easy, CURLcode code);
   void on_robots(const WorkItem& item, const TransferResult& res, const Body& body);
   void on_sitemap(const WorkItem& item, const TransferResult& res, const std::string& body);
@@ -125,6 +127,11 @@ class CrawlEngine {
   void checkpoint(bool force);
   void abandon_in_flight();
   SessionRow session_row(kestrel_session_state state) const;
+  // `n` new frontier entries were queued (the frontier has work again).
+  void queued_more(size_t n) {
+    queued_ += n;
+    if (n > 0) frontier_exhausted_ = false;
+  }
   // `n` frontier entries left the queued state.
   void settled(uint64_t n) { queued_ = n > queued_ ? 0 : queued_ - n; }
   bool in_scope(const std::string& origin) const;
@@ -163,8 +170,7 @@ class CrawlEngine {
   std::vector<std::unique_ptr<Transfer>> idle_;  // handle pool
   struct InFlight {
     std::unique_ptr<Transfer> transfer;
-    bool looked_up = false;  // images: `known` was read from the catalog before the request
-    CatalogedImage known;
+    std::optional<CatalogedImage> known;  // images: the catalog row read before the request
   };
   std::map<CURL*, InFlight> active_;
   std::chrono::steady_clock::time_point last_checkpoint_;

@@ -223,25 +223,14 @@ void Frontier::Transaction::commit() {
 
 bool Frontier::add(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
                    const std::string& source_url) {
-  write_begin();
-  sqlite3_stmt* s = prepare(add_,
-                            "INSERT OR IGNORE INTO frontier(session_key, url, kind, depth, source_url) "
-                            "VALUES(?1, ?2, ?3, ?4, ?5)");
-  bind_text(s, 1, session_key);
-  bind_text(s, 2, url);
-  sqlite3_bind_text(s, 3, kind_name(kind), -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 4, depth);
-  bind_text(s, 5, source_url);
-  step_done(s, "add url");
-  return sqlite3_changes(db_.get()) > 0;
+  return add_settled(session_key, url, kind, depth, source_url, "queued", "", "");
 }
 
 bool Frontier::add_settled(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
                            const std::string& source_url, const char* state, const std::string& reason,
                            const std::string& detail) {
   write_begin();
-  Stmt st;
-  sqlite3_stmt* s = prepare(st,
+  sqlite3_stmt* s = prepare(add_,
                             "INSERT OR IGNORE INTO frontier(session_key, url, kind, depth, source_url, state, reason, "
                             "detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   bind_text(s, 1, session_key);
@@ -252,7 +241,7 @@ bool Frontier::add_settled(const std::string& session_key, const std::string& ur
   sqlite3_bind_text(s, 6, state, -1, SQLITE_STATIC);
   bind_text(s, 7, reason);
   bind_text(s, 8, detail);
-  step_done(s, "add settled url");
+  step_done(s, "add url");
   return sqlite3_changes(db_.get()) > 0;
 }
 

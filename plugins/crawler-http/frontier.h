@@ -116,8 +116,9 @@ class Frontier {
   // Queues `url` unless the run already has it. Returns true when added.
   bool add(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
            const std::string& source_url);
-  // Records `url` as already settled (never fetched): state skipped|failed with
-  // its reason and detail, unless the run already has it. True when added.
+  // Records `url` in `state` (queued, or skipped|failed when it is settled
+  // without a fetch, with its reason and detail) unless the run already has
+  // it. True when added.
   bool add_settled(const std::string& session_key, const std::string& url, UrlKind kind, uint32_t depth,
                    const std::string& source_url, const char* state, const std::string& reason,
                    const std::string& detail);

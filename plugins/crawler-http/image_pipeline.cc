@@ -40,14 +40,6 @@ CatalogedImage lookup_image(const CatalogClient& catalog, const std::string& url
   return out;
 }
 
-std::string sha256_hex(const std::string& data) {
-  return hex_digest("SHA256", data);
-}
-
-std::string md5_hex(const std::string& data) {
-  return hex_digest("MD5", data);
-}
-
 ImageOutcome ImagePipeline::process(const Body& whole, const WorkItem& item, const TransferResult& response,
                                     const CatalogedImage* known_before, int64_t crawl_session_id,
                                     int64_t fetched_at_us) {

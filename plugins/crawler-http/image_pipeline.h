@@ -43,12 +43,6 @@ struct CatalogedImage {
 // when the catalog fails. Any thread (the catalog serializes).
 CatalogedImage lookup_image(const CatalogClient& catalog, const std::string& url);
 
-// Lower-case hex digests of `data` (64 and 32 digits), computed by OpenSSL's
-// EVP through Poco::Crypto::DigestEngine. Any thread. Throws
-// Poco::NotFoundException only if OpenSSL lacks the algorithm.
-std::string sha256_hex(const std::string& data);
-std::string md5_hex(const std::string& data);
-
 class ImagePipeline {
  public:
   // `catalog` and `files` must stay valid while the pipeline is used;

@@ -1,90 +1,51 @@
 #include "image_query.h"
 
 #include <Poco/Data/SQLite/Utility.h>
-#include <Poco/Data/Statement.h>
-#include <Poco/Nullable.h>
 
 #include <kestrel/plugin.hpp>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "sqlite_errors.h"
 
 namespace kestrel {
 namespace store_sqlite {
-
-using namespace Poco::Data::Keywords;
-using Poco::Data::AbstractBindingVec;
-using Poco::Data::Session;
-using Poco::Data::Statement;
-
 namespace {
 
-// The WHERE clause of `q` and its bound values, in placeholder order.
+// The WHERE clause of `q` ("" or " WHERE ... AND ...", ? placeholders) and
+// the values to bind, in placeholder order. paging: also after_id.
 struct Filter {
   std::string where;
-  AbstractBindingVec values;
+  std::vector<std::variant<std::string, int64_t>> values;
 
   Filter(const kestrel_image_query& q, bool paging) {
-    if (q.url != nullptr) add("url = ?", bind(std::string(q.url)));
-    if (q.sha256 != nullptr) add("sha256 = ?", bind(std::string(q.sha256)));
-    if (q.format != nullptr) add("format = ?", bind(std::string(q.format)));
-    if (q.crawl_session_id != 0) add("crawl_session_id = ?", bind(Poco::Int64{q.crawl_session_id}));
-    if (q.min_width != 0) add("width >= ?", bind(Poco::Int64{q.min_width}));
-    if (paging && q.after_id != 0) add("id > ?", bind(Poco::Int64{q.after_id}));
+    if (q.url != nullptr) add("url = ?", std::string(q.url));
+    if (q.sha256 != nullptr) add("sha256 = ?", std::string(q.sha256));
+    if (q.format != nullptr) add("format = ?", std::string(q.format));
+    if (q.crawl_session_id != 0) add("crawl_session_id = ?", q.crawl_session_id);
+    if (q.min_width != 0) add("width >= ?", static_cast<int64_t>(q.min_width));
+    if (paging && q.after_id != 0) add("id > ?", q.after_id);
   }
 
- private:
-  void add(const char* condition, Poco::Data::AbstractBinding::Ptr value) {
-    where += where.empty() ? " WHERE " : " AND ";
-    where += condition;
-    values.push_back(value);
-  }
-};
-
-
-}  // namespace
-
-namespace {
-
-// The filter of `q` for a raw statement: WHERE clause with ?N placeholders
-// and the values to bind, text or integer, in order.
-struct RawFilter {
-  std::string where;
-  std::vector<std::string> texts;  // bound by index in `order`
-  std::vector<std::pair<bool, size_t>> order;  // (is_text, index into texts or ints)
-  std::vector<int64_t> ints;
-
-  explicit RawFilter(const kestrel_image_query& q) {
-    if (q.url != nullptr) text("url", q.url);
-    if (q.sha256 != nullptr) text("sha256", q.sha256);
-    if (q.format != nullptr) text("format", q.format);
-    if (q.crawl_session_id != 0) integer("crawl_session_id = ?", q.crawl_session_id);
-    if (q.min_width != 0) integer("width >= ?", static_cast<int64_t>(q.min_width));
-    if (q.after_id != 0) integer("id > ?", q.after_id);
-  }
-
+  // Binds the values to placeholders 1..n of `stmt` (borrowed: the filter
+  // must outlive the statement's use).
   void bind(sqlite3_stmt* stmt) const {
     int i = 1;
-    for (const auto& [is_text, k] : order) {
-      if (is_text) {
-        sqlite3_bind_text(stmt, i++, texts[k].data(), static_cast<int>(texts[k].size()), SQLITE_STATIC);
+    for (const auto& v : values) {
+      if (const auto* text = std::get_if<std::string>(&v)) {
+        sqlite3_bind_text(stmt, i++, text->data(), static_cast<int>(text->size()), SQLITE_STATIC);
       } else {
-        sqlite3_bind_int64(stmt, i++, ints[k]);
+        sqlite3_bind_int64(stmt, i++, std::get<int64_t>(v));
       }
     }
   }
 
  private:
-  void clause(const std::string& c) { where += (where.empty() ? " WHERE " : " AND ") + c; }
-  void text(const char* column, const char* value) {
-    clause(std::string(column) + " = ?");
-    order.emplace_back(true, texts.size());
-    texts.emplace_back(value);
-  }
-  void integer(const char* condition, int64_t value) {
-    clause(condition);
-    order.emplace_back(false, ints.size());
-    ints.push_back(value);
+  void add(const char* condition, std::variant<std::string, int64_t> value) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += condition;
+    values.push_back(std::move(value));
   }
 };
 
@@ -109,7 +70,7 @@ void stream_images(ReaderPool::Lease& lease, const kestrel_image_query& query,
   // Raw SQLite with a statement prepared once per reader connection and query
   // shape: the crawler looks up one URL per image it fetches, and building a
   // Poco Data statement for it (prepare, 18 typed extractions) cost ~80 us.
-  const RawFilter filter(query);
+  const Filter filter(query, true);
   const std::string sql =
       "SELECT id, url, source_url, filename, file_path, file_size, width, height, format, mime_type, md5, sha256,"
       " etag, last_modified, category_id, crawl_session_id, created_at, updated_at FROM images" +
@@ -119,7 +80,7 @@ void stream_images(ReaderPool::Lease& lease, const kestrel_image_query& query,
     sqlite3_stmt* s = lease.statements().get(db, sql);
     ResetOnExit reset{s};
     filter.bind(s);
-    sqlite3_bind_int64(s, static_cast<int>(filter.order.size()) + 1,
+    sqlite3_bind_int64(s, static_cast<int>(filter.values.size()) + 1,
                        query.limit != 0 ? static_cast<int64_t>(query.limit) : -1);  // -1: no limit
     for (;;) {
       const int rc = sqlite3_step(s);
@@ -158,17 +119,19 @@ void stream_images(ReaderPool::Lease& lease, const kestrel_image_query& query,
   }
 }
 
-uint64_t count_images(Session& session, const kestrel_image_query& query) {
-  Filter filter(query, false);
-  Poco::Int64 count = 0;
+uint64_t count_images(ReaderPool::Lease& lease, const kestrel_image_query& query) {
+  const Filter filter(query, false);
   try {
-    Statement stmt(session);
-    stmt << "SELECT COUNT(*) FROM images" + filter.where, into(count), filter.values;
-    stmt.execute();
+    sqlite3* db = Poco::Data::SQLite::Utility::dbHandle(lease.session());
+    sqlite3_stmt* s = lease.statements().get(db, "SELECT COUNT(*) FROM images" + filter.where);
+    ResetOnExit reset{s};
+    filter.bind(s);
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) Poco::Data::SQLite::Utility::throwException(db, rc, "counting images");
+    return static_cast<uint64_t>(sqlite3_column_int64(s, 0));
   } catch (...) {
     rethrow_translated("counting images");
   }
-  return static_cast<uint64_t>(count);
 }
 
 }  // namespace store_sqlite

@@ -24,7 +24,7 @@ void stream_images(ReaderPool::Lease& lease, const kestrel_image_query& query,
 
 // The number of images rows matching `query` (after_id and limit ignored).
 // Same requirements and errors as stream_images.
-uint64_t count_images(Poco::Data::Session& session, const kestrel_image_query& query);
+uint64_t count_images(ReaderPool::Lease& lease, const kestrel_image_query& query);
 
 }  // namespace store_sqlite
 }  // namespace kestrel

@@ -146,7 +146,7 @@ int64_t SqliteStore::catalog_session_id(uint64_t /*epoch*/, const std::string& s
 uint64_t SqliteStore::catalog_count_images(uint64_t /*epoch*/, const kestrel_image_query& query) {
   const CallGate::Pass pass = gate_.enter("catalog " + options_.path);
   ReaderPool::Lease lease = readers_->acquire();
-  return count_images(lease.session(), query);
+  return count_images(lease, query);
 }
 
 }  // namespace store_sqlite

@@ -282,28 +282,6 @@ Detected detect(std::string_view body, std::string_view content_type) {
   return {"utf-8", "UTF-8"};
 }
 
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629 §4: at most 4
-// bytes, no overlong forms, no surrogates, nothing above U+10FFFF), or 0
-// (also for a sequence cut off by the end of `s`).
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c == 0xE0) n = 3, lo = 0xA0;
-  else if (c == 0xED) n = 3, hi = 0x9F;
-  else if (c >= 0xE1 && c <= 0xEF) n = 3;
-  else if (c == 0xF0) n = 4, lo = 0x90;
-  else if (c == 0xF4) n = 4, hi = 0x8F;
-  else if (c >= 0xF1 && c <= 0xF3) n = 4;
-  else return 0;
-  if (i + n > s.size() || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  return n;
-}
 
 // The length of the longest prefix of `s` made of well-formed UTF-8 sequences.
 size_t well_formed_prefix(std::string_view s) {
@@ -317,7 +295,7 @@ size_t well_formed_prefix(std::string_view s) {
       i += 8;
     }
     if (i >= s.size()) break;
-    const size_t n = utf8_sequence_length(s, i);
+    const size_t n = utf8_sequence(s, i);
     if (n == 0) break;
     i += n;
   }
@@ -335,7 +313,7 @@ void repair_utf8(std::string& out, size_t from) {
   out.resize(good);
   size_t i = 0;
   while (i < tail.size()) {
-    const size_t n = utf8_sequence_length(tail, i);
+    const size_t n = utf8_sequence(tail, i);
     if (n == 0) {
       out += kReplacement;
       ++i;
@@ -503,5 +481,31 @@ void Utf8Decoder::convert(std::string_view in, std::string& out, bool at_end) {
     in.remove_prefix(rest_done ? in.size() : static_cast<size_t>(src - in.data()));
   }
 }
+
+size_t utf8_sequence(std::string_view s, size_t i, bool* partial) {
+  if (partial) *partial = false;
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c == 0xE0) n = 3, lo = 0xA0;
+  else if (c == 0xED) n = 3, hi = 0x9F;
+  else if (c >= 0xE1 && c <= 0xEF) n = 3;
+  else if (c == 0xF0) n = 4, lo = 0x90;
+  else if (c == 0xF4) n = 4, hi = 0x8F;
+  else if (c >= 0xF1 && c <= 0xF3) n = 4;
+  else return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if (i + k >= s.size()) {
+      if (partial) *partial = true;
+      return 0;
+    }
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
 
 }  // namespace kestrel::crawler

@@ -72,6 +72,12 @@ class Utf8Decoder {
   std::string carry_;      // input bytes kept from the last feed (a partial BOM or character)
 };
 
+// Length in bytes of the well-formed UTF-8 sequence at s[i] (RFC 3629 §4: at most 4 bytes, no
+// overlong forms, no surrogates, nothing above U+10FFFF), or 0 when ill-formed or cut off by the end of
+// `s`; *partial (if given) is set when the bytes up to the end are a proper prefix of a well-formed
+// sequence (more input may complete it). REQUIRES i < s.size(). Pure.
+size_t utf8_sequence(std::string_view s, size_t i, bool* partial = nullptr);
+
 }  // namespace kestrel::crawler
 
 #endif  // KESTREL_CRAWLER_PARSE_CHARSET_H_

@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "charset.h"
 #include "css_urls.h"
 #include "url.h"
 
@@ -94,33 +95,6 @@ bool has_token(std::string_view list, std::string_view token) {
     i = j;
   }
   return false;
-}
-
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629), 0 when ill-formed; *partial is set when
-// the bytes up to the end of `s` are a proper prefix of a well-formed sequence.
-size_t utf8_sequence(std::string_view s, size_t i, bool* partial) {
-  *partial = false;
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c == 0xE0) n = 3, lo = 0xA0;
-  else if (c == 0xED) n = 3, hi = 0x9F;
-  else if (c >= 0xE1 && c <= 0xEF) n = 3;
-  else if (c == 0xF0) n = 4, lo = 0x90;
-  else if (c == 0xF4) n = 4, hi = 0x8F;
-  else if (c >= 0xF1 && c <= 0xF3) n = 4;
-  else return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if (i + k >= s.size()) {
-      *partial = true;
-      return 0;
-    }
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return 0;
-  }
-  return n;
 }
 
 void append_hex(std::string& out, uint32_t v) {
