@@ -4,6 +4,8 @@
 // refused connection, each classified as the reports expect.
 #include "transfer.h"
 
+#include <kestrel/plugin.hpp>
+
 #include <kestrel/test/files.h>
 #include <kestrel/test/temp_dir.h>
 
@@ -138,6 +140,7 @@ class TransferTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRetryAfterAndRetryability);
   CPPUNIT_TEST(testConditionalRequestGets304);
   CPPUNIT_TEST(testLargeBodySpillsToAFileNotMemory);
+  CPPUNIT_TEST(testSpillFailureIsTheNodesErrorNotTheUrls);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -247,6 +250,20 @@ class TransferTest : public CppUnit::TestFixture {
     const Fetched small = fetch(srv.url("/ok"), 1024, false, 5, "", dir.path(), 4096);
     CPPUNIT_ASSERT(!small.spilled);
     CPPUNIT_ASSERT_EQUAL(std::string("hello"), small.body);
+  }
+
+  // A spill file that cannot be written (here: its folder is gone) is this
+  // node's failure: finish() throws, naming the folder, instead of recording
+  // a result against the URL.
+  void testSpillFailureIsTheNodesErrorNotTheUrls() {
+    Server srv;
+    std::string message;
+    try {
+      fetch(srv.url("/big-length"), kBig * 2, false, 5, "", "/nonexistent-kestrel-spill", 4096);
+    } catch (const kestrel::Error& e) {
+      message = e.what();
+    }
+    CPPUNIT_ASSERT_MESSAGE(message, message.find("/nonexistent-kestrel-spill") != std::string::npos);
   }
 };
 
