@@ -86,16 +86,6 @@ void add_image(Params& p, const ImageValues& v, int64_t now_us) {
   p.number(at);  // updated_at
 }
 
-std::string describe(size_t index, const CheckedOp& op) {
-  switch (op.kind) {
-    case KESTREL_OP_UPSERT_IMAGE:
-      return "op #" + std::to_string(index) + " (upsert image " + op.image.url + ")";
-    case KESTREL_OP_DELETE_IMAGE:
-      return "op #" + std::to_string(index) + " (delete image " + op.image.url + ")";
-    default:
-      return "op #" + std::to_string(index) + " (upsert session " + op.session.session_key + ")";
-  }
-}
 
 // Executes ops[begin, end), all of one kind and (for upserts) with distinct
 // urls, as one statement.
@@ -129,7 +119,7 @@ void execute_ops(PgConnection& conn, const std::vector<CheckedOp>& ops, size_t b
       s.number(v.errors);
       s.text(v.errors_json);
       s.number(now_us);
-      conn.exec_params(kUpsertSession, s.get(), end - begin == 1 ? context : describe(i, ops[i]));
+      conn.exec_params(kUpsertSession, s.get(), end - begin == 1 ? context : describe_op(i, ops[i]));
     }
   }
 }
@@ -143,7 +133,7 @@ void run_all(PgConnection& conn, const std::vector<CheckedOp>& ops, int64_t now_
     while (end < ops.size() && ops[end].kind == ops[begin].kind && end - begin < kRowsPerStatement &&
            (ops[end].kind != KESTREL_OP_UPSERT_IMAGE || urls.insert(ops[end].image.url).second))
       ++end;
-    const std::string context = end - begin == 1 ? describe(begin, ops[begin])
+    const std::string context = end - begin == 1 ? describe_op(begin, ops[begin])
                                                  : "ops #" + std::to_string(begin) + "-#" + std::to_string(end - 1);
     execute_ops(conn, ops, begin, end, now_us, context);
     begin = end;
@@ -159,7 +149,7 @@ void run_all(PgConnection& conn, const std::vector<CheckedOp>& ops, int64_t now_
   conn.exec("BEGIN", "BEGIN");
   for (size_t i = 0; i < ops.size(); ++i) {
     try {
-      execute_ops(conn, ops, i, i + 1, now_us, describe(i, ops[i]));
+      execute_ops(conn, ops, i, i + 1, now_us, describe_op(i, ops[i]));
     } catch (const Error&) {
       conn.rollback();
       throw;

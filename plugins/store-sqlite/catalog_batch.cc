@@ -35,16 +35,6 @@ const std::string kUpsertSession = std::string(catalog_schema::kSessionInsertHea
                                    placeholders(catalog_schema::kSessionColumnCount) + ")" +
                                    catalog_schema::kSessionOnConflict;
 
-std::string describe(size_t index, const CheckedOp& op) {
-  switch (op.kind) {
-    case KESTREL_OP_UPSERT_IMAGE:
-      return "op #" + std::to_string(index) + " (upsert image " + op.image.url + ")";
-    case KESTREL_OP_DELETE_IMAGE:
-      return "op #" + std::to_string(index) + " (delete image " + op.image.url + ")";
-    default:
-      return "op #" + std::to_string(index) + " (upsert session " + op.session.session_key + ")";
-  }
-}
 
 void rollback(Session& session) noexcept {
   try {
@@ -159,13 +149,13 @@ void run_ops(Session& session, const std::vector<CheckedOp>& ops, size_t begin, 
     execute_ops(session, ops, begin, end, now_us);
     return;
   } catch (const Poco::Exception&) {
-    if (end - begin == 1) rethrow_translated(describe(begin, ops[begin]));
+    if (end - begin == 1) rethrow_translated(describe_op(begin, ops[begin]));
   }
   for (size_t i = begin; i < end; ++i) {
     try {
       execute_ops(session, ops, i, i + 1, now_us);
     } catch (...) {
-      rethrow_translated(describe(i, ops[i]));
+      rethrow_translated(describe_op(i, ops[i]));
     }
   }
   throw Error(KESTREL_ERR_UNAVAILABLE,

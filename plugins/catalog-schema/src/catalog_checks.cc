@@ -134,6 +134,17 @@ SessionValues check_session(size_t index, const kestrel_session_record* raw) {
 
 int64_t wall_clock_us() { return Poco::Timestamp().epochMicroseconds(); }
 
+std::string describe_op(size_t index, const CheckedOp& op) {
+  switch (op.kind) {
+    case KESTREL_OP_UPSERT_IMAGE:
+      return "op #" + std::to_string(index) + " (upsert image " + op.image.url + ")";
+    case KESTREL_OP_DELETE_IMAGE:
+      return "op #" + std::to_string(index) + " (delete image " + op.image.url + ")";
+    default:
+      return "op #" + std::to_string(index) + " (upsert session " + op.session.session_key + ")";
+  }
+}
+
 std::vector<CheckedOp> check_batch(const std::vector<kestrel_catalog_op>& ops) {
   std::vector<CheckedOp> out;
   out.reserve(ops.size());

@@ -67,6 +67,10 @@ struct CheckedOp {
 // counter above INT64_MAX, malformed seeds_json). Any thread.
 std::vector<CheckedOp> check_batch(const std::vector<kestrel_catalog_op>& ops);
 
+// "op #<index> (upsert image <url>)", "(delete image <url>)" or "(upsert
+// session <key>)": names a failed operation in an error message. Any thread.
+std::string describe_op(size_t index, const CheckedOp& op);
+
 // The current UTC time in microseconds since the Unix epoch.
 int64_t wall_clock_us();
 
