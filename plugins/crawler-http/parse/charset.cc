@@ -399,6 +399,7 @@ void Utf8Decoder::feed(std::string_view bytes, std::string& out) {
         return;
       }
       bytes.remove_prefix(n);
+      at_start_ = false;  // one BOM, at the very start: a second one (even in the next feed) is content
     }
   }
   if (!bytes.empty()) at_start_ = false;

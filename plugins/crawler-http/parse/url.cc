@@ -103,6 +103,12 @@ std::optional<std::string> canonical_host(const std::string& raw_host, std::stri
   }
   std::string ace(out);
   idn2_free(out);
+  // UTS #46 maps some code points to nothing (U+00AD SOFT HYPHEN, U+200B...):
+  // a host of only those is no host (found by fuzz_url).
+  if (ace.empty() || ace.find_first_not_of('.') == std::string::npos) {
+    set_error(error, "internationalized host name '" + host + "' maps to an empty name");
+    return std::nullopt;
+  }
   return ascii_lower(ace);
 }
 

@@ -217,6 +217,11 @@ class CharsetTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("<p>"), decode_pieces("utf-16le", {"\xFF", std::string_view("\xFE<\0p\0>\0", 7)}));
     // Only at the start: a BOM later is the character U+FEFF.
     CPPUNIT_ASSERT_EQUAL(std::string("a\xEF\xBB\xBF"), decode_pieces("utf-8", {"a", "\xEF\xBB\xBF"}));
+    // A piece that is exactly the BOM ends the start: a second BOM in the next piece is U+FEFF (found by
+    // fuzz_charset: "\xFF\xFE" then "\xFF\xFE<\0" lost the second one).
+    CPPUNIT_ASSERT_EQUAL(std::string("\xEF\xBB\xBF<"),
+                         decode_pieces("utf-16le", {"\xFF\xFE", std::string_view("\xFF\xFE<\0", 4)}));
+    CPPUNIT_ASSERT_EQUAL(std::string("\xEF\xBB\xBFx"), decode_pieces("utf-8", {"\xEF\xBB\xBF", "\xEF\xBB\xBFx"}));
     // Another encoding's BOM is content.
     CPPUNIT_ASSERT_EQUAL(std::string("\xC3\xAF\xC2\xBB\xC2\xBFx"), decode_pieces("windows-1252", {"\xEF\xBB\xBFx"}));
   }

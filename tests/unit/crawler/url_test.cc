@@ -134,6 +134,11 @@ class UrlTest : public CppUnit::TestFixture {
                          normalize_url("http://B\xC3\x9C" "CHER.Example/x").value_or("?"));
     CPPUNIT_ASSERT_EQUAL(std::string("https://xn--bcher-kva.example/"),
                          normalize_url("https://xn--bcher-kva.example/").value_or("?"));
+    // A host that UTS #46 maps to nothing (soft hyphens) is no host, also as a
+    // reference (found by fuzz_url: the path then became the host).
+    CPPUNIT_ASSERT(!normalize_url("http://\xC2\xAD/x").has_value());
+    CPPUNIT_ASSERT(!normalize_url("http://\xC2\xAD.\xC2\xAD/x").has_value());
+    CPPUNIT_ASSERT(!resolve_url("http://example.test/a", "http://\xC2\xAD/\xACS/x").has_value());
   }
 
   void emptyPathBecomesSlash() {
