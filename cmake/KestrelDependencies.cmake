@@ -14,7 +14,11 @@ find_package(yaml-cpp REQUIRED)
 find_package(CURL 7.88 REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(LibXml2 REQUIRED)  # the HTML push parser (SAX) of the crawler
-pkg_check_modules(VIPS REQUIRED IMPORTED_TARGET vips)
+# Image headers, each read by its format's reference library (crawler-http parse/image_info.cc).
+find_package(PNG REQUIRED)
+find_package(JPEG REQUIRED)
+find_package(GIF 5 REQUIRED)
+pkg_check_modules(WEBP REQUIRED IMPORTED_TARGET libwebp)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 if(KESTREL_BUILD_TESTS)
   pkg_check_modules(CPPUNIT REQUIRED IMPORTED_TARGET cppunit)

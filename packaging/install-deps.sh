@@ -7,7 +7,7 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 build_pkgs=(
   build-essential cmake pkg-config ca-certificates
   libpoco-dev libyaml-cpp-dev libcurl4-openssl-dev libcppunit-dev
-  libxml2-dev libsqlite3-dev libvips-dev libidn2-dev libpq-dev
+  libxml2-dev libsqlite3-dev libpng-dev libjpeg-dev libgif-dev libwebp-dev libidn2-dev libpq-dev
   libssl-dev
 )
 # The demo site (GIMP manual on a private nginx) and the independent checks of the tests.

@@ -5,7 +5,6 @@
 #include "crawl_stats.h"
 #include "crawler_config.h"
 #include "frontier.h"
-#include "parse/image_info.h"
 
 #include <kestrel/plugin.hpp>
 
@@ -47,8 +46,6 @@ class CrawlerHttp : public Component, public CrawlerProvider {
       if (rc != CURLE_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_global_init: ") + curl_easy_strerror(rc));
       curl_ready_ = true;
     }
-    std::string error;
-    if (!image_library_init(&error)) throw Error(KESTREL_ERR_INTERNAL, "libvips: " + error);
     if (!metrics_registered_) {  // the host keeps series for the process; register once
       metrics_ = CrawlMetrics::register_with(host_);
       metrics_registered_ = true;
@@ -151,7 +148,7 @@ const char* const kProvides[] = {KESTREL_IFACE_CRAWLER_V1};
 }  // namespace
 }  // namespace kestrel::crawler
 
-KESTREL_PLUGIN("crawler-http", "0.1.0", "Crawls websites for images (libcurl multi, libxml2, libvips)",
+KESTREL_PLUGIN("crawler-http", "0.1.0", "Crawls websites for images (libcurl multi, libxml2, libpng, libjpeg, giflib, libwebp)",
                kestrel::describe<kestrel::crawler::CrawlerHttp>("crawler-http",
                                                                  "image crawler over HTTP(S) with a persistent frontier",
                                                                  kestrel::crawler::kProvides,

@@ -1,5 +1,5 @@
 // What happens to a fetched image body: sniffed (never trusting Content-Type
-// or the file name), header read with libvips (never decoding pixels), checked
+// or the file name), header read by its format's library (never decoding pixels), checked
 // against the pixel cap, hashed (sha256 for content addressing, md5 for older
 // catalogs), stored in the blob store unless the catalog already holds the same
 // content, and turned into an images row.

@@ -1,10 +1,18 @@
 #include "image_info.h"
 
-#include <vips/vips.h>
+// Each format's reference library reads its own header; they are the decoders every browser and image
+// tool is fuzzed against, and none is asked for a single pixel. libpng and libjpeg report errors by
+// longjmp: the functions that call setjmp below hold only trivially destructible locals, and the state
+// they need afterwards lives in a struct reached through a pointer (C11 7.13.2.1).
+#include <gif_lib.h>
+#include <jpeglib.h>
+#include <png.h>
+#include <webp/decode.h>
 
+#include <algorithm>
+#include <csetjmp>
+#include <cstdio>
 #include <cstring>
-#include <memory>
-#include <mutex>
 
 namespace kestrel::crawler {
 
@@ -12,21 +20,6 @@ namespace {
 
 bool starts_with(const unsigned char* p, size_t size, const char* magic, size_t magic_size) {
   return size >= magic_size && std::memcmp(p, magic, magic_size) == 0;
-}
-
-struct GObjectUnref {
-  void operator()(VipsImage* image) const { g_object_unref(image); }
-};
-using VipsImagePtr = std::unique_ptr<VipsImage, GObjectUnref>;
-
-// libvips' thread-shared error buffer, taken and cleared; may hold another thread's message too, so it
-// is only ever used as detail after our own sentence.
-std::string take_vips_error() {
-  std::unique_ptr<char, void (*)(void*)> copy(vips_error_buffer_copy(), g_free);
-  std::string text = copy ? copy.get() : "";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  const size_t newline = text.find('\n');  // the first line is the one about our call
-  return newline == std::string::npos ? text : text.substr(0, newline);
 }
 
 // Smallest byte count that can hold the header we need, per format (signature + the chunk/segment
@@ -48,16 +41,210 @@ std::string upper_name(ImageFormat f) {
   return name;
 }
 
-// The first libvips warning of the current read on this thread: loaders read headers synchronously in the
-// calling thread, and some (libpng: "Image width is zero in IHDR") explain a failure only this way.
-thread_local std::string t_first_warning;
-
-void on_vips_warning(const gchar*, GLogLevelFlags, const gchar* message, gpointer) {
-  if (t_first_warning.empty() && message != nullptr) t_first_warning = message;
-}
-
 void set_error(std::string* error, std::string message) {
   if (error != nullptr) *error = std::move(message);
+}
+
+// What a header reader found: dimensions, or the library's reason for refusing the bytes.
+struct HeaderRead {
+  uint32_t width = 0;
+  uint32_t height = 0;
+  char reason[JMSG_LENGTH_MAX] = {};  // the library's message, NUL-terminated; empty when it gave none
+
+  void set_reason(const char* text) {
+    if (reason[0] == '\0' && text != nullptr) std::snprintf(reason, sizeof reason, "%s", text);
+  }
+};
+
+// ---- PNG (libpng 1.6, png_read_info: the chunks up to the first IDAT) ----
+
+struct PngSource {
+  const unsigned char* data;
+  size_t size;
+  size_t offset = 0;
+  bool ended = false;  // a read asked for bytes past the end
+  HeaderRead* out;
+};
+
+void png_read_bytes(png_structp png, png_bytep into, size_t count) {
+  auto* source = static_cast<PngSource*>(png_get_io_ptr(png));
+  if (count > source->size - source->offset) {
+    source->ended = true;
+    png_error(png, "file ends inside the header");  // does not return
+  }
+  std::memcpy(into, source->data + source->offset, count);
+  source->offset += count;
+}
+
+[[noreturn]] void png_on_error(png_structp png, png_const_charp message) {
+  static_cast<PngSource*>(png_get_error_ptr(png))->out->set_reason(message);
+  png_longjmp(png, 1);
+}
+
+// libpng explains some refusals only in a warning before the error ("Image width is zero in IHDR",
+// then "Invalid IHDR data"): the first message is the informative one.
+void png_on_warning(png_structp png, png_const_charp message) {
+  static_cast<PngSource*>(png_get_error_ptr(png))->out->set_reason(message);
+}
+
+// True with out->width/height set when the header up to the first IDAT reads cleanly, or when the bytes
+// end after a valid IHDR (a body cut after its header still has a size; completeness is checked apart).
+bool read_png(const unsigned char* data, size_t size, HeaderRead* out) {
+  PngSource source{data, size, 0, false, out};
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, png_on_error, png_on_warning);
+  if (png == nullptr) {
+    out->set_reason("out of memory");
+    return false;
+  }
+  png_infop info = png_create_info_struct(png);
+  if (info == nullptr) {
+    png_destroy_read_struct(&png, nullptr, nullptr);
+    out->set_reason("out of memory");
+    return false;
+  }
+  bool ok = false;
+  if (setjmp(png_jmpbuf(png)) == 0) {
+    png_set_read_fn(png, &source, png_read_bytes);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, nullptr, 0);
+    png_read_info(png, info);
+    ok = true;
+  } else if (source.ended && png_get_image_width(png, info) > 0 && png_get_image_height(png, info) > 0) {
+    ok = true;  // IHDR was read and checked (png_handle_IHDR) before the bytes ran out
+  }
+  if (ok) {
+    out->width = png_get_image_width(png, info);
+    out->height = png_get_image_height(png, info);
+  }
+  png_destroy_read_struct(&png, &info, nullptr);
+  return ok;
+}
+
+// ---- JPEG (libjpeg-turbo, jpeg_read_header: markers up to the first SOS) ----
+
+struct JpegErrors {
+  jpeg_error_mgr manager;  // first member: libjpeg hands back its address
+  std::jmp_buf jump;
+  HeaderRead* out;
+};
+
+[[noreturn]] void jpeg_on_error(j_common_ptr cinfo) {
+  auto* errors = reinterpret_cast<JpegErrors*>(cinfo->err);
+  char message[JMSG_LENGTH_MAX];
+  (*cinfo->err->format_message)(cinfo, message);
+  errors->out->set_reason(message);
+  std::longjmp(errors->jump, 1);
+}
+
+// Warnings ("Corrupt JPEG data: N extraneous bytes", "Premature end of JPEG file") are not refusals,
+// as in every viewer; they are dropped rather than printed on the daemon's stderr.
+void jpeg_on_message(j_common_ptr, int) {}
+
+bool read_jpeg(const unsigned char* data, size_t size, HeaderRead* out) {
+  jpeg_decompress_struct cinfo;
+  JpegErrors errors;
+  errors.out = out;
+  cinfo.err = jpeg_std_error(&errors.manager);
+  errors.manager.error_exit = jpeg_on_error;
+  errors.manager.emit_message = jpeg_on_message;
+  if (setjmp(errors.jump) != 0) {
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&cinfo, TRUE);  // with TRUE, a stream with no image is an error, not a return code
+  out->width = cinfo.image_width;
+  out->height = cinfo.image_height;
+  jpeg_destroy_decompress(&cinfo);
+  return true;
+}
+
+// ---- GIF (giflib 5: the logical screen descriptor, then records up to the first image descriptor) ----
+
+struct GifSource {
+  const unsigned char* data;
+  size_t size;
+  size_t offset = 0;
+  bool ended = false;
+};
+
+int gif_read_bytes(GifFileType* gif, GifByteType* into, int count) {
+  auto* source = static_cast<GifSource*>(gif->UserData);
+  const size_t wanted = count > 0 ? static_cast<size_t>(count) : 0;
+  const size_t n = std::min(wanted, source->size - source->offset);
+  if (n < wanted) source->ended = true;
+  std::memcpy(into, source->data + source->offset, n);
+  source->offset += n;
+  return static_cast<int>(n);
+}
+
+// giflib returns error codes (no longjmp); `code` is a D_GIF_ERR_*.
+bool gif_failed(HeaderRead* out, const GifSource& source, int code) {
+  out->set_reason(source.ended ? "file ends inside the header" : GifErrorString(code));
+  return false;
+}
+
+// The size is the logical screen's, as browsers use it; the file must also hold a first image
+// descriptor (a GIF of extensions only shows nothing).
+bool read_gif(const unsigned char* data, size_t size, HeaderRead* out) {
+  GifSource source{data, size};
+  int code = 0;
+  GifFileType* gif = DGifOpen(&source, gif_read_bytes, &code);
+  if (gif == nullptr) return gif_failed(out, source, code);
+  bool ok = false;
+  for (bool more = true; more;) {
+    GifRecordType type = UNDEFINED_RECORD_TYPE;
+    if (DGifGetRecordType(gif, &type) == GIF_ERROR) break;
+    if (type == IMAGE_DESC_RECORD_TYPE) {
+      ok = DGifGetImageDesc(gif) == GIF_OK;
+      more = false;
+    } else if (type == EXTENSION_RECORD_TYPE) {
+      int function = 0;
+      GifByteType* block = nullptr;
+      if (DGifGetExtension(gif, &function, &block) == GIF_ERROR) break;
+      while (block != nullptr)
+        if (DGifGetExtensionNext(gif, &block) == GIF_ERROR) more = false, block = nullptr;
+    } else {  // TERMINATE_RECORD_TYPE: the trailer before any image
+      out->set_reason("no image before the trailer");
+      more = false;
+    }
+  }
+  if (ok) {
+    out->width = static_cast<uint32_t>(std::max(0, gif->SWidth));
+    out->height = static_cast<uint32_t>(std::max(0, gif->SHeight));
+  } else if (out->reason[0] == '\0') {
+    gif_failed(out, source, gif->Error);
+  }
+  DGifCloseFile(gif, &code);
+  return ok;
+}
+
+// ---- WebP (libwebp, WebPGetFeatures: RIFF, VP8X/VP8/VP8L headers; the canvas size when animated) ----
+
+const char* webp_status_text(VP8StatusCode status) {
+  switch (status) {
+    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
+    case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR: return "bitstream error";
+    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported feature";
+    case VP8_STATUS_SUSPENDED: return "suspended";
+    case VP8_STATUS_USER_ABORT: return "aborted";
+    case VP8_STATUS_NOT_ENOUGH_DATA: return "file ends inside the header";
+    case VP8_STATUS_OK: break;
+  }
+  return "";
+}
+
+bool read_webp(const unsigned char* data, size_t size, HeaderRead* out) {
+  WebPBitstreamFeatures features;
+  const VP8StatusCode status = WebPGetFeatures(data, size, &features);
+  if (status != VP8_STATUS_OK) {
+    out->set_reason(webp_status_text(status));
+    return false;
+  }
+  out->width = static_cast<uint32_t>(std::max(0, features.width));
+  out->height = static_cast<uint32_t>(std::max(0, features.height));
+  return true;
 }
 
 }  // namespace
@@ -105,28 +292,6 @@ const char* format_extension(ImageFormat f) {
   return "";
 }
 
-bool image_library_init(std::string* error) {
-  static std::once_flag once;
-  static std::string init_error;  // written once under call_once, read-only afterwards
-  std::call_once(once, [] {
-    if (VIPS_INIT("kestrel") != 0) {
-      init_error = "libvips initialization failed: " + take_vips_error();
-      return;
-    }
-    vips_block_untrusted_set(TRUE);  // only loaders fuzzed for untrusted input (png, jpeg, gif, webp are)
-    vips_cache_set_max(0);           // loads borrow caller memory: a cached operation must never outlive it
-    // Loader warnings ("Premature end of JPEG file") would go to the daemon's stderr once per bad image
-    // from the web; read_image_info reports them to its caller instead.
-    g_log_set_handler("VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
-                      on_vips_warning, nullptr);
-  });
-  if (!init_error.empty()) {
-    set_error(error, init_error);
-    return false;
-  }
-  return true;
-}
-
 std::optional<ImageInfo> read_image_info(const void* data, size_t size, std::string* error) {
   if (size == 0 || data == nullptr) {
     set_error(error, "not an image: empty body");
@@ -142,39 +307,30 @@ std::optional<ImageInfo> read_image_info(const void* data, size_t size, std::str
                          std::to_string(minimum_header_size(format)) + " needed");
     return std::nullopt;
   }
-  if (!image_library_init(error)) return std::nullopt;
-
-  // Only the sniffed format's loader runs: libvips' generic vips_image_new_from_buffer would try every
-  // loader it has. Loaders read the header now and pixels only on demand, which never comes.
-  void* buf = const_cast<void*>(data);  // the loaders take a non-const pointer but only read
-  t_first_warning.clear();
-  VipsImage* raw = nullptr;
-  int rc = -1;
+  // Only the sniffed format's library runs, on the header only.
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  HeaderRead read;
+  bool ok = false;
   switch (format) {
-    case ImageFormat::Png: rc = vips_pngload_buffer(buf, size, &raw, nullptr); break;
-    case ImageFormat::Jpeg: rc = vips_jpegload_buffer(buf, size, &raw, nullptr); break;
-    case ImageFormat::Gif: rc = vips_gifload_buffer(buf, size, &raw, nullptr); break;
-    case ImageFormat::Webp: rc = vips_webpload_buffer(buf, size, &raw, nullptr); break;
+    case ImageFormat::Png: ok = read_png(bytes, size, &read); break;
+    case ImageFormat::Jpeg: ok = read_jpeg(bytes, size, &read); break;
+    case ImageFormat::Gif: ok = read_gif(bytes, size, &read); break;
+    case ImageFormat::Webp: ok = read_webp(bytes, size, &read); break;
     case ImageFormat::Unknown: break;
   }
-  VipsImagePtr image(raw);
-  if (rc != 0 || !image) {
-    std::string detail = take_vips_error();
-    if (detail.empty()) detail = t_first_warning;
-    set_error(error, "corrupt " + upper_name(format) + " header" + (detail.empty() ? "" : ": " + detail));
+  if (!ok) {
+    set_error(error, "corrupt " + upper_name(format) + " header" + (read.reason[0] ? ": " + std::string(read.reason) : ""));
     return std::nullopt;
   }
-  const int width = vips_image_get_width(image.get());
-  const int height = vips_image_get_height(image.get());
-  if (width <= 0 || height <= 0) {
-    set_error(error, "corrupt " + upper_name(format) + " header: zero dimensions " + std::to_string(width) + "x" +
-                         std::to_string(height));
+  if (read.width == 0 || read.height == 0) {
+    set_error(error, "corrupt " + upper_name(format) + " header: zero dimensions " + std::to_string(read.width) + "x" +
+                         std::to_string(read.height));
     return std::nullopt;
   }
   ImageInfo info;
   info.format = format;
-  info.width = static_cast<uint32_t>(width);
-  info.height = static_cast<uint32_t>(height);
+  info.width = read.width;
+  info.height = read.height;
   return info;
 }
 

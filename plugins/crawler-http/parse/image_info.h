@@ -1,7 +1,7 @@
-// Image format sniffing (WHATWG MIME Sniffing, image type pattern matching) and header reading with libvips.
+// Image format sniffing (WHATWG MIME Sniffing, image type pattern matching) and header reading with each
+// format's reference library: libpng, libjpeg-turbo, giflib, libwebp.
 //
-// read_image_info never decodes pixels: libvips loaders read only the header until pixels are requested,
-// and we never request them. Untrusted loaders are blocked process-wide by image_library_init.
+// read_image_info never decodes pixels: each library is asked for the header only. No global state.
 #ifndef KESTREL_CRAWLER_PARSE_IMAGE_INFO_H_
 #define KESTREL_CRAWLER_PARSE_IMAGE_INFO_H_
 
@@ -27,19 +27,20 @@ const char* format_extension(ImageFormat f); // "png", "jpg", "gif", "webp", "" 
 struct ImageInfo {
   ImageFormat format = ImageFormat::Unknown;
   uint32_t width = 0;   // pixels
-  uint32_t height = 0;  // pixels (of the first frame/page for animated GIF and WebP)
+  uint32_t height = 0;  // pixels (the logical screen of a GIF, the canvas of an animated WebP)
 };
 
-// Initializes libvips once per process (thread-safe, idempotent): VIPS_INIT, vips_block_untrusted_set(TRUE),
-// cache off, and libvips' own warnings (GLib log domain "VIPS") silenced, since failures are returned to
-// callers instead. Returns false with *error on failure; the failure is remembered and returned again.
-bool image_library_init(std::string* error = nullptr);
-
 // Reads format, width and height from the header of an in-memory image (bytes borrowed for the call) with
-// libvips, using ONLY the loader of the sniffed format (vips_pngload_buffer, vips_jpegload_buffer,
-// vips_gifload_buffer, vips_webpload_buffer) and never decoding pixels. Returns nullopt and sets *error
-// ("not an image", "truncated PNG header", ...) for unknown formats, corrupt headers, zero dimensions.
-// Calls image_library_init itself if needed. Any thread may call.
+// ONLY the sniffed format's library, never decoding pixels:
+//   PNG   libpng png_read_info: signature, IHDR and the chunks before the first IDAT, CRCs checked; bytes
+//         that end after a valid IHDR still give its size (completeness is image_looks_complete's job);
+//   JPEG  libjpeg-turbo jpeg_read_header: markers up to the first SOS; warnings are not refusals;
+//   GIF   giflib DGifOpen: the logical screen size (what browsers show), and a first image descriptor
+//         must follow; a GIF with no image is refused;
+//   WebP  libwebp WebPGetFeatures: VP8/VP8L/VP8X headers; the canvas size of an animation.
+// Returns nullopt and sets *error for unknown formats ("not an image: ..."), headers cut short
+// ("truncated PNG header: ..."), headers the library refuses ("corrupt PNG header: <library's reason>")
+// and zero dimensions. Any thread may call; reads nothing outside [data, data + size).
 std::optional<ImageInfo> read_image_info(const void* data, size_t size, std::string* error = nullptr);
 
 // Whether a file of `format` ends the way a whole file does, without decoding it: PNG ends with its IEND

@@ -56,7 +56,6 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 class ImageInfoTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(ImageInfoTest);
-  CPPUNIT_TEST(initIsIdempotent);
   CPPUNIT_TEST(sniffsMagicNumbers);
   CPPUNIT_TEST(formatNames);
   CPPUNIT_TEST(readsRealHeaders);
@@ -66,16 +65,12 @@ class ImageInfoTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(rejectsTruncatedHeaders);
   CPPUNIT_TEST(rejectsCorruptHeaders);
   CPPUNIT_TEST(rejectsZeroDimensions);
+  CPPUNIT_TEST(rejectsGifWithoutImage);
+  CPPUNIT_TEST(acceptsJpegWithWarnings);
   CPPUNIT_TEST(worksFromSeveralThreads);
   CPPUNIT_TEST_SUITE_END();
 
  public:
-  void initIsIdempotent() {
-    std::string error;
-    CPPUNIT_ASSERT_MESSAGE(error, image_library_init(&error));
-    CPPUNIT_ASSERT(image_library_init(&error));
-  }
-
   void sniffsMagicNumbers() {
     CPPUNIT_ASSERT(ImageFormat::Png == sniff_image_format("\x89PNG\r\n\x1A\n", 8));
     CPPUNIT_ASSERT(ImageFormat::Unknown == sniff_image_format("\x89PNG\r\n\x1A", 7));
@@ -178,6 +173,34 @@ class ImageInfoTest : public CppUnit::TestFixture {
     const std::string error = reject(read_file(fixture_path("images/zero-width.png")));
     CPPUNIT_ASSERT_MESSAGE(error, contains(error, "corrupt PNG header"));
     CPPUNIT_ASSERT_MESSAGE(error, contains(error, "width is zero"));
+  }
+
+  // A GIF whose screen is 0x0 but otherwise well-formed, and one that ends (trailer) before any image.
+  void rejectsGifWithoutImage() {
+    std::string gif = read_file(fixture_path("images/crop-grow-1.gif"));
+    std::string zero = gif;
+    zero.replace(6, 4, std::string(4, '\0'));  // logical screen width and height
+    CPPUNIT_ASSERT(contains(reject(zero), "zero dimensions 0x0"));
+    // Signature, screen descriptor without a global colour table, then the trailer.
+    const std::string empty = std::string("GIF89a\x10\0\x10\0\0\0\0", 13) + ";";
+    CPPUNIT_ASSERT_EQUAL(std::string("corrupt GIF header: no image before the trailer"), reject(empty));
+    // The same file cut inside its first image descriptor.
+    const std::string cut = std::string("GIF89a\x10\0\x10\0\0\0\0,\0\0", 16);
+    CPPUNIT_ASSERT_EQUAL(std::string("corrupt GIF header: file ends inside the header"), reject(cut));
+  }
+
+  // Bytes between JPEG segments make libjpeg warn ("extraneous bytes before marker"); a warning is no
+  // refusal, as in every viewer.
+  void acceptsJpegWithWarnings() {
+    std::string jpeg = read_file(manual_path("images/tool-options/measure-ex1.jpg"));
+    // After SOI and the APP0 segment (length at bytes 4-5), insert garbage before the next marker.
+    const size_t app0_end = 4 + (size_t(uint8_t(jpeg[4])) << 8 | uint8_t(jpeg[5]));
+    jpeg.insert(app0_end, "\x01\x02\x03");
+    std::string error;
+    const auto info = read_image_info(jpeg.data(), jpeg.size(), &error);
+    CPPUNIT_ASSERT_MESSAGE(error, info.has_value());
+    CPPUNIT_ASSERT_EQUAL(uint32_t(200), info->width);
+    CPPUNIT_ASSERT_EQUAL(uint32_t(100), info->height);
   }
 
   void worksFromSeveralThreads() {
