@@ -1,5 +1,6 @@
 #include "catalog_committer.h"
 
+#include <iterator>
 #include <utility>
 
 namespace kestrel::crawler {
@@ -22,9 +23,9 @@ std::vector<int64_t> CatalogCommitter::take_written() {
   return std::exchange(written_, {});
 }
 
-size_t CatalogCommitter::pending() const {
+uint64_t CatalogCommitter::groups_written() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size() + (writing_ ? 1 : 0);
+  return groups_;
 }
 
 void CatalogCommitter::finish() {
@@ -51,6 +52,12 @@ void CatalogCommitter::work() {
       if (stopping_) return;
       batch = std::move(queue_.front());
       queue_.pop_front();
+      for (; !queue_.empty(); queue_.pop_front()) {  // the group: everything queued meanwhile, in order
+        Batch& next = queue_.front();
+        batch.rows.insert(batch.rows.end(), std::make_move_iterator(next.rows.begin()),
+                          std::make_move_iterator(next.rows.end()));
+        if (next.session) batch.session = std::move(next.session);  // counters only grow: the latest wins
+      }
       writing_ = true;
     }
     std::exception_ptr failed;
@@ -69,6 +76,7 @@ void CatalogCommitter::work() {
         queue_.clear();  // written after a failed one, they could not be trusted to be ordered
       } else {
         for (const auto& r : batch.rows) written_.push_back(r.frontier_id);
+        ++groups_;
       }
     }
     changed_.notify_all();

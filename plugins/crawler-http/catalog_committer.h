@@ -4,6 +4,13 @@
 // (and the session row), in submission order. The crawl thread collects which
 // frontier entries are now safe to mark done.
 //
+// Group commit of batches: the writing thread takes every batch queued while
+// it was busy and writes them as one group (one sync, one catalog write, the
+// latest session row), so a disk that slows down makes groups larger instead
+// of making the crawl thread wait. Measured before this, under a 20 ms server
+// delay: the crawl thread sat blocked in submit() up to 0.35 s per crawl
+// while syncs took 0.8 s, and its request turnaround doubled.
+//
 // Threads: every method from the crawl thread; the writing thread is started
 // by the constructor and joined by finish() or the destructor.
 #ifndef KESTREL_CRAWLER_HTTP_CATALOG_COMMITTER_H_
@@ -35,8 +42,9 @@ class CatalogCommitter {
   ~CatalogCommitter();
 
   // Queues a batch: `rows` (their files committed with commit_deferred) and
-  // the session row if any. Waits while kMaxQueued batches are queued, so a
-  // slow disk slows the crawl instead of piling up rows.
+  // the session row if any. Waits only while kMaxQueued batches are queued
+  // (the disk is a whole group behind): then a slow disk slows the crawl
+  // instead of piling up rows and open deferred uploads.
   void submit(std::vector<ImageRow> rows, std::optional<SessionRow> session);
 
   // Frontier ids of the rows written since the last call, in order. Throws
@@ -44,8 +52,8 @@ class CatalogCommitter {
   // the batches after it are not written, their entries stay queued.
   std::vector<int64_t> take_written();
 
-  // Batches submitted and not yet written.
-  size_t pending() const;
+  // Catalog writes done so far (each holding one or more batches).
+  uint64_t groups_written() const;
 
   // Waits until every submitted batch is written or has failed; the results
   // are left for take_written().
@@ -59,7 +67,9 @@ class CatalogCommitter {
     std::vector<ImageRow> rows;
     std::optional<SessionRow> session;
   };
-  static constexpr size_t kMaxQueued = 2;
+  // Queued behind the group being written. With 64-row batches at most
+  // ~(kMaxQueued + 1) x 64 deferred uploads are open, well under 1024 files.
+  static constexpr size_t kMaxQueued = 6;
 
   void work();
 
@@ -72,6 +82,7 @@ class CatalogCommitter {
   bool writing_ = false;  // the thread holds a batch
   bool stopping_ = false;
   std::vector<int64_t> written_;
+  uint64_t groups_ = 0;
   std::exception_ptr error_;
   std::thread thread_;
 };
