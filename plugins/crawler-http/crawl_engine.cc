@@ -25,8 +25,12 @@ constexpr auto kCheckpointEvery = std::chrono::seconds(5);
 constexpr int kPollMs = 1000;
 constexpr size_t kMaxWorkers = 4;  // threads parsing pages, hashing and storing images
 constexpr size_t kBacklogPerWorker = 4;  // fetched bodies waiting per worker thread, beyond those being worked on
-constexpr uint64_t kSpillAt = 1 << 20;
-constexpr size_t kKnownUrlCache = 50000;  // URLs remembered as in the frontier (~100 bytes each); the rest asks SQLite  // body bytes kept in memory; the rest of a larger body goes to a file
+constexpr uint64_t kSpillAt = 1 << 20;  // body bytes kept in memory; the rest of a larger body goes to a file
+constexpr size_t kKnownUrlCache = 50000;  // URLs remembered as in the frontier (~100 bytes each); the rest asks SQLite
+// curl_multi_perform passes per round: a pass that started transfers runs another at once, so their
+// requests leave before the round's bookkeeping (worker results, frontier commit). Bounded, so a
+// stream of instant completions cannot starve that bookkeeping.
+constexpr int kMaxPerformPasses = 4;
 constexpr uint32_t kRobotsMaxRedirects = 5;  // RFC 9309 §2.3.1.2: follow at least five
 
 // The host of an origin "scheme://host[:port]" (IPv6 keeps its brackets).
@@ -270,30 +274,19 @@ bool CrawlEngine::limits_reached() {
 void CrawlEngine::loop() {
   while (!stop_.load()) {
     if (limits_reached()) return;
+    // The network first: responses are read and freed slots refilled before the
+    // workers' results (links to insert, rows written) are taken in, so a request
+    // never waits for that bookkeeping.
+    perform();
     drain_workers();
     collect_written();
-    feed();
-    if (idle()) {
-      if (frontier_exhausted_) return;  // nothing queued anywhere: finished
-      continue;                         // refill found more
-    }
-    int running = 0;
-    const CURLMcode mc = curl_multi_perform(multi_.get(), &running);
-    if (mc != CURLM_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_multi_perform: ") + curl_multi_strerror(mc));
-    int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      on_done(msg->easy_handle, msg->data.result);
-      // The freed slot and any links just added start now, not after the poll below.
-      if (!stop_.load()) feed();
-    }
-    drain_workers();
     checkpoint(false);
     if (stop_.load()) return;
     feed();
-    // Finished: checked before the poll, which would otherwise wait a whole
-    // kPollMs with nothing in flight.
-    if (idle() && frontier_exhausted_) return;
+    if (idle()) {
+      if (frontier_exhausted_) return;  // nothing queued anywhere: finished (checked before the poll,
+      continue;                         // which would wait a whole kPollMs); else refill found more
+    }
     // Everything startable has started (a new handle makes curl_multi_poll
     // return at once: libcurl arms a zero timeout for it). What waits now waits
     // for a socket, an image worker (which wakes the poll with
@@ -304,6 +297,24 @@ void CrawlEngine::loop() {
     if (wait >= 0 && wait < kPollMs) timeout = static_cast<int>(wait) + 1;
     frontier_.commit_pending();  // before waiting: one frontier transaction per round of completions
     curl_multi_poll(multi_.get(), nullptr, 0, timeout, nullptr);
+  }
+}
+
+void CrawlEngine::perform() {
+  for (int pass = 0; pass < kMaxPerformPasses; ++pass) {
+    const uint64_t started_before = transfers_started_;
+    int running = 0;
+    const CURLMcode mc = curl_multi_perform(multi_.get(), &running);
+    if (mc != CURLM_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_multi_perform: ") + curl_multi_strerror(mc));
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      on_done(msg->easy_handle, msg->data.result);
+      if (!stop_.load()) feed();  // the freed slot starts its next transfer now
+    }
+    // A started transfer sends its request on the next perform (on a reused
+    // connection: at once), so run it now rather than after the poll.
+    if (transfers_started_ == started_before) return;
   }
 }
 
@@ -407,6 +418,7 @@ void CrawlEngine::start_transfer(WorkItem item) {
   CURL* easy = t->handle();
   const CURLMcode mc = curl_multi_add_handle(multi_.get(), easy);
   if (mc != CURLM_OK) throw Error(KESTREL_ERR_INTERNAL, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc));
+  ++transfers_started_;
   flight.transfer = std::move(t);
   active_.emplace(easy, std::move(flight));
 }

@@ -89,6 +89,10 @@ class CrawlEngine {
 
   void open_session(const std::vector<std::string>& seeds);
   void loop();
+  // curl_multi_perform, each finished transfer handled (on_done) and its slot refilled (feed); again while
+  // that started transfers (at most kMaxPerformPasses), so their requests go out before the caller's
+  // bookkeeping. Throws Error on a curl multi failure.
+  void perform();
   // Moves queued frontier entries into the scheduler (bounded window).
   void refill();
   // Starts every transfer the scheduler, the limits and the image backlog allow.
@@ -166,6 +170,7 @@ class CrawlEngine {
   int64_t cursor_ = 0;                          // highest frontier id loaded into the scheduler
   bool frontier_exhausted_ = false;             // no queued id > cursor_ at the last look
   uint64_t pages_started_ = 0;
+  uint64_t transfers_started_ = 0;  // curl handles added, for loop(): did a perform pass start any?
   uint64_t queued_ = 0;                         // frontier entries still queued
   std::vector<std::unique_ptr<Transfer>> idle_;  // handle pool
   struct InFlight {
