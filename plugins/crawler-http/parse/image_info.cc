@@ -49,10 +49,20 @@ void set_error(std::string* error, std::string message) {
 struct HeaderRead {
   uint32_t width = 0;
   uint32_t height = 0;
-  char reason[JMSG_LENGTH_MAX] = {};  // the library's message, NUL-terminated; empty when it gave none
+  char reason[JMSG_LENGTH_MAX] = {};   // the library's refusal, NUL-terminated; empty when it gave none
+  char warning[JMSG_LENGTH_MAX] = {};  // its first warning before that, if any
 
   void set_reason(const char* text) {
     if (reason[0] == '\0' && text != nullptr) std::snprintf(reason, sizeof reason, "%s", text);
+  }
+  void set_warning(const char* text) {
+    if (warning[0] == '\0' && text != nullptr) std::snprintf(warning, sizeof warning, "%s", text);
+  }
+  // "reason", or "reason (after: warning)" when a warning explains it.
+  std::string explanation() const {
+    std::string text = reason;
+    if (warning[0] != '\0') text += std::string(text.empty() ? "" : " ") + "(after: " + warning + ")";
+    return text;
   }
 };
 
@@ -82,9 +92,9 @@ void png_read_bytes(png_structp png, png_bytep into, size_t count) {
 }
 
 // libpng explains some refusals only in a warning before the error ("Image width is zero in IHDR",
-// then "Invalid IHDR data"): the first message is the informative one.
+// then "Invalid IHDR data"), so the first warning goes with the error.
 void png_on_warning(png_structp png, png_const_charp message) {
-  static_cast<PngSource*>(png_get_error_ptr(png))->out->set_reason(message);
+  static_cast<PngSource*>(png_get_error_ptr(png))->out->set_warning(message);
 }
 
 // True with out->width/height set when the header up to the first IDAT reads cleanly, or when the bytes
@@ -319,7 +329,8 @@ std::optional<ImageInfo> read_image_info(const void* data, size_t size, std::str
     case ImageFormat::Unknown: break;
   }
   if (!ok) {
-    set_error(error, "corrupt " + upper_name(format) + " header" + (read.reason[0] ? ": " + std::string(read.reason) : ""));
+    const std::string why = read.explanation();
+    set_error(error, "corrupt " + upper_name(format) + " header" + (why.empty() ? "" : ": " + why));
     return std::nullopt;
   }
   if (read.width == 0 || read.height == 0) {
