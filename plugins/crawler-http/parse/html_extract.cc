@@ -226,19 +226,13 @@ class Sanitizer {
           return true;
         }
         if (is_digit(c)) {
-          ref_ = Ref::kDec;
-          value_ = 0;
-          long_ = false;
-          add_digit(c, 10);
+          start_number(Ref::kDec, c);
           return true;
         }
         break;
       case Ref::kHashX:
         if (is_hex(c)) {
-          ref_ = Ref::kHex;
-          value_ = 0;
-          long_ = false;
-          add_digit(c, 16);
+          start_number(Ref::kHex, c);
           return true;
         }
         break;
@@ -253,6 +247,14 @@ class Sanitizer {
         return false;
     }
     return end_ref(c, out);
+  }
+
+  // The first digit of a numeric reference: "&#1" (kDec) or "&#x1" (kHex).
+  void start_number(Ref kind, char c) {
+    ref_ = kind;
+    value_ = 0;
+    long_ = false;
+    add_digit(c, kind == Ref::kDec ? 10 : 16);
   }
 
   void add_digit(char c, uint32_t base) {

@@ -194,6 +194,28 @@ bool gif_failed(HeaderRead* out, const GifSource& source, int code) {
   return false;
 }
 
+// Reads records up to the first image descriptor: true when one is read; false with the reason set
+// when the file ends, is malformed, or reaches its trailer first. Extensions are skipped unread.
+bool reach_first_image(GifFileType* gif, const GifSource& source, HeaderRead* out) {
+  for (;;) {
+    GifRecordType type = UNDEFINED_RECORD_TYPE;
+    if (DGifGetRecordType(gif, &type) == GIF_ERROR) return gif_failed(out, source, gif->Error);
+    if (type == IMAGE_DESC_RECORD_TYPE) {
+      if (DGifGetImageDesc(gif) == GIF_ERROR) return gif_failed(out, source, gif->Error);
+      return true;
+    }
+    if (type != EXTENSION_RECORD_TYPE) {  // TERMINATE_RECORD_TYPE: the trailer before any image
+      out->set_reason("no image before the trailer");
+      return false;
+    }
+    int function = 0;
+    GifByteType* block = nullptr;
+    if (DGifGetExtension(gif, &function, &block) == GIF_ERROR) return gif_failed(out, source, gif->Error);
+    while (block != nullptr)
+      if (DGifGetExtensionNext(gif, &block) == GIF_ERROR) return gif_failed(out, source, gif->Error);
+  }
+}
+
 // The size is the logical screen's, as browsers use it; the file must also hold a first image
 // descriptor (a GIF of extensions only shows nothing).
 bool read_gif(const unsigned char* data, size_t size, HeaderRead* out) {
@@ -201,29 +223,10 @@ bool read_gif(const unsigned char* data, size_t size, HeaderRead* out) {
   int code = 0;
   GifFileType* gif = DGifOpen(&source, gif_read_bytes, &code);
   if (gif == nullptr) return gif_failed(out, source, code);
-  bool ok = false;
-  for (bool more = true; more;) {
-    GifRecordType type = UNDEFINED_RECORD_TYPE;
-    if (DGifGetRecordType(gif, &type) == GIF_ERROR) break;
-    if (type == IMAGE_DESC_RECORD_TYPE) {
-      ok = DGifGetImageDesc(gif) == GIF_OK;
-      more = false;
-    } else if (type == EXTENSION_RECORD_TYPE) {
-      int function = 0;
-      GifByteType* block = nullptr;
-      if (DGifGetExtension(gif, &function, &block) == GIF_ERROR) break;
-      while (block != nullptr)
-        if (DGifGetExtensionNext(gif, &block) == GIF_ERROR) more = false, block = nullptr;
-    } else {  // TERMINATE_RECORD_TYPE: the trailer before any image
-      out->set_reason("no image before the trailer");
-      more = false;
-    }
-  }
+  const bool ok = reach_first_image(gif, source, out);
   if (ok) {
     out->width = static_cast<uint32_t>(std::max(0, gif->SWidth));
     out->height = static_cast<uint32_t>(std::max(0, gif->SHeight));
-  } else if (out->reason[0] == '\0') {
-    gif_failed(out, source, gif->Error);
   }
   DGifCloseFile(gif, &code);
   return ok;

@@ -529,14 +529,18 @@ class HtmlExtractTest : public CppUnit::TestFixture {
   }
 
   void endlessTextStopsAtTheLimit() {
+    // Feeds `piece` 800 times; returns the most the extractor held meanwhile.
+    auto feed_800 = [](HtmlLinkExtractor& x, const std::string& piece) {
+      size_t most = 0;
+      for (int i = 0; i < 800; ++i) {
+        x.feed(piece);
+        most = std::max(most, x.buffered_bytes());
+      }
+      return most;
+    };
     HtmlLinkExtractor extractor("http://site.test/");
     extractor.feed("<a href=before.html>x</a><p>");
-    const std::string text(65536, 'a');  // 50 MB without a '<': libxml2 waits for one
-    size_t most = 0;
-    for (int i = 0; i < 800; ++i) {
-      extractor.feed(text);
-      most = std::max(most, extractor.buffered_bytes());
-    }
+    size_t most = feed_800(extractor, std::string(65536, 'a'));  // 50 MB without a '<': libxml2 waits for one
     extractor.feed("<a href=after.html>y</a>");
     const auto links = extractor.finish();
     assert_list({"http://site.test/before.html"}, links.pages);
@@ -545,12 +549,7 @@ class HtmlExtractTest : public CppUnit::TestFixture {
                            most <= HtmlLinkExtractor::kMaxPendingBytes + (size_t{256} << 10));
     // The same amount of text with a tag now and then is no problem, and takes little memory.
     HtmlLinkExtractor tagged("http://site.test/");
-    const std::string chunk = std::string(65530, 'a') + "<b>x</b>";
-    most = 0;
-    for (int i = 0; i < 800; ++i) {
-      tagged.feed(chunk);
-      most = std::max(most, tagged.buffered_bytes());
-    }
+    most = feed_800(tagged, std::string(65530, 'a') + "<b>x</b>");
     tagged.feed("<a href=after.html>y</a>");
     const auto tagged_links = tagged.finish();
     assert_list({"http://site.test/after.html"}, tagged_links.pages);
