@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a bounded time, seeded from the project's fixtures.
+# Runs every fuzz target for a bounded time, seeded from the project's fixtures and from earlier findings
+# (tests/fuzz/regressions/: image inputs that once failed; libFuzzer runs its corpus before mutating).
 #   tests/fuzz/run.sh BUILD_DIR [SECONDS_EACH]   (default 20 s each)
+# KESTREL_FUZZ_SEED: libFuzzer's -seed (default 1, so that a gate run explores the same inputs as the run
+# that was checked before it; 0 picks a random seed, for hunting by hand).
+# A single allocation over 64 MB is a finding (-malloc_limit_mb): no input of at most 64 KiB may make a
+# parser allocate in proportion to a length the input merely declares.
 # Exit status: non-zero when a target crashes (its reproducer is left in BUILD_DIR/fuzz/).
 set -euo pipefail
 build=$1
@@ -18,7 +23,8 @@ seed() {  # target, files...
 }
 manual=/usr/share/gimp/2.0/help/en
 pages=("$manual/index.html" "$manual/gimp-layer-groups.html" "$src"/tests/fixtures/crawler/pages/*.html "$src"/tests/fixtures/site/*.html)
-images=("$manual/images/gimp-org.png" "$src"/tests/fixtures/crawler/images/* "$src"/tests/fixtures/site/images/*)
+images=("$manual/images/gimp-org.png" "$src"/tests/fixtures/crawler/images/* "$src"/tests/fixtures/site/images/*
+        "$src"/tests/fuzz/regressions/*.png)
 
 declare -A corpus
 corpus[fuzz_html_extract]=$(seed html "${pages[@]}")
@@ -39,7 +45,7 @@ status=0
 for target in fuzz_html_extract fuzz_url fuzz_robots fuzz_charset fuzz_image_info fuzz_css_sitemap fuzz_config; do
   echo "=== $target: $seconds s ==="
   if ! (cd "$build/fuzz" && ASAN_OPTIONS=detect_leaks=1 ./"$target" -max_total_time="$seconds" -max_len=65536 \
-      -print_final_stats=1 "${corpus[$target]}" 2>"$work/$target.log"); then
+      -malloc_limit_mb=64 -seed="${KESTREL_FUZZ_SEED:-1}" -print_final_stats=1 "${corpus[$target]}" 2>"$work/$target.log"); then
     tail -40 "$work/$target.log"
     echo "FAILED: $target (reproducer in $build/fuzz/)"
     status=1
