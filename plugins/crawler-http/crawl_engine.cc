@@ -559,7 +559,7 @@ void CrawlEngine::on_sitemap(const WorkItem& item, const TransferResult&, const 
   size_t added = 0;
   Frontier::Transaction tx(frontier_);
   for (const auto& url : links.pages)
-    if (in_scope(origin_of(url)) && enqueue(url, UrlKind::Page, 0, item.url)) ++added;
+    if (in_scope(normalized_origin(url)) && enqueue(url, UrlKind::Page, 0, item.url)) ++added;
   for (const auto& url : links.sitemaps)
     if (in_scope(origin_of(url)) && enqueue(url, UrlKind::Sitemap, 0, item.url)) ++added;
   if (links.error.empty() || !links.pages.empty() || !links.sitemaps.empty())
@@ -636,15 +636,17 @@ void CrawlEngine::on_page_done(const ContentDone& done) {
   metrics_.pages.add(1);
   size_t added = 0;
   Frontier::Transaction tx(frontier_);
+  // The links are resolve_url's output, so their origin is read from their text (normalized_origin).
   if (item.depth < limits_.max_depth) {
     for (const auto& url : links.pages)
-      if (in_scope(origin_of(url)) && enqueue(url, UrlKind::Page, item.depth + 1, item.url)) ++added;
+      if (in_scope(normalized_origin(url)) && enqueue(url, UrlKind::Page, item.depth + 1, item.url)) ++added;
   }
   for (const auto& url : links.images)
-    if ((config_.offsite_images || in_scope(origin_of(url))) && enqueue(url, UrlKind::Image, item.depth + 1, item.url))
+    if ((config_.offsite_images || in_scope(normalized_origin(url))) &&
+        enqueue(url, UrlKind::Image, item.depth + 1, item.url))
       ++added;
   for (const auto& url : links.stylesheets)
-    if ((config_.offsite_images || in_scope(origin_of(url))) &&
+    if ((config_.offsite_images || in_scope(normalized_origin(url))) &&
         enqueue(url, UrlKind::Stylesheet, item.depth + 1, item.url))
       ++added;
   frontier_.set_state(item.id, "done", "", "");

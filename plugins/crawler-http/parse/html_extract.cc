@@ -707,16 +707,21 @@ struct HtmlLinkExtractor::Impl {
   void resolve() {
     // HTML "document base URL": the first <base> with an href, resolved against the document's URL;
     // an unusable one (bad URL, foreign scheme) is ignored.
-    links.base_url = normalize_url(document_url).value_or(document_url);
+    const auto normalized = normalize_url(document_url);
+    links.base_url = normalized.value_or(document_url);
+    bool base_normalized = normalized.has_value();
     if (base_href && !has_foreign_scheme(*base_href)) {
-      if (auto resolved = resolve_url(links.base_url, *base_href)) links.base_url = std::move(*resolved);
+      if (auto resolved = resolve_url(links.base_url, *base_href)) {
+        links.base_url = std::move(*resolved);
+        base_normalized = true;
+      }
     }
     std::unordered_set<std::string> seen;
     std::string ref;
     for (const std::string* key : order) {
       const auto list = static_cast<List>((*key)[0]);
       ref.assign(*key, 1, std::string::npos);
-      auto url = resolve_url(links.base_url, ref);
+      auto url = base_normalized ? resolve_url_memoized(links.base_url, ref) : resolve_url(links.base_url, ref);
       if (!url) {
         links.invalid.push_back(ref);
         continue;

@@ -3,9 +3,11 @@
 #include <curl/curl.h>
 #include <idn2.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
 
 #include "ascii.h"
 #include "percent_encoding.h"
@@ -213,6 +215,47 @@ std::optional<std::string> resolve_url(const std::string& base, const std::strin
   return canonicalize(u.get(), cleaned, error);
 }
 
+namespace {
+
+// The part of a normalized base that a reference with a path of its own resolves against: up to and
+// including the last '/' of the path ("http://h/a/b.html?q" -> "http://h/a/"). Empty when there is no
+// path after the authority, or when the base carries a fragment (not a normalized URL).
+std::string_view base_directory(std::string_view base) {
+  const size_t scheme_end = base.find("://");
+  if (scheme_end == std::string_view::npos || base.find('#') != std::string_view::npos) return {};
+  const size_t path = base.find('/', scheme_end + 3);
+  if (path == std::string_view::npos) return {};
+  const size_t query = base.find('?', path);
+  const size_t slash = base.rfind('/', query == std::string_view::npos ? base.size() : query);
+  return base.substr(0, slash + 1);
+}
+
+bool has_own_path(const std::string& ref) {
+  if (ref.empty()) return false;
+  const auto c = static_cast<unsigned char>(ref[0]);
+  return c != '#' && c != '?' && !is_c0_or_space(c);
+}
+
+}  // namespace
+
+std::optional<std::string> resolve_url_memoized(const std::string& base, const std::string& ref, std::string* error) {
+  constexpr size_t kMaxEntries = 4096;
+  const std::string_view directory = base_directory(base);
+  if (directory.empty() || !has_own_path(ref)) return resolve_url(base, ref, error);
+  thread_local std::unordered_map<std::string, std::string> memo;
+  std::string key;
+  key.reserve(directory.size() + 1 + ref.size());
+  key.append(directory).push_back('\0');
+  key.append(ref);
+  if (const auto hit = memo.find(key); hit != memo.end()) return hit->second;
+  auto url = resolve_url(base, ref, error);
+  if (url) {
+    if (memo.size() >= kMaxEntries) memo.clear();
+    memo.emplace(std::move(key), *url);
+  }
+  return url;
+}
+
 std::string origin_of(const std::string& url) {
   CurlUrl u(curl_url());
   if (!u || !parse_absolute(u.get(), clean_reference(url), nullptr)) return "";
@@ -223,6 +266,18 @@ std::string origin_of(const std::string& url) {
   if (!host) return "";
   std::string out = ascii_lower(*scheme) + "://" + *host;
   if (const auto port = get_part(u.get(), CURLUPART_PORT, CURLU_NO_DEFAULT_PORT)) out += ":" + *port;
+  return out;
+}
+
+std::string normalized_origin(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "";
+  const size_t authority = scheme_end + 3;
+  const size_t authority_end = std::min(url.find_first_of("/?#", authority), url.size());
+  std::string_view host_port = url.substr(authority, authority_end - authority);
+  if (const size_t at = host_port.rfind('@'); at != std::string_view::npos) host_port.remove_prefix(at + 1);
+  std::string out(url.substr(0, authority));
+  out.append(host_port);
   return out;
 }
 

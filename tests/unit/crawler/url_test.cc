@@ -3,6 +3,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <string>
+#include <vector>
 
 #include "url.h"
 
@@ -30,6 +31,8 @@ class UrlTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(pathAndQuery);
   CPPUNIT_TEST(filenameOf);
   CPPUNIT_TEST(percentEncodedHostIsDecodedOrRefused);
+  CPPUNIT_TEST(memoizedResolutionMatchesResolveUrl);
+  CPPUNIT_TEST(normalizedOriginMatchesOriginOf);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -219,6 +222,42 @@ class UrlTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(*once, *normalize_url(*once));
     CPPUNIT_ASSERT(!normalize_url("http://a%2Fb.example/"));  // decodes to a '/' in the host
     CPPUNIT_ASSERT_EQUAL(std::string("http://[::1]:8080/"), *normalize_url("http://[::1]:8080/"));
+  }
+
+  // The memo is keyed on the base's directory: bases that differ in scheme, userinfo, host, port or
+  // directory, taken in turns, must each get resolve_url's answer, from the memo as well as without it.
+  void memoizedResolutionMatchesResolveUrl() {
+    const std::vector<std::string> bases = {
+        "http://a.test/x/p.html", "http://a.test/y/p.html",     "http://b.test/x/p.html",
+        "https://a.test/x/p.html", "http://a.test:8080/x/p.html", "http://u@a.test/x/p.html",
+        "http://a.test/x/q.html?z=/w/", "http://a.test/x/",      "http://a.test/",
+        "http://a.test/x/y/z.html"};
+    const std::vector<std::string> refs = {"img.png", "../up.png", "/root.png", "//c.test/z.png", "https://d.test/",
+                                           "./", "..", "g;x?y", "#frag", "?q", "", " sp.png", "a b.png",
+                                           "ftp://e.test/", "http://[bad"};
+    for (int round = 0; round < 2; ++round) {
+      for (const auto& ref : refs) {
+        for (const auto& base : bases) {
+          std::string want_error, got_error;
+          const auto want = resolve_url(base, ref, &want_error);
+          const auto got = resolve_url_memoized(base, ref, &got_error);
+          const std::string what = base + " + '" + ref + "'";
+          CPPUNIT_ASSERT_EQUAL_MESSAGE(what, want.value_or("(none)"), got.value_or("(none)"));
+          CPPUNIT_ASSERT_EQUAL_MESSAGE(what, want_error, got_error);
+        }
+      }
+    }
+  }
+
+  void normalizedOriginMatchesOriginOf() {
+    for (const char* raw : {"http://X.org:80/a/b?c", "https://user:pw@x.org:8443/p", "http://b\xC3\xBC" "cher.example/",
+                            "http://[::1]:8080/x", "http://x.org?q=/a", "http://127.0.0.1:18080/images/a.png",
+                            "https://a%40b@c.test/"}) {
+      const auto url = normalize_url(raw);
+      CPPUNIT_ASSERT_MESSAGE(raw, url.has_value());
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(*url, origin_of(*url), normalized_origin(*url));
+    }
+    CPPUNIT_ASSERT_EQUAL(std::string(""), normalized_origin("garbage"));
   }
 };
 
