@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <cerrno>
 #include <utility>
 
 namespace kestrel::crawler {
@@ -17,17 +18,21 @@ ContentWorkers::ContentWorkers(ImagePipeline& pipeline, size_t threads, std::fun
 
 ContentWorkers::~ContentWorkers() { shutdown(); }
 
+void ContentWorkers::Semaphore::wait() {
+  while (sem_wait(&sem_) != 0 && errno == EINTR) {
+  }
+}
+
 void ContentWorkers::submit(ContentJob job) {
-  bool someone_waits;
   {
     std::lock_guard<std::mutex> lock(mu_);
     (job.item.kind == UrlKind::Page ? pages_ : queue_).push_back(std::move(job));
     ++pending_;
-    someone_waits = waiting_ > 0;
   }
-  // A busy worker finds the job when it comes back for more: no wake-up
-  // system call on the crawl thread's path then.
-  if (someone_waits) ready_.notify_one();
+  // When every worker is busy this is an atomic increment: a worker finds the
+  // job when it comes back for more, with no wake-up system call on the crawl
+  // thread's path.
+  queued_.post();
 }
 
 std::vector<ContentDone> ContentWorkers::take_done() {
@@ -38,10 +43,7 @@ std::vector<ContentDone> ContentWorkers::take_done() {
   return out;
 }
 
-size_t ContentWorkers::pending() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return pending_;
-}
+size_t ContentWorkers::pending() const { return pending_.load(); }
 
 std::vector<WorkItem> ContentWorkers::shutdown() {
   std::vector<WorkItem> dropped;
@@ -54,7 +56,7 @@ std::vector<WorkItem> ContentWorkers::shutdown() {
       q->clear();
     }
   }
-  ready_.notify_all();
+  for (size_t i = 0; i < threads_.size(); ++i) queued_.post();  // each thread wakes, finds nothing, returns
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
@@ -86,15 +88,16 @@ void ContentWorkers::work() {
 #endif
   for (;;) {
     ContentJob job;
+    queued_.wait();
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      ++waiting_;
-      ready_.wait(lock, [this] { return stopping_ || !pages_.empty() || !queue_.empty(); });
-      --waiting_;
+      std::lock_guard<std::mutex> lock(mu_);
       // Pages first: their links keep the transfers busy; an image waiting a
       // little longer holds nothing up.
       std::deque<ContentJob>& from = pages_.empty() ? queue_ : pages_;
-      if (from.empty()) return;  // stopping and nothing left to start
+      if (from.empty()) {
+        if (stopping_) return;  // a shutdown token (or a dropped job's): nothing left to start
+        continue;
+      }
       job = std::move(from.front());
       from.pop_front();
     }
