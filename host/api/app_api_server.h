@@ -10,6 +10,7 @@ namespace Poco {
 class ThreadPool;
 namespace Net {
 class HTTPServer;
+class ServerSocket;
 }  // namespace Net
 }  // namespace Poco
 
@@ -53,6 +54,7 @@ class AppApiServer {
   uint16_t port_ = 0;
   std::string bound_host_;
   std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::ServerSocket> socket_;  // the listening socket the server shares
   std::unique_ptr<Poco::Net::HTTPServer> server_;
 };
 
