@@ -1,8 +1,9 @@
 // URL resolution and normalization for the crawler (RFC 3986), built on libcurl's URL API (curl_url)
 // and libidn2 for internationalized host names (IDNA 2008 with UTS #46 non-transitional mapping, as browsers do).
 //
-// Every function here is pure: no global state besides libcurl's and libidn2's own read-only tables,
-// so any thread may call any of them at any time. None of them throws (allocation failure aside).
+// Every function here is pure: no global state besides libcurl's and libidn2's own read-only tables
+// (and resolve_url_memoized's per-thread memo, which changes no answer), so any thread may call any of
+// them at any time. None of them throws (allocation failure aside).
 #ifndef KESTREL_CRAWLER_PARSE_URL_H_
 #define KESTREL_CRAWLER_PARSE_URL_H_
 
