@@ -558,10 +558,11 @@ void CrawlEngine::on_sitemap(const WorkItem& item, const TransferResult&, const 
   const SitemapLinks links = parse_sitemap(body, config_.max_sitemap_size);
   size_t added = 0;
   Frontier::Transaction tx(frontier_);
+  // parse_sitemap returns normalize_url's output: the origin is read from the text (normalized_origin).
   for (const auto& url : links.pages)
     if (in_scope(normalized_origin(url)) && enqueue(url, UrlKind::Page, 0, item.url)) ++added;
   for (const auto& url : links.sitemaps)
-    if (in_scope(origin_of(url)) && enqueue(url, UrlKind::Sitemap, 0, item.url)) ++added;
+    if (in_scope(normalized_origin(url)) && enqueue(url, UrlKind::Sitemap, 0, item.url)) ++added;
   if (links.error.empty() || !links.pages.empty() || !links.sitemaps.empty())
     frontier_.set_state(item.id, "done", "", links.error);
   tx.commit();
@@ -636,7 +637,7 @@ void CrawlEngine::on_page_done(const ContentDone& done) {
   metrics_.pages.add(1);
   size_t added = 0;
   Frontier::Transaction tx(frontier_);
-  // The links are resolve_url's output, so their origin is read from their text (normalized_origin).
+  // The links are resolve_url's (normalized) output: the origin is read from the text (normalized_origin).
   if (item.depth < limits_.max_depth) {
     for (const auto& url : links.pages)
       if (in_scope(normalized_origin(url)) && enqueue(url, UrlKind::Page, item.depth + 1, item.url)) ++added;
