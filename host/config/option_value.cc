@@ -48,6 +48,7 @@ const char* option_type_name(kestrel_option_type type) {
     case KESTREL_OPT_STRING_LIST: return "list";
     case KESTREL_OPT_REF: return "reference";
     case KESTREL_OPT_PATH: return "path";
+    case KESTREL_OPT_MAP_LIST: return "list of maps";
   }
   return "unknown";
 }
@@ -63,6 +64,7 @@ const char* option_type_description(kestrel_option_type type) {
     case KESTREL_OPT_STRING_LIST: return "a list of strings";
     case KESTREL_OPT_REF: return "a component id";
     case KESTREL_OPT_PATH: return "a path";
+    case KESTREL_OPT_MAP_LIST: return "a list of maps";
   }
   return "a value";
 }
@@ -213,6 +215,9 @@ bool parse_option_text(kestrel_option_type type, const std::string& text, Option
       }
       return true;
     }
+    case KESTREL_OPT_MAP_LIST:
+      *error = "a list of maps has no one-line form: write a YAML sequence of maps";
+      return false;
   }
   *error = "unknown option type";
   return false;

@@ -90,7 +90,17 @@ const kestrel_host_api kHostApi = {sizeof(kestrel_host_api),
                                    &host_metric_register,
                                    &MetricsRegistry::add_value,
                                    &MetricsRegistry::set_value,
-                                   &MetricsRegistry::observe};
+                                   &MetricsRegistry::observe,
+                                   nullptr,  // event_publish: ABI 1.3 services are being wired in
+                                   nullptr,
+                                   nullptr,
+                                   nullptr,
+                                   nullptr,
+                                   nullptr,
+                                   nullptr,
+                                   nullptr,
+                                   nullptr,
+                                   nullptr};
 
 Poco::Logger& logger() { return Poco::Logger::get("kestrel.runtime"); }
 

@@ -30,6 +30,11 @@
  *        crawl scope and limits in kestrel_crawl_request;
  *        kestrel.replicator.v1.
  *   1.2  group commit in kestrel.blobstore.v1 (commit_deferred, sync).
+ *   1.3  option type KESTREL_OPT_MAP_LIST (a list of maps with a nested
+ *        schema, kestrel_option_desc.fields, kestrel_option_value.items);
+ *        host services: events (publish/subscribe), a durable key-value
+ *        store per component, a process service; result codes
+ *        KESTREL_ERR_CONFLICT and KESTREL_ERR_BUSY.
  */
 #ifndef KESTREL_PLUGIN_H
 #define KESTREL_PLUGIN_H
@@ -42,7 +47,7 @@ extern "C" {
 #endif
 
 #define KESTREL_ABI_MAJOR 1 /* incompatible changes bump this */
-#define KESTREL_ABI_MINOR 2 /* appended fields / functions bump this */
+#define KESTREL_ABI_MINOR 3 /* appended fields / functions bump this */
 
 /* Exported from a plugin: only the negotiate symbol is visible. */
 #if defined(_WIN32)
@@ -74,7 +79,10 @@ typedef enum kestrel_result {
   KESTREL_ERR_NO_SPACE = 9,      /* disk or quota full */
   KESTREL_ERR_TIMEOUT = 10,      /* a wait ran out; the operation goes on */
   KESTREL_ERR_UNSUPPORTED = 11,  /* this component does not implement that call */
-  KESTREL_ERR_INTERNAL = 12      /* a bug: an exception or invariant broke inside the callee */
+  KESTREL_ERR_INTERNAL = 12,     /* a bug: an exception or invariant broke inside the callee */
+  /* ---- ABI 1.3 (an older peer never returns these; treat unknown codes as failures) ---- */
+  KESTREL_ERR_CONFLICT = 13,     /* a compare-and-set lost: the value's version is not the one expected */
+  KESTREL_ERR_BUSY = 14          /* the operation is already running (a crawl, a failover); retry after it ends */
 } kestrel_result;
 
 #define KESTREL_STATUS_MESSAGE_MAX 512 /* bytes in kestrel_status.message, NUL included */
@@ -100,6 +108,10 @@ typedef enum kestrel_log_level {
   KESTREL_LOG_ERROR = 4
 } kestrel_log_level;
 
+/* Streams text (UTF-8, not NUL-terminated) to a caller's sink. Returns 0 to
+ * go on, non-zero to stop early. */
+typedef int (*kestrel_write_fn)(void* sink, const char* data, size_t length);
+
 /* Opaque per-component handle the host gives to create(); valid until destroy(). */
 typedef struct kestrel_host_ctx kestrel_host_ctx;
 
@@ -122,6 +134,81 @@ typedef enum kestrel_metric_type {
 /* One metric series (a name plus a label set). Owned by the host, valid for
  * the process lifetime; never freed by the plugin. */
 typedef struct kestrel_metric kestrel_metric;
+
+/* ---- ABI 1.3: events ----
+ * Topics are dotted lower-case names ([a-z0-9_.]+). Published by the host and
+ * by plugins; the payload is one JSON object (UTF-8), whose fields each topic
+ * documents here. Topics in use:
+ *   failover         {"from","to","reason","automatic","epoch_before","epoch_after","duration_ms","lost_bytes"}
+ *   switchover       {"from","to","epoch_before","epoch_after","pause_ms"}
+ *   node_down        {"node","role","consecutive_failures","error"}
+ *   node_up          {"node","role","response_ms"}
+ *   split_brain      {"nodes":[...], "detail"}
+ *   blob_stored      {"path","sha256","bytes"}               (a file became durable)
+ *   backup_finished  {"node","kind","name","bytes","sha256","result"}
+ *   restore_drill_failed {"node","name","error"}
+ * A subscriber's callback runs on a delivery thread the host owns for that
+ * subscription (never on the publisher's thread), one event at a time, in
+ * publish order per publisher. Each subscription has a bounded queue: when it
+ * is full the newest event is dropped for that subscriber alone and counted
+ * (kestrel_events_dropped_total{component,topic}), so a slow subscriber never
+ * blocks a publisher nor the other subscribers. */
+
+/* Receives one event. `source` is the publishing component's id ("host" for
+ * the host itself); `json` (length bytes, NUL-terminated) and `source` are
+ * borrowed for the call. Runs on the subscription's delivery thread. */
+typedef void (*kestrel_event_fn)(void* ctx, const char* topic, const char* source, const char* json,
+                                 size_t length);
+
+/* One subscription. Owned by the host; ended by event_unsubscribe, or by the
+ * host right after the subscribing component's stop() returns. */
+typedef struct kestrel_subscription kestrel_subscription;
+
+/* ---- ABI 1.3: durable key-value store ----
+ * One namespace per component id, kept in the node's state database
+ * (<data_dir>/node.db, SQLite, synchronous=FULL): a put that returned OK
+ * survives a crash of the process or the machine. Keys: UTF-8, 1-1024 bytes;
+ * values: bytes, at most 16 MiB. Every successful put, compare-and-set or
+ * delete of a key gives it a new version, larger than any version any key of
+ * the node ever had (as etcd's mod_revision): a version is never reused, not
+ * even after a delete. */
+
+/* Receives one entry of a list: key (NUL-terminated), value (length bytes),
+ * version. Borrowed for the call. Return 0 to go on, non-zero to stop. */
+typedef int (*kestrel_kv_fn)(void* ctx, const char* key, const void* value, size_t length, uint64_t version);
+
+/* ---- ABI 1.3: process service ----
+ * Plugins never fork (DESIGN §2): a command runs through the host, which
+ * starts it in a process group of its own, captures its output, kills the
+ * whole group (SIGTERM, then SIGKILL after 2 s) on timeout or when the
+ * calling component stops, and reaps it. */
+
+/* A command to run. Borrowed for the call. */
+typedef struct kestrel_process_request {
+  uint32_t struct_size;        /* sizeof(kestrel_process_request) */
+  const char* const* argv;     /* argv[0]: an absolute path, or a name searched in PATH; NULL-free */
+  size_t argc;                 /* entries in argv, at least 1 */
+  const char* const* env;      /* "NAME=value" entries added to the host's environment (replacing a
+                                  variable of the same name), e.g. PGPASSWORD; NULL: none */
+  size_t env_count;            /* entries in env */
+  const char* run_as;          /* user name to run as (the host must be root); NULL or "": the host's user */
+  const char* working_dir;     /* absolute folder to run in; NULL or "": "/" */
+  uint32_t timeout_ms;         /* milliseconds before the group is killed; 0: no timeout (still killed at stop) */
+  uint64_t output_limit;       /* bytes of stdout+stderr (interleaved) passed to the sink; the rest is
+                                  counted and dropped; 0: 64 KiB */
+} kestrel_process_request;
+
+/* How a command ended. The caller passes it zeroed with its struct_size. */
+typedef struct kestrel_process_result {
+  uint32_t struct_size;        /* sizeof(kestrel_process_result) of the caller */
+  int32_t exit_code;           /* exit status 0-255; 128+N when killed by signal N; -1 if it never ran */
+  int32_t timed_out;           /* 1: killed after timeout_ms */
+  int32_t cancelled;           /* 1: killed because the calling component stops */
+  int32_t output_truncated;    /* 1: the command wrote more than output_limit bytes */
+  uint64_t output_bytes;       /* bytes the command wrote to stdout+stderr in all */
+  uint64_t duration_ms;        /* milliseconds from start to reaped */
+  int64_t pid;                 /* the process id it had (its process group id too) */
+} kestrel_process_result;
 
 /* The host's service table. Owned by the host, valid for the process lifetime. */
 typedef struct kestrel_host_api {
@@ -162,6 +249,69 @@ typedef struct kestrel_host_api {
   void (*metric_set)(kestrel_metric* metric, double value);
   /* Histogram: records one observation. Any thread; never blocks. */
   void (*metric_observe)(kestrel_metric* metric, double value);
+
+  /* ---- ABI 1.3: events, key-value store, processes (check with KESTREL_HAS) ---- */
+
+  /* Publishes `json` (one JSON object, UTF-8, NUL-terminated; copied) on
+   * `topic` to every current subscriber of it. Never blocks: a subscriber
+   * whose queue is full loses this event (counted). KESTREL_ERR_INVALID on a
+   * bad topic name. Any thread. */
+  kestrel_result (*event_publish)(kestrel_host_ctx* ctx, const char* topic, const char* json, kestrel_status* status);
+
+  /* Subscribes `fn(fn_ctx, ...)` to `topic` ("*": every topic). The host
+   * keeps up to `queue_capacity` undelivered events for it (0: 1024). Returns
+   * the subscription, or NULL with status filled. Control thread, from
+   * start() on. */
+  kestrel_subscription* (*event_subscribe)(kestrel_host_ctx* ctx, const char* topic, uint32_t queue_capacity,
+                                           kestrel_event_fn fn, void* fn_ctx, kestrel_status* status);
+
+  /* Ends a subscription: waits for a running callback to return, drops what
+   * is queued, frees it. `fn` is never called again after it returns. Never
+   * call it from the subscription's own callback. Any thread; NULL is a no-op. */
+  void (*event_unsubscribe)(kestrel_subscription* subscription);
+
+  /* Events dropped so far for this subscription (its queue was full). Any thread. */
+  uint64_t (*event_dropped)(const kestrel_subscription* subscription);
+
+  /* Reads `key`: writes its value to `sink` (one call; not NUL-terminated)
+   * and its version to *version (may be NULL). KESTREL_ERR_NOT_FOUND when
+   * absent; KESTREL_ERR_IO when the state database fails. Any thread. */
+  kestrel_result (*kv_get)(kestrel_host_ctx* ctx, const char* key, kestrel_write_fn sink_fn, void* sink,
+                           uint64_t* version, kestrel_status* status);
+
+  /* Writes `key` = value (length bytes, copied), durable on return; sets
+   * *version (may be NULL) to its new version. Any thread. */
+  kestrel_result (*kv_put)(kestrel_host_ctx* ctx, const char* key, const void* value, size_t length,
+                           uint64_t* version, kestrel_status* status);
+
+  /* Compare-and-set: writes `key` = value only if its version is
+   * `expected_version` (0: only if the key does not exist). KESTREL_ERR_CONFLICT
+   * otherwise, with *version set to the current version (0: absent). On
+   * success *version is the new version. Atomic across threads and
+   * processes sharing the data dir. Any thread. */
+  kestrel_result (*kv_compare_and_set)(kestrel_host_ctx* ctx, const char* key, uint64_t expected_version,
+                                       const void* value, size_t length, uint64_t* version, kestrel_status* status);
+
+  /* Deletes `key` (KESTREL_ERR_NOT_FOUND if absent), durable on return. Any thread. */
+  kestrel_result (*kv_delete)(kestrel_host_ctx* ctx, const char* key, kestrel_status* status);
+
+  /* Streams every key starting with `prefix` ("" for all), in key order
+   * (bytewise), to fn. Any thread. */
+  kestrel_result (*kv_list)(kestrel_host_ctx* ctx, const char* prefix, kestrel_kv_fn fn, void* fn_ctx,
+                            kestrel_status* status);
+
+  /* Runs a command (see kestrel_process_request) and waits for it to end.
+   * Its output goes to `sink_fn(sink, ...)` (may be NULL) as it arrives, up
+   * to output_limit bytes, on the calling thread. Returns KESTREL_OK when it
+   * ran, whatever its exit code (read *result); KESTREL_ERR_INVALID for a bad
+   * request (empty argv, unknown user, run_as without root);
+   * KESTREL_ERR_NOT_FOUND when argv[0] cannot be executed; KESTREL_ERR_CANCELLED
+   * when the component is stopping. Blocks the calling thread: call it from
+   * the component's own threads or from a blocking interface call, from
+   * start() on. Any thread. */
+  kestrel_result (*process_run)(kestrel_host_ctx* ctx, const kestrel_process_request* request,
+                                kestrel_write_fn sink_fn, void* sink, kestrel_process_result* result,
+                                kestrel_status* status);
 } kestrel_host_api;
 
 /* ------------------------------------------------------------------------ */
@@ -177,11 +327,18 @@ typedef enum kestrel_option_type {
   KESTREL_OPT_SIZE = 6,        /* "512", "64KiB", "10MiB", "1GiB" (also kB/MB/GB = 1000^n); delivered in bytes */
   KESTREL_OPT_STRING_LIST = 7, /* a YAML sequence of strings (a single string is a list of one) */
   KESTREL_OPT_REF = 8,         /* the id of another component that must provide `interface` */
-  KESTREL_OPT_PATH = 9         /* a file path; relative paths are resolved against the node's data dir */
+  KESTREL_OPT_PATH = 9,        /* a file path; relative paths are resolved against the node's data dir */
+  /* ---- ABI 1.3 ---- */
+  KESTREL_OPT_MAP_LIST = 10    /* a YAML sequence of maps, each checked against the nested schema
+                                  `fields` (scalar types and STRING_LIST only). Written in place, or as
+                                  the id of another component whose option of the same name holds the
+                                  list ("nodes: catalog"): one list, read by several components; a key
+                                  of a shared list must be known to at least one of its readers */
 } kestrel_option_type;
 
 #define KESTREL_OPTION_REQUIRED 0x1u /* the config must set it; no default */
 #define KESTREL_OPTION_SECRET 0x2u   /* never logged nor shown by the admin API */
+#define KESTREL_OPTION_UNIQUE 0x4u   /* ABI 1.3, a field of a MAP_LIST: no two items may have the same value */
 
 /* One option of a component type. Static data owned by the plugin. */
 typedef struct kestrel_option_desc {
@@ -189,10 +346,27 @@ typedef struct kestrel_option_desc {
   const char* name;            /* key in the component's YAML map, [a-z0-9_]+ */
   uint32_t type;               /* a kestrel_option_type */
   uint32_t flags;              /* KESTREL_OPTION_* bits */
-  const char* default_value;   /* default in config syntax ("5s", "true", "a,b" for lists); NULL: none */
+  const char* default_value;   /* default in config syntax ("5s", "true", "a,b" for lists); NULL: none.
+                                  MAP_LIST: NULL (an unset list is empty) */
   const char* interface_name;  /* KESTREL_OPT_REF only: the interface the target must provide */
   const char* description;     /* one line for --help and docs: what it is and its unit */
+  /* ---- ABI 1.3 ---- */
+  const struct kestrel_option_desc* fields; /* MAP_LIST only: the schema of one item (an array strided by
+                                               its first element's struct_size); else NULL */
+  size_t field_count;          /* entries in fields */
 } kestrel_option_desc;
+
+struct kestrel_option_value;
+
+/* One item of a MAP_LIST value (ABI 1.3). Owned by the host, valid only
+ * during create(). */
+typedef struct kestrel_option_map {
+  uint32_t struct_size;                       /* sizeof(kestrel_option_map) */
+  const struct kestrel_option_value* fields;  /* one per field of the nested schema, in schema order,
+                                                 defaults applied (as for options) */
+  size_t field_count;                         /* entries in fields */
+  const char* where;                          /* "file:line:column" of the item, for messages */
+} kestrel_option_map;
 
 /* One validated option value handed to create(). Owned by the host, valid
  * only during create(): copy what you keep. Every option of the schema is
@@ -207,6 +381,9 @@ typedef struct kestrel_option_value {
   double real;               /* DOUBLE */
   const char* const* list;   /* STRING_LIST items, UTF-8 */
   size_t list_count;         /* number of items in list */
+  /* ---- ABI 1.3 ---- */
+  const kestrel_option_map* items; /* MAP_LIST items, in the config's order */
+  size_t item_count;         /* number of items */
 } kestrel_option_value;
 
 /* ------------------------------------------------------------------------ */
@@ -227,9 +404,6 @@ typedef struct kestrel_create_args {
   kestrel_host_ctx* host_ctx;           /* pass to every host service call */
 } kestrel_create_args;
 
-/* Streams text (UTF-8, not NUL-terminated) to a caller's sink. Returns 0 to
- * go on, non-zero to stop early. */
-typedef int (*kestrel_write_fn)(void* sink, const char* data, size_t length);
 
 /* A component type's operations. Static data owned by the plugin. */
 typedef struct kestrel_component_ops {

@@ -187,7 +187,7 @@ constexpr kestrel_option_desc option(const char* name, kestrel_option_type type,
                                      const char* description, uint32_t flags = 0,
                                      const char* interface_name = nullptr) {
   return kestrel_option_desc{sizeof(kestrel_option_desc), name, static_cast<uint32_t>(type), flags,
-                             default_value, interface_name, description};
+                             default_value, interface_name, description, nullptr, 0};
 }
 
 // A reference option: `name` must name a component providing `interface_name`.
