@@ -7,14 +7,7 @@
 
 #include <cstring>
 
-#include "runtime/metrics_registry.h"
-
-// What a plugin's kestrel_host_ctx* points to: its component's instance.
-struct kestrel_host_ctx {
-  kestrel::host::ComponentRuntime* runtime = nullptr;
-  const kestrel::host::ComponentConfig* config = nullptr;
-  Poco::Logger* logger = nullptr;
-};
+#include "runtime/host_context.h"
 
 namespace kestrel::host {
 
@@ -32,76 +25,6 @@ struct ComponentRuntime::Instance {
 
 namespace {
 
-void host_log(kestrel_host_ctx* ctx, kestrel_log_level level, const char* message) {
-  if (!ctx || !ctx->logger || !message) return;
-  Poco::Logger& log = *ctx->logger;
-  switch (level) {
-    case KESTREL_LOG_TRACE: log.trace(message); break;
-    case KESTREL_LOG_DEBUG: log.debug(message); break;
-    case KESTREL_LOG_INFO: log.information(message); break;
-    case KESTREL_LOG_WARNING: log.warning(message); break;
-    default: log.error(message); break;
-  }
-}
-
-kestrel_result host_lookup(kestrel_host_ctx* ctx, const char* option_name, const char* interface_name,
-                           kestrel_interface* out, kestrel_status* status) {
-  if (!ctx || !option_name || !interface_name || !out)
-    return set_status(status, KESTREL_ERR_INVALID, false, "lookup: null argument");
-  const OptionValue* v = ctx->config->value(option_name);
-  if (!v)
-    return set_status(status, KESTREL_ERR_INVALID, false,
-                      ("lookup: '" + std::string(option_name) + "' is not an option of this component").c_str());
-  if (v->type != KESTREL_OPT_REF)
-    return set_status(status, KESTREL_ERR_INVALID, false,
-                      ("lookup: option '" + std::string(option_name) + "' is not a reference").c_str());
-  if (!v->is_set || v->text.empty())
-    return set_status(status, KESTREL_ERR_NOT_FOUND, false,
-                      ("lookup: option '" + std::string(option_name) + "' is not set").c_str());
-  try {
-    kestrel_interface ref = ctx->runtime->interface_of(v->text, interface_name);
-    copy_out(out, ref);
-    return KESTREL_OK;
-  } catch (const Error& e) {
-    return set_status(status, e.code(), e.retryable(), e.what());
-  }
-}
-
-kestrel_metric* host_metric_register(kestrel_host_ctx* ctx, int32_t type, const char* name, const char* help,
-                                     const char* labels, const double* buckets, size_t bucket_count,
-                                     kestrel_status* status) {
-  if (!ctx || !name) {
-    set_status(status, KESTREL_ERR_INVALID, false, "metric_register: null argument");
-    return nullptr;
-  }
-  std::string error;
-  kestrel_metric* m = MetricsRegistry::global().add(
-      ctx->config->id, type, name, help ? help : "", labels ? labels : "",
-      buckets ? std::vector<double>(buckets, buckets + bucket_count) : std::vector<double>(), &error);
-  if (!m) set_status(status, KESTREL_ERR_INVALID, false, error.c_str());
-  return m;
-}
-
-const kestrel_host_api kHostApi = {sizeof(kestrel_host_api),
-                                   KESTREL_ABI_MAJOR,
-                                   KESTREL_ABI_MINOR,
-                                   &host_log,
-                                   &host_lookup,
-                                   &host_metric_register,
-                                   &MetricsRegistry::add_value,
-                                   &MetricsRegistry::set_value,
-                                   &MetricsRegistry::observe,
-                                   nullptr,  // event_publish: ABI 1.3 services are being wired in
-                                   nullptr,
-                                   nullptr,
-                                   nullptr,
-                                   nullptr,
-                                   nullptr,
-                                   nullptr,
-                                   nullptr,
-                                   nullptr,
-                                   nullptr};
-
 Poco::Logger& logger() { return Poco::Logger::get("kestrel.runtime"); }
 
 std::string status_text(kestrel_result rc, const kestrel_status& st) {
@@ -110,16 +33,21 @@ std::string status_text(kestrel_result rc, const kestrel_status& st) {
 
 }  // namespace
 
-const kestrel_host_api* ComponentRuntime::host_api() { return &kHostApi; }
+const kestrel_host_api* ComponentRuntime::host_api() { return host_api_table(); }
 
 ComponentRuntime::ComponentRuntime(ComponentGraph graph, NodeSettings node, std::string config_dir)
-    : graph_(std::move(graph)), node_(std::move(node)), config_dir_(std::move(config_dir)) {
+    : graph_(std::move(graph)),
+      node_(std::move(node)),
+      config_dir_(std::move(config_dir)),
+      services_(std::make_unique<HostServices>(node_.data_dir)) {
   for (const auto& c : graph_.components) {
     auto inst = std::make_unique<Instance>();
     inst->config = &c;
     inst->ctx.runtime = this;
     inst->ctx.config = &c;
     inst->ctx.logger = &Poco::Logger::get(c.id);
+    inst->ctx.services = services_.get();
+    services_->processes.set_refused(c.id, true);  // until its start()
     instances_.push_back(std::move(inst));
   }
 }
@@ -163,7 +91,7 @@ bool ComponentRuntime::create_all(std::vector<std::string>* errors) {
     args.config_dir = config_dir_.c_str();
     args.options = values.empty() ? nullptr : values.data();
     args.option_count = values.size();
-    args.host = &kHostApi;
+    args.host = host_api_table();
     args.host_ctx = &inst->ctx;
 
     kestrel_status st = make_status();
@@ -186,9 +114,11 @@ bool ComponentRuntime::create_all(std::vector<std::string>* errors) {
 bool ComponentRuntime::start_all(std::string* error) {
   for (auto& inst : instances_) {
     if (inst->state != State::kCreated) continue;
+    services_->processes.set_refused(inst->config->id, false);
     kestrel_status st = make_status();
     kestrel_result rc = inst->config->type_info->ops.start(inst->handle, &st);
     if (rc != KESTREL_OK) {
+      end_services(*inst);
       *error = inst->describe() + " failed to start: " + status_text(rc, st);
       logger().error(*error);
       inst->state = State::kStopped;  // a failed start is not stopped again
@@ -205,8 +135,12 @@ void ComponentRuntime::stop_all(uint32_t deadline_ms) {
   for (auto it = instances_.rbegin(); it != instances_.rend(); ++it) {
     Instance& inst = **it;
     if (inst.state != State::kStarted) continue;
+    // Commands still running would keep the component's threads (and so its
+    // stop) waiting: they are killed now; stop() itself may run new ones.
+    services_->processes.cancel(inst.config->id);
     kestrel_status st = make_status();
     kestrel_result rc = inst.config->type_info->ops.stop(inst.handle, deadline_ms, &st);
+    end_services(inst);
     inst.state = State::kStopped;
     if (rc != KESTREL_OK)
       logger().error(inst.describe() + " did not stop cleanly: " + status_text(rc, st));
@@ -223,6 +157,19 @@ void ComponentRuntime::destroy_all() {
     inst.handle = nullptr;
     if (inst.state != State::kFailed) inst.state = State::kNew;
   }
+}
+
+void ComponentRuntime::end_services(Instance& inst) {
+  const std::string& id = inst.config->id;
+  services_->processes.set_refused(id, true);
+  services_->processes.cancel(id);
+  if (size_t n = services_->events.unsubscribe_owner(id))
+    logger().debug(inst.describe() + ": " + std::to_string(n) + " event subscription(s) ended by the host after stop");
+}
+
+kestrel_host_ctx* ComponentRuntime::context_of(const std::string& id) const {
+  Instance* inst = find(id);
+  return inst ? &inst->ctx : nullptr;
 }
 
 ComponentRuntime::Instance* ComponentRuntime::find(const std::string& id) const {

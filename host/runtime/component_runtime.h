@@ -24,6 +24,8 @@ struct kestrel_host_ctx;
 
 namespace kestrel::host {
 
+struct HostServices;
+
 class ComponentRuntime {
  public:
   enum class State { kNew, kCreated, kStarted, kStopped, kFailed };
@@ -64,13 +66,25 @@ class ComponentRuntime {
   // The service table given to every plugin (static, process lifetime).
   static const kestrel_host_api* host_api();
 
+  // The node's services (events, state store, processes), for the host's
+  // own parts (the HA manager publishes events). Valid as long as *this.
+  HostServices& services() { return *services_; }
+
+  // The host context of component `id` (what its plugin passes to every
+  // host_api call), or nullptr; for the host's built-in components and tests.
+  kestrel_host_ctx* context_of(const std::string& id) const;
+
  private:
   struct Instance;
   Instance* find(const std::string& id) const;
+  // After a component's stop (or failed start): no more processes, its
+  // running ones killed, its event subscriptions ended.
+  void end_services(Instance& inst);
 
   ComponentGraph graph_;
   NodeSettings node_;
   std::string config_dir_;
+  std::unique_ptr<HostServices> services_;            // outlives every instance's context
   std::vector<std::unique_ptr<Instance>> instances_;  // graph order
 };
 
