@@ -59,6 +59,9 @@ class EventBus::Subscription {
         return;
       }
       queue_.push_back(e);
+      // Wake the delivery thread only when it sleeps: a busy one finds the
+      // event itself, and a futex wake per publish is most of its cost.
+      if (!sleeping_) return;
     }
     cv_.notify_one();
   }
@@ -69,7 +72,11 @@ class EventBus::Subscription {
   void deliver() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      cv_.wait(lock, [this] { return ending_ || !queue_.empty(); });
+      if (!ending_ && queue_.empty()) {
+        sleeping_ = true;
+        cv_.wait(lock, [this] { return ending_ || !queue_.empty(); });
+        sleeping_ = false;
+      }
       if (ending_) return;
       Event e = std::move(queue_.front());
       queue_.pop_front();
@@ -94,6 +101,7 @@ class EventBus::Subscription {
   std::condition_variable cv_;
   std::deque<Event> queue_;
   bool ending_ = false;
+  bool sleeping_ = false;  // the delivery thread waits on cv_
   std::once_flag joined_;
   std::thread thread_;
 };

@@ -24,13 +24,17 @@ CREATE TABLE IF NOT EXISTS host_kv_clock (
 INSERT OR IGNORE INTO host_kv_clock (id, last) VALUES (1, 0);
 )sql";
 
-// A prepared statement, reset and finalized by RAII.
+// A statement of the store's cache, borrowed for one use: bindings and
+// state are reset when it goes out of scope.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  ~Stmt() {
+    if (s_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
   }
-  ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   explicit operator bool() const { return s_ != nullptr; }
@@ -86,7 +90,18 @@ class StateStore::Tx {
 StateStore::StateStore(std::string path) : path_(std::move(path)) {}
 
 StateStore::~StateStore() {
+  for (auto& st : statements_) sqlite3_finalize(st.second);
   if (db_) sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* StateStore::statement_locked(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return it->second;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK)
+    fail_locked(std::string("prepare ") + sql);
+  statements_.emplace(sql, s);
+  return s;
 }
 
 void StateStore::fail_locked(const std::string& what) const {
@@ -135,8 +150,8 @@ void StateStore::check_key(const std::string& key) {
 }
 
 uint64_t StateStore::next_version_locked() {
-  Stmt s(db_, "UPDATE host_kv_clock SET last = last + 1 WHERE id = 1 RETURNING last");
-  if (!s || s.step() != SQLITE_ROW) fail_locked("cannot advance the version clock");
+  Stmt s(statement_locked("UPDATE host_kv_clock SET last = last + 1 WHERE id = 1 RETURNING last"));
+  if (s.step() != SQLITE_ROW) fail_locked("cannot advance the version clock");
   return s.column_int(0);
 }
 
@@ -145,9 +160,8 @@ void StateStore::write_locked(const std::string& ns, const std::string& key, con
   if (value.size() > kMaxValueBytes)
     throw Error(KESTREL_ERR_INVALID, "value of " + std::to_string(value.size()) + " bytes is over the " +
                                          std::to_string(kMaxValueBytes) + "-byte limit");
-  Stmt s(db_, "INSERT INTO host_kv (component, key, value, version) VALUES (?1, ?2, ?3, ?4) "
-              "ON CONFLICT (component, key) DO UPDATE SET value = excluded.value, version = excluded.version");
-  if (!s) fail_locked("prepare write");
+  Stmt s(statement_locked("INSERT INTO host_kv (component, key, value, version) VALUES (?1, ?2, ?3, ?4) "
+                          "ON CONFLICT (component, key) DO UPDATE SET value = excluded.value, version = excluded.version"));
   s.bind_text(1, ns);
   s.bind_blob(2, key);
   s.bind_blob(3, value);
@@ -156,8 +170,7 @@ void StateStore::write_locked(const std::string& ns, const std::string& key, con
 }
 
 std::optional<StateStore::Entry> StateStore::get_locked(const std::string& ns, const std::string& key) {
-  Stmt s(db_, "SELECT value, version FROM host_kv WHERE component = ?1 AND key = ?2");
-  if (!s) fail_locked("prepare read");
+  Stmt s(statement_locked("SELECT value, version FROM host_kv WHERE component = ?1 AND key = ?2"));
   s.bind_text(1, ns);
   s.bind_blob(2, key);
   const int rc = s.step();
@@ -208,8 +221,7 @@ bool StateStore::remove(const std::string& ns, const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   open_locked();
   Tx tx(*this);
-  Stmt s(db_, "DELETE FROM host_kv WHERE component = ?1 AND key = ?2");
-  if (!s) fail_locked("prepare delete");
+  Stmt s(statement_locked("DELETE FROM host_kv WHERE component = ?1 AND key = ?2"));
   s.bind_text(1, ns);
   s.bind_blob(2, key);
   if (s.step() != SQLITE_DONE) fail_locked("delete");
@@ -235,10 +247,9 @@ void StateStore::list_locked(const std::string& ns, const std::string& prefix,
                              std::vector<std::pair<std::string, Entry>>* rows) {
   open_locked();
   const std::string end = prefix_end(prefix);
-  Stmt s(db_, end.empty() ? "SELECT key, value, version FROM host_kv WHERE component = ?1 AND key >= ?2 ORDER BY key"
+  Stmt s(statement_locked(end.empty() ? "SELECT key, value, version FROM host_kv WHERE component = ?1 AND key >= ?2 ORDER BY key"
                           : "SELECT key, value, version FROM host_kv WHERE component = ?1 AND key >= ?2 AND key < ?3 "
-                            "ORDER BY key");
-  if (!s) fail_locked("prepare list");
+                            "ORDER BY key"));
   s.bind_text(1, ns);
   s.bind_blob(2, prefix);
   if (!end.empty()) s.bind_blob(3, end);

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace kestrel::host {
 
@@ -74,6 +76,8 @@ class StateStore {
  private:
   class Tx;
   void open_locked();
+  // The prepared statement for `sql` (a string literal: cached by address).
+  sqlite3_stmt* statement_locked(const char* sql);
   void exec_locked(const char* sql);
   [[noreturn]] void fail_locked(const std::string& what) const;
   uint64_t next_version_locked();
@@ -86,6 +90,7 @@ class StateStore {
   const std::string path_;
   std::mutex mu_;
   sqlite3* db_ = nullptr;  // opened on first use, closed by the destructor
+  std::map<const char*, sqlite3_stmt*> statements_;  // prepared once per connection
 };
 
 }  // namespace kestrel::host
