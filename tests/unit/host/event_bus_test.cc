@@ -54,8 +54,8 @@ class EventBusTest : public CppUnit::TestFixture {
 
  public:
   void delivers_by_topic_and_wildcard() {
-    EventBus bus;
     Inbox failovers, all;
+    EventBus bus;
     std::string err;
     CPPUNIT_ASSERT(bus.subscribe("a", "failover", 0, [&](const Event& e) { failovers.add(e); }, &err));
     CPPUNIT_ASSERT(bus.subscribe("b", "*", 0, [&](const Event& e) { all.add(e); }, &err));
@@ -73,8 +73,8 @@ class EventBusTest : public CppUnit::TestFixture {
   }
 
   void many_publishers_lose_nothing_and_keep_order() {
-    EventBus bus;
     Inbox inbox;
+    EventBus bus;
     std::string err;
     constexpr int kThreads = 4, kEach = 2000;
     CPPUNIT_ASSERT(bus.subscribe("s", "tick", kThreads * kEach, [&](const Event& e) { inbox.add(e); }, &err));
@@ -95,11 +95,11 @@ class EventBusTest : public CppUnit::TestFixture {
   }
 
   void slow_subscriber_never_blocks_publisher() {
-    EventBus bus;
     std::promise<void> release, entered;
     std::shared_future<void> released = release.get_future().share();
     std::atomic<bool> first{true};
     Inbox fast;
+    EventBus bus;  // declared last: destroyed (threads joined) before what its callbacks touch
     std::string err;
     const EventBus::Id slow = bus.subscribe("slow", "tick", 10,
                                             [&](const Event&) {
@@ -129,9 +129,9 @@ class EventBusTest : public CppUnit::TestFixture {
   }
 
   void unsubscribe_waits_for_running_callback() {
-    EventBus bus;
     std::atomic<int> calls{0};
     std::atomic<bool> inside{false}, finished{false};
+    EventBus bus;
     std::string err;
     const EventBus::Id id = bus.subscribe("s", "t", 0,
                                           [&](const Event&) {
@@ -153,8 +153,8 @@ class EventBusTest : public CppUnit::TestFixture {
   }
 
   void owner_end_makes_handles_unknown() {
-    EventBus bus;
     std::atomic<int> calls{0};
+    EventBus bus;
     std::string err;
     const EventBus::Id a = bus.subscribe("c", "t", 0, [&](const Event&) { ++calls; }, &err);
     const EventBus::Id b = bus.subscribe("c", "*", 0, [&](const Event&) { ++calls; }, &err);
