@@ -1,45 +1,18 @@
 #include "pg_options.h"
 
-#include <libpq-fe.h>
-
 #include <map>
-#include <memory>
+
+#include "pg_conninfo.h"
 
 namespace kestrel {
 namespace store_postgres {
-namespace {
-
-struct OptionsFree {
-  void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
-};
-
-std::string quote(const std::string& v) {
-  std::string out = "'";
-  for (char c : v) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "'";
-}
-
-}  // namespace
 
 PgOptions parse_options(const CreateArgs& args) {
   PgOptions o;
   const std::string raw = args.get_string("conninfo");
   if (raw.empty())
     throw Error(KESTREL_ERR_INVALID, "option conninfo: empty (e.g. 'host=db1 dbname=kestrel user=kestrel')");
-  char* err = nullptr;
-  std::unique_ptr<PQconninfoOption, OptionsFree> parsed(PQconninfoParse(raw.c_str(), &err));
-  if (!parsed) {
-    std::string why = err ? err : "out of memory";
-    PQfreemem(err);
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    throw Error(KESTREL_ERR_INVALID, "option conninfo: not a libpq connection string or URI: " + why);
-  }
-  std::map<std::string, std::string> kv;
-  for (PQconninfoOption* p = parsed.get(); p->keyword != nullptr; ++p)
-    if (p->val != nullptr && p->val[0] != '\0') kv[p->keyword] = p->val;
+  std::map<std::string, std::string> kv = pg::parse("option conninfo: not a libpq connection string or URI", raw);
 
   o.connect_timeout_ms = args.get_duration_ms("connect_timeout");
   if (o.connect_timeout_ms < 1000 || o.connect_timeout_ms > 3600000)
@@ -60,7 +33,7 @@ PgOptions parse_options(const CreateArgs& args) {
   const int64_t seconds = (o.connect_timeout_ms + 999) / 1000;
   kv["connect_timeout"] = std::to_string(seconds < 2 ? 2 : seconds);
   if (kv.find("application_name") == kv.end()) kv["application_name"] = "kestrel-store-postgres";
-  for (const auto& e : kv) o.conninfo += (o.conninfo.empty() ? "" : " ") + e.first + "=" + quote(e.second);
+  o.conninfo = pg::join(pg::Conninfo(kv.begin(), kv.end()));
 
   const auto get = [&kv](const char* key, const std::string& fallback) {
     auto it = kv.find(key);
