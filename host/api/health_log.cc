@@ -51,7 +51,7 @@ std::vector<HealthLog::Line> HealthLog::record(const std::map<std::string, std::
     const std::string reason = one_line(state);
     if (it == unhealthy_.end()) {
       unhealthy_[id] = Unhealthy{reason, now, now, 1};
-      lines.push_back({true, who + "unhealthy: " + reason});
+      lines.push_back({true, who + reason});
       continue;
     }
     Unhealthy& u = it->second;

@@ -1,9 +1,10 @@
 // HealthLog: what the App API's /api/health answers tell the log. Monitors
 // poll /api/health every few seconds; logging each 503 body would bury the one
 // line that matters. Instead:
-//   - one WARNING line when a component turns unhealthy, naming it and the
-//     reason ("health: component 'images' unhealthy: <reason>"), and one when
-//     its reason changes;
+//   - one WARNING line when a component turns unhealthy, naming it and its
+//     state ("health: component 'images' unhealthy: <reason>"; the state is
+//     what /api/health shows, "unhealthy: ..." or "not started: ..."), and one
+//     when it changes;
 //   - while it stays unhealthy, at most one line per `repeat_interval`
 //     ("health: component 'images' still unhealthy: N checks since <UTC>: <reason>");
 //   - one INFO line when it is healthy again
@@ -38,7 +39,7 @@ class HealthLog {
   explicit HealthLog(std::chrono::seconds repeat_interval = std::chrono::seconds(60));
 
   // Records one health check at `now`: `states` maps each component id to
-  // its state, kHealthy for a healthy one, else the reason it is not.
+  // its state, kHealthy for a healthy one, else why not ("unhealthy: why").
   // Returns the lines to log, in component id order (often none).
   std::vector<Line> record(const std::map<std::string, std::string>& states, Clock::time_point now);
 

@@ -29,7 +29,7 @@ class HealthLogTest : public CppUnit::TestFixture {
     auto lines = log.record({{"db", "started"}, {"repl", down}}, at(1));
     CPPUNIT_ASSERT_EQUAL(size_t{1}, lines.size());
     CPPUNIT_ASSERT(lines[0].warning);
-    CPPUNIT_ASSERT_EQUAL(std::string("health: component 'repl' unhealthy: unhealthy: node a: cannot connect: refused "
+    CPPUNIT_ASSERT_EQUAL(std::string("health: component 'repl' unhealthy: node a: cannot connect: refused "
                                      "Is the server running?"),
                          lines[0].text);
     // Polled every 5 s for just under a minute: silence.
