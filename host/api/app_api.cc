@@ -132,7 +132,9 @@ ApiResponse AppApi::handle(const ApiRequest& request) const {
   }
   const int cls = response.status >= 500 ? 2 : response.status >= 400 ? 1 : 0;
   if (responses_[cls]) MetricsRegistry::add_value(responses_[cls], 1);
-  if (response.status >= 500)
+  // /api/health logs its own state changes (HealthLog): a monitor polling
+  // a 503 every few seconds must not repeat the whole body each time.
+  if (response.status >= 500 && request.path != "/api/health")
     Poco::Logger::get("kestreld.api").warning(request.method + " " + request.path + ": " +
                                               std::to_string(response.status) + " " + response.body);
   return response;
@@ -188,6 +190,7 @@ ApiResponse AppApi::route(const ApiRequest& req) const {
 
 ApiResponse AppApi::health() const {
   Poco::JSON::Object::Ptr components = json_object();
+  std::map<std::string, std::string> states;
   bool ok = true;
   for (const ComponentConfig& c : graph_.components) {
     std::string state = "started";
@@ -207,6 +210,12 @@ ApiResponse AppApi::health() const {
     }
     ok = ok && state == "started";
     components->set(c.id, state);
+    states[c.id] = state;
+  }
+  Poco::Logger& log = Poco::Logger::get("kestreld.api");
+  for (const HealthLog::Line& line : health_log_.record(states, HealthLog::Clock::now())) {
+    if (line.warning) log.warning(line.text);
+    else log.information(line.text);
   }
   Poco::JSON::Object::Ptr o = json_object();
   o->set("status", ok ? "ok" : "unavailable");

@@ -2,6 +2,7 @@
 // server that carries them, so each request is a plain function call:
 //
 //   GET    /api/health                 200 {"status":"ok","components":{id:"started"}} or 503
+//                                      (logged per state change, not per poll: see health_log.h)
 //   POST   /api/crawl/start            202 + crawl status; 400 bad body; 409 a crawl runs       (token)
 //   POST   /api/crawl/stop             202 + crawl status                                      (token)
 //   GET    /api/crawl/status           200 live counters and the crawler's report
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "api/api_targets.h"
+#include "api/health_log.h"
 #include "config/component_graph.h"
 #include "runtime/component_runtime.h"
 
@@ -84,6 +86,7 @@ class AppApi {
   kestrel_metric* responses_[3] = {nullptr, nullptr, nullptr};  // kestrel_api_responses_total by 2xx/4xx/5xx
   mutable std::mutex start_mu_;   // makes "is one running? start" one step
   mutable std::mutex delete_mu_;  // makes "delete the row, count the others, remove the file" one step
+  mutable HealthLog health_log_;  // /api/health: a line per state change, not per poll
 };
 
 }  // namespace kestrel::host

@@ -27,7 +27,10 @@ namespace {
 class CrawlerHttp : public Component, public CrawlerProvider {
  public:
   // Parses and checks the options only (no threads, files or network).
-  explicit CrawlerHttp(const CreateArgs& args) : config_(parse_crawler_config(args)), host_(args) {}
+  // Logs once what parsing chose on the operator's behalf (config_.note).
+  explicit CrawlerHttp(const CreateArgs& args) : config_(parse_crawler_config(args)), host_(args) {
+    if (!config_.note.empty()) host_.log(KESTREL_LOG_INFO, config_.note);
+  }
 
   ~CrawlerHttp() override {
     shutdown_crawl();

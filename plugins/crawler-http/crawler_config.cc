@@ -61,7 +61,15 @@ CrawlerConfig parse_crawler_config(const CreateArgs& args) {
     if (!std::isalpha(ch) && ch != '_' && ch != '-')
       bad("robots_token", "'" + c.robots_token + "' may hold only letters, '_' and '-' (RFC 9309 product token)");
   c.concurrency = static_cast<uint32_t>(int_in(args, "concurrency", 1, 1024));
-  c.per_host_connections = static_cast<uint32_t>(int_in(args, "per_host_connections", 1, c.concurrency));
+  if (args.is_set("per_host_connections")) {
+    c.per_host_connections = static_cast<uint32_t>(int_in(args, "per_host_connections", 1, c.concurrency));
+  } else {
+    // A default must never make a valid change invalid: follow concurrency down.
+    c.per_host_connections = std::min(kDefaultPerHostConnections, c.concurrency);
+    if (c.per_host_connections < kDefaultPerHostConnections)
+      c.note = "per_host_connections is not set: lowered to concurrency (" + std::to_string(c.concurrency) +
+               ") from its default " + std::to_string(kDefaultPerHostConnections);
+  }
   constexpr int64_t kDay = 24ll * 3600 * 1000;
   c.connect_timeout_ms = duration_in(args, "connect_timeout", 1, kDay);
   c.timeout_ms = duration_in(args, "timeout", 1, kDay);

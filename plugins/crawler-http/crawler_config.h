@@ -21,7 +21,11 @@ inline constexpr kestrel_option_desc kCrawlerOptions[] = {
     option("user_agent", KESTREL_OPT_STRING, "Kestrel/0.1", "User-Agent header sent with every request"),
     option("robots_token", KESTREL_OPT_STRING, "Kestrel", "product token matched against robots.txt user-agent lines"),
     option("concurrency", KESTREL_OPT_INT, "16", "simultaneous transfers in total (connections)"),
-    option("per_host_connections", KESTREL_OPT_INT, "6", "simultaneous transfers to one origin (connections)"),
+    // No schema default: the host marks a schema default as set (is_set 1),
+    // and a fixed 6 would make `concurrency` below 6 invalid on its own.
+    option("per_host_connections", KESTREL_OPT_INT, nullptr,
+           "simultaneous transfers to one origin (connections), 1..concurrency; when unset: 6, "
+           "or concurrency when that is lower"),
     option("connect_timeout", KESTREL_OPT_DURATION, "10s", "time allowed to connect, TLS included (duration)"),
     option("timeout", KESTREL_OPT_DURATION, "60s", "time allowed for one whole transfer (duration)"),
     option("low_speed_limit", KESTREL_OPT_SIZE, "1KiB",
@@ -61,7 +65,7 @@ struct CrawlerConfig {
   std::string user_agent;           // no control characters
   std::string robots_token;         // [A-Za-z_-]+ (RFC 9309 §2.2.1)
   uint32_t concurrency = 16;        // transfers, >= 1
-  uint32_t per_host_connections = 6;  // transfers per origin, 1..concurrency
+  uint32_t per_host_connections = 6;  // transfers per origin, 1..concurrency (unset: min(6, concurrency))
   int64_t connect_timeout_ms = 10000;
   int64_t timeout_ms = 60000;
   uint64_t low_speed_limit = 1024;  // bytes per second; 0 disables the check
@@ -88,10 +92,17 @@ struct CrawlerConfig {
   uint32_t max_url_length = 2048;   // bytes
   uint64_t max_pages_per_host = 0;  // 0: no cap
   bool css_images = true;
+  std::string note;                 // what parsing chose for the operator to know (one line), "" if nothing
 };
+
+// The per-origin cap used when the config does not set per_host_connections
+// (lowered to `concurrency` when that is smaller).
+inline constexpr uint32_t kDefaultPerHostConnections = 6;
 
 // Reads and checks every option of kCrawlerOptions from `args`. Throws
 // kestrel::Error(KESTREL_ERR_INVALID, "option X: why") on the first bad value.
+// A derived default worth telling the operator (per_host_connections lowered
+// to concurrency) is described in the result's `note`, for the caller to log.
 // Pure: no files, no network. Control thread (create()).
 CrawlerConfig parse_crawler_config(const CreateArgs& args);
 

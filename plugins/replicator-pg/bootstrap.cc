@@ -1,6 +1,8 @@
 // bootstrap: a standby from the primary with pg_basebackup and a physical
 // replication slot (see pg_replicator.h).
 #include <chrono>
+#include <iterator>
+#include <map>
 #include <thread>
 
 #include "hba_editor.h"
@@ -12,7 +14,10 @@ namespace kestrel {
 namespace replicator_pg {
 
 void PgReplicator::prepare_primary(PgConnection& conn, const std::string& standby) const {
-  // The role: LOGIN REPLICATION with a scram-sha-256 verifier.
+  // The role: LOGIN REPLICATION with a scram-sha-256 verifier. Committed
+  // with local durability: in a sync mode with a standby down (the one being
+  // bootstrapped, say) a waiting commit would never return.
+  conn.exec("SET synchronous_commit = local");
   conn.exec("SET password_encryption = 'scram-sha-256'");
   const std::string role = conn.ident(replication_user_);
   if (conn.value("SELECT 1 FROM pg_roles WHERE rolname = $1", {replication_user_}).empty())
@@ -105,6 +110,11 @@ void PgReplicator::configure_standby(const NodeSpec& s, const NodeSpec& p) const
 
 void PgReplicator::replicator_bootstrap(const std::string& standby, bool force) {
   std::lock_guard<std::mutex> op(op_mu_);
+  bootstrap_locked(standby, force);
+}
+
+void PgReplicator::bootstrap_locked(const std::string& standby, bool force) {
+  refuse_if_split_brain("bootstrap " + standby);
   const NodeSpec s = node(standby);
   const NodeSpec p = primary();
   if (s.name == p.name) throw Error(KESTREL_ERR_INVALID, "node " + s.name + " is the primary: it cannot be bootstrapped");
@@ -145,7 +155,125 @@ void PgReplicator::replicator_bootstrap(const std::string& standby, bool force) 
   server.start();
   wait_streaming(p, s.name);
   host_.logf(KESTREL_LOG_INFO, "bootstrap %s: streaming from %s", s.name.c_str(), p.name.c_str());
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    not_bootstrapped_.erase(s.name);
+    logged_bootstrap_.erase(s.name);
+    bootstrap_failed_.erase(s.name);
+  }
+  // One more standby streams: a held-back mode may now be safe.
+  reconcile_mode_quietly(true);
 }
+
+std::string PgReplicator::bootstrap_fix(const NodeSpec& s, const NodeSpec& p, const std::string& why,
+                                        bool foreign) const {
+  if (foreign)
+    return why + "; fix: bootstrap " + s.name + " with force (its data directory is replaced by a copy of " + p.name +
+           "; bootstrap: auto never does that)";
+  if (s.local() && bootstrap_auto_)
+    return why + "; bootstrap: auto copies it from " + p.name + " (pg_basebackup, on the poller thread)";
+  std::string password;
+  const std::string conninfo = without_password(replication_conninfo(p, s.name), &password);
+  std::string fix = s.local() ? "fix: set bootstrap: auto on component '" + id_ + "' and restart kestreld (it copies " +
+                                    s.name + " from " + p.name + "), or bootstrap it by hand"
+                              : "fix (kestreld cannot copy it: its spec has no data_dir=): bootstrap it where it runs";
+  fix += ": as the data directory's owner, pg_basebackup -D " + (s.local() ? s.data_dir : std::string("<data_dir>")) +
+         " -S " + slot_name(s.name) + " -C -R -X stream -c fast -d \"" + conninfo + "\" (first the role " +
+         replication_user_ + " LOGIN REPLICATION and a pg_hba replication rule for it on " + p.name +
+         "), then start it";
+  return why + "; " + fix;
+}
+
+std::map<std::string, std::string> PgReplicator::empty_local_standbys() const {
+  std::string primary_name, bootstrapping;
+  std::map<std::string, std::string> failed;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    primary_name = primary_name_;
+    bootstrapping = bootstrapping_;
+    failed = bootstrap_failed_;
+  }
+  const NodeSpec& p = node(primary_name);
+  std::map<std::string, std::string> out;
+  for (const auto& s : nodes_) {
+    if (s.name == primary_name || !s.local()) continue;
+    // Checked first: pg_basebackup writes PG_VERSION early in the copy.
+    if (s.name == bootstrapping) {
+      out[s.name] = "bootstrapping: copying it from " + p.name + " with pg_basebackup (bootstrap: auto)";
+      continue;
+    }
+    if (LocalServer(s, command_timeout_ms_).has_cluster()) continue;
+    auto f = failed.find(s.name);
+    out[s.name] = bootstrap_fix(s, p, "its data directory " + s.data_dir + " holds no cluster" +
+                                          (f == failed.end() ? std::string() : " (the last automatic bootstrap failed: " +
+                                                                                    f->second + ")"),
+                                false);
+  }
+  return out;
+}
+
+void PgReplicator::note_not_bootstrapped(const std::map<std::string, std::string>& found) {
+  std::vector<std::string> lines;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    not_bootstrapped_ = found;
+    for (auto it = logged_bootstrap_.begin(); it != logged_bootstrap_.end();)
+      it = found.count(it->first) ? std::next(it) : logged_bootstrap_.erase(it);
+    for (const auto& f : found) {
+      std::string& logged = logged_bootstrap_[f.first];
+      if (logged == f.second) continue;  // once per reason, not per poll
+      logged = f.second;
+      // The copy itself logs its progress (auto_bootstrap_round).
+      if (f.second.compare(0, 13, "bootstrapping") != 0)
+        lines.push_back("standby " + f.first + " is not bootstrapped: " + f.second);
+    }
+  }
+  for (const auto& l : lines) host_.log(KESTREL_LOG_WARNING, l);
+}
+
+void PgReplicator::auto_bootstrap_round() {
+  for (const auto& s : nodes_) {
+    if (stopping()) return;
+    std::string primary_name;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      if (split_brain_) return;  // which primary would it copy?
+      primary_name = primary_name_;
+    }
+    if (s.name == primary_name || !s.local()) continue;
+    std::unique_lock<std::mutex> op(op_mu_, std::try_to_lock);
+    if (!op.owns_lock()) return;  // a mutating call runs: next round
+    // Under op_mu_, so that a rejoin emptying the directory cannot interleave.
+    if (LocalServer(s, command_timeout_ms_).has_cluster()) continue;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      bootstrapping_ = s.name;
+      not_bootstrapped_[s.name] = "bootstrapping: copying it from " + primary_name + " with pg_basebackup (bootstrap: auto)";
+    }
+    host_.logf(KESTREL_LOG_INFO, "bootstrap %s: data directory %s is empty: copying it from %s (bootstrap: auto)",
+               s.name.c_str(), s.data_dir.c_str(), primary_name.c_str());
+    std::string failure;
+    try {
+      bootstrap_locked(s.name, false);
+    } catch (const Error& e) {
+      failure = e.what();
+    }
+    bool changed = false;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      bootstrapping_.clear();
+      if (!failure.empty()) {
+        changed = bootstrap_failed_[s.name] != failure;
+        bootstrap_failed_[s.name] = failure;
+      }
+    }
+    if (!failure.empty())
+      host_.logf(changed ? KESTREL_LOG_WARNING : KESTREL_LOG_DEBUG,
+                 "bootstrap %s (auto) failed: %s; retried every poll_interval", s.name.c_str(), failure.c_str());
+  }
+}
+
+
 
 }  // namespace replicator_pg
 }  // namespace kestrel

@@ -13,6 +13,8 @@ namespace replicator_pg {
 void PgReplicator::replicator_promote(const std::string& name, uint64_t epoch, uint32_t timeout_ms) {
   std::lock_guard<std::mutex> op(op_mu_);
   const NodeSpec s = node(name);
+  replicator_node_status();  // a fresh look: is there a second primary right now?
+  refuse_if_split_brain("promote " + name);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   auto conn = connect(s);
   const bool has_state =
@@ -24,9 +26,45 @@ void PgReplicator::replicator_promote(const std::string& name, uint64_t epoch, u
                                           ", newer than the requested " + std::to_string(epoch) +
                                           ": promote with an epoch above it");
   }
-  if (conn->value("SELECT pg_is_in_recovery()") == "t") {
+  // The decision is taken here: from now on the old primary is a node to
+  // fence, not a second primary nobody decided about (the poller observes
+  // while pg_promote runs). Undone if the promote fails below.
+  std::string old;
+  bool newly_demoted = false;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    old = primary_name_;
+    if (old != name) newly_demoted = demoted_.insert(old).second;
+  }
+  try {
+    promote_locked(s, epoch, timeout_ms, deadline, has_state, *conn);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (newly_demoted) demoted_.erase(old);
+    throw;
+  }
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    primary_name_ = name;
+    fenced_.erase(name);
+    demoted_.erase(name);
+    primary_timeline_ = 0;  // the new primary's, at the next observation
+  }
+  host_.logf(KESTREL_LOG_INFO, "promote %s: primary now (was %s), epoch %llu", name.c_str(), old.c_str(),
+             static_cast<unsigned long long>(epoch));
+  // The configured mode again, as far as the standbys following the new
+  // primary allow: none do until rejoin, so a sync mode is held back (logged,
+  // in status and health) rather than blocking every write; the poller and
+  // rejoin apply it once they stream.
+  reconcile_mode_quietly(false);
+}
+
+void PgReplicator::promote_locked(const NodeSpec& s, uint64_t epoch, uint32_t timeout_ms,
+                                  std::chrono::steady_clock::time_point deadline, bool has_state, PgConnection& conn) {
+  const std::string& name = s.name;
+  if (conn.value("SELECT pg_is_in_recovery()") == "t") {
     const uint32_t wait_s = timeout_ms / 1000 < 1 ? 1 : timeout_ms / 1000;
-    const std::string done = conn->value("SELECT pg_promote(true, $1)", {std::to_string(wait_s)});
+    const std::string done = conn.value("SELECT pg_promote(true, $1)", {std::to_string(wait_s)});
     host_.logf(KESTREL_LOG_INFO, "promote %s: pg_promote returned %s", name.c_str(), done.c_str());
   }
   // Accepting writes: out of recovery and a real write commits. The write
@@ -58,24 +96,6 @@ void PgReplicator::replicator_promote(const std::string& name, uint64_t epoch, u
                   true);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::string old;
-  kestrel_replication_mode mode;
-  {
-    std::lock_guard<std::mutex> lock(state_mu_);
-    old = primary_name_;
-    primary_name_ = name;
-    fenced_.erase(name);
-    mode = mode_;
-  }
-  // Sync modes wait for standbys that follow the new primary only after
-  // rejoin: until then the mode is held back so writes are not blocked.
-  if (mode != KESTREL_REPLICATION_ASYNC)
-    host_.logf(KESTREL_LOG_WARNING,
-               "promote %s: mode %s is held back (synchronous_standby_names = '') until standbys follow it: "
-               "rejoin them, then set the mode again",
-               name.c_str(), mode_name(mode));
-  host_.logf(KESTREL_LOG_INFO, "promote %s: primary now (was %s), epoch %llu", name.c_str(), old.c_str(),
-             static_cast<unsigned long long>(epoch));
 }
 
 void PgReplicator::replicator_fence(const std::string& name) {
@@ -86,6 +106,9 @@ void PgReplicator::replicator_fence(const std::string& name) {
     host_.logf(KESTREL_LOG_INFO, "fence %s: stopped (pg_ctl stop -m fast)", name.c_str());
   } else {
     auto conn = connect(s);
+    // An old primary in a sync mode whose standbys left would make each of
+    // these commits wait for them forever: they need only local durability.
+    conn->exec("SET synchronous_commit = local");
     // 1. No application role may log in (superusers and the replication role stay).
     for (const auto& r : conn->query("SELECT rolname FROM pg_roles WHERE rolcanlogin AND NOT rolsuper AND rolname <> $1",
                                      {replication_user_}))
@@ -105,6 +128,8 @@ void PgReplicator::replicator_fence(const std::string& name) {
 void PgReplicator::replicator_rejoin(const std::string& name) {
   std::lock_guard<std::mutex> op(op_mu_);
   const NodeSpec s = node(name);
+  replicator_node_status();
+  refuse_if_split_brain("rejoin " + name);
   const NodeSpec p = primary();
   if (s.name == p.name) throw Error(KESTREL_ERR_INVALID, "node " + name + " is the current primary: nothing to rejoin");
   if (!s.local())
@@ -132,9 +157,13 @@ void PgReplicator::replicator_rejoin(const std::string& name) {
   configure_standby(s, p);
   server.start();
   wait_streaming(p, s.name);
-  std::lock_guard<std::mutex> lock(state_mu_);
-  fenced_.erase(name);
-  last_rejoin_ = name + ":" + path;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    fenced_.erase(name);
+    demoted_.erase(name);
+    last_rejoin_ = name + ":" + path;
+  }
+  reconcile_mode_quietly(true);  // one more standby streams
 }
 
 }  // namespace replicator_pg

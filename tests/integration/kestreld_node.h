@@ -27,7 +27,7 @@ class KestrelNode {
  public:
   // `crawler_options` are added under components.crawler, values written as
   // given (YAML scalars), e.g. {"per_host_connections", "3"}. Without
-  // per_host_connections the default is 4. Throws std::runtime_error when
+  // per_host_connections the node sets 4. Throws std::runtime_error when
   // kestreld or the plugins are not built (naming what is missing).
   // `extra_plugin_paths` are searched after the build's plugin folder.
   explicit KestrelNode(const CrawlerOptions& crawler_options = CrawlerOptions(),

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 
 namespace kestrel::crawler {
 namespace {
@@ -35,6 +36,12 @@ class Args {
     texts_[name] = v;
     return *this;
   }
+  // As the host hands an option the config does not name and whose schema
+  // has no default: is_set 0, no text, integer 0.
+  Args& unset(const std::string& name) {
+    unset_.insert(name);
+    return *this;
+  }
   Args& seeds(std::vector<std::string> s) {
     seeds_ = std::move(s);
     return *this;
@@ -49,11 +56,11 @@ class Args {
       v.struct_size = sizeof v;
       v.name = d.name;
       v.type = d.type;
-      v.is_set = 1;
+      v.is_set = unset_.count(d.name) ? 0 : 1;
       auto t = texts_.find(d.name);
-      v.text = t != texts_.end() ? t->second.c_str() : "";
+      v.text = !v.is_set ? nullptr : t != texts_.end() ? t->second.c_str() : "";
       auto i = ints_.find(d.name);
-      v.integer = i != ints_.end() ? i->second : 0;
+      v.integer = v.is_set && i != ints_.end() ? i->second : 0;
       if (d.type == KESTREL_OPT_STRING_LIST) {
         v.list = seed_ptrs_.data();
         v.list_count = seed_ptrs_.size();
@@ -84,6 +91,7 @@ class Args {
  private:
   std::map<std::string, int64_t> ints_;
   std::map<std::string, std::string> texts_;
+  std::set<std::string> unset_;
   std::vector<std::string> seeds_;
   std::vector<const char*> seed_ptrs_;
   std::vector<kestrel_option_value> values_;
@@ -99,13 +107,16 @@ class CrawlerConfigTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testDefaultsParse);
   CPPUNIT_TEST(testSeedsAreNormalizedSortedAndDeduplicated);
   CPPUNIT_TEST(testBadValuesNameTheOption);
+  CPPUNIT_TEST(testPerHostDefaultFollowsConcurrency);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void testSchemaIsDocumented() {
     for (const auto& d : kCrawlerOptions) {
       CPPUNIT_ASSERT_MESSAGE(d.name, d.description && std::strlen(d.description) > 10);
-      CPPUNIT_ASSERT_MESSAGE(d.name, d.default_value != nullptr);  // every option works on one machine
+      // Every option works on one machine: a schema default, or a description
+      // saying what an unset option becomes (a default derived from another).
+      CPPUNIT_ASSERT_MESSAGE(d.name, d.default_value != nullptr || std::strstr(d.description, "when unset"));
       if (d.type == KESTREL_OPT_REF) CPPUNIT_ASSERT_MESSAGE(d.name, d.interface_name != nullptr);
     }
   }
@@ -133,6 +144,24 @@ class CrawlerConfigTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(size_t{2}, c.seeds.size());
     CPPUNIT_ASSERT_EQUAL(std::string("http://example.org/a"), c.seeds[0]);
     CPPUNIT_ASSERT_EQUAL(std::string("http://example.org/b"), c.seeds[1]);
+  }
+
+  // A default never makes a valid change invalid: concurrency alone below
+  // per_host_connections' default lowers the per-origin cap to it (and says
+  // so), while an explicit out-of-range value stays an error.
+  void testPerHostDefaultFollowsConcurrency() {
+    CrawlerConfig c = Args().set("concurrency", 4).unset("per_host_connections").parse();
+    CPPUNIT_ASSERT_EQUAL(uint32_t{4}, c.concurrency);
+    CPPUNIT_ASSERT_EQUAL(uint32_t{4}, c.per_host_connections);
+    CPPUNIT_ASSERT_MESSAGE(c.note, contains(c.note, "per_host_connections") && contains(c.note, "concurrency (4)"));
+    c = Args().unset("per_host_connections").parse();
+    CPPUNIT_ASSERT_EQUAL(uint32_t{6}, c.per_host_connections);  // the documented default
+    CPPUNIT_ASSERT(c.note.empty());
+    c = Args().set("concurrency", 6).unset("per_host_connections").parse();
+    CPPUNIT_ASSERT_EQUAL(uint32_t{6}, c.per_host_connections);
+    CPPUNIT_ASSERT(c.note.empty());
+    const std::string err = Args().set("concurrency", 4).set("per_host_connections", 6).error();
+    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "option per_host_connections: 6 is out of range [1, 4]"));
   }
 
   void testBadValuesNameTheOption() {

@@ -9,6 +9,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <cstdio>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -79,6 +80,7 @@ class AppApiTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testCrawlImagesAndDelete);
   CPPUNIT_TEST(testKestrelctl);
   CPPUNIT_TEST(testListenErrors);
+  CPPUNIT_TEST(testHealthLogsStateChangesNotEveryPoll);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -315,6 +317,45 @@ class AppApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(0, help.code);
     CPPUNIT_ASSERT_MESSAGE(help.out, contains(help.out, "Exit codes"));
 
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(d.stderr_text(), 0, d.stop());
+  }
+
+  // Issue 16 item 6: while a component is unhealthy, polling /api/health
+  // logs one line naming it and the reason (not the body per poll), and one
+  // line when it is healthy again with the count of checks in between.
+  void testHealthLogsStateChangesNotEveryPoll() {
+    ApiDaemon d;
+    const std::string tmp = d.images_dir() + "/.tmp";
+    // blob-local's health needs <root>/.tmp writable: take it away.
+    CPPUNIT_ASSERT_EQUAL(0, std::rename(tmp.c_str(), (tmp + "-away").c_str()));
+    const int polls = 25;
+    for (int i = 0; i < polls; ++i) {
+      HttpReply h = d.call("GET", "/api/health");
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(what(h), 503, h.status);
+      CPPUNIT_ASSERT_MESSAGE(what(h), contains(text(h.json->getObject("components"), "images"), "not writable"));
+    }
+    CPPUNIT_ASSERT_EQUAL(0, std::rename((tmp + "-away").c_str(), tmp.c_str()));
+    HttpReply ok = d.call("GET", "/api/health");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(ok), 200, ok.status);
+    d.call("GET", "/api/health");
+    const std::string log = d.stderr_text();
+    auto count = [&](const std::string& needle) {
+      size_t n = 0;
+      for (size_t p = log.find(needle); p != std::string::npos; p = log.find(needle, p + 1)) ++n;
+      return n;
+    };
+    // No per-poll dump of the response body.
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(log, size_t{0}, count("GET /api/health: 503"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(log, size_t{0}, count("\"components\""));
+    // One line for the change, naming the component and the reason.
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(log, size_t{1}, count("health: component 'images' unhealthy: "));
+    const size_t at = log.find("health: component 'images' unhealthy: ");
+    const std::string line = log.substr(at, log.find('\n', at) - at);
+    CPPUNIT_ASSERT_MESSAGE(line, contains(line, "not writable"));
+    // And one for the way back, with the count of unhealthy checks.
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(log, size_t{1}, count("health: component 'images' healthy again"));
+    CPPUNIT_ASSERT_MESSAGE(log, contains(log, "after " + std::to_string(polls) + " unhealthy checks"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(log, size_t{0}, count("still unhealthy"));  // under a minute: no repeat line
     CPPUNIT_ASSERT_EQUAL_MESSAGE(d.stderr_text(), 0, d.stop());
   }
 

@@ -5,13 +5,19 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/Logger.h>
+#include <Poco/Message.h>
+#include <Poco/SplitterChannel.h>
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <sstream>
 #include <thread>
+
+#include "api/app_api.h"
 
 #include "config/component_graph.h"
 #include "config/config_document.h"
@@ -21,6 +27,35 @@
 #include "runtime/metrics_registry.h"
 
 namespace kestrel::test {
+namespace {
+
+// Keeps every message logged in the process, for assertions on the log.
+class CaptureChannel : public Poco::Channel {
+ public:
+  void log(const Poco::Message& msg) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_ += msg.getSource() + ": " + msg.getText() + "\n";
+  }
+  std::string text() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return text_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::string text_;
+};
+
+CaptureChannel* capture() {
+  static CaptureChannel* channel = [] {
+    auto* c = new CaptureChannel;  // never freed: loggers hold it until exit
+    c->duplicate();
+    return c;
+  }();
+  return channel;
+}
+
+}  // namespace
 
 bool eventually(const std::function<bool()>& fn, int deadline_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(deadline_ms);
@@ -32,9 +67,37 @@ bool eventually(const std::function<bool()>& fn, int deadline_ms) {
 }
 
 ReplicationEnv::ReplicationEnv() : node_dir_("repl-node") {
-  // The plugin's log lines (which rejoin path, mode changes) go to stderr.
-  Poco::Logger::root().setChannel(Poco::AutoPtr<Poco::Channel>(new Poco::ConsoleChannel));
+  // The plugin's log lines (which rejoin path, mode changes) go to stderr,
+  // and are kept for log_text().
+  Poco::AutoPtr<Poco::SplitterChannel> splitter(new Poco::SplitterChannel);
+  splitter->addChannel(Poco::AutoPtr<Poco::Channel>(new Poco::ConsoleChannel));
+  capture()->duplicate();  // the AutoPtr below adopts one reference
+  splitter->addChannel(Poco::AutoPtr<Poco::Channel>(capture()));
+  log_start_ = capture()->text().size();
+  // The root first (loggers made later inherit from it; setChannel("")
+  // reaches only loggers that exist), then every existing one.
+  Poco::Logger::root().setChannel(splitter);
   Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
+  Poco::Logger::setChannel("", splitter);
+  Poco::Logger::setLevel("", Poco::Message::PRIO_INFORMATION);
+}
+
+std::string ReplicationEnv::log_text() const { return capture()->text().substr(log_start_); }
+
+size_t ReplicationEnv::log_count(const std::string& needle) const {
+  const std::string log = log_text();
+  size_t n = 0;
+  for (size_t p = log.find(needle); p != std::string::npos; p = log.find(needle, p + 1)) ++n;
+  return n;
+}
+
+std::pair<int, std::string> ReplicationEnv::app_health() const {
+  host::AppApi api(*runtime_, *api_graph_, "");
+  host::ApiRequest request;
+  request.method = "GET";
+  request.path = "/api/health";
+  const host::ApiResponse r = api.handle(request);
+  return {r.status, r.body};
 }
 
 ReplicationEnv::~ReplicationEnv() {
@@ -105,6 +168,8 @@ void ReplicationEnv::start_runtime(const std::string& yaml) {
   doc_ = host::ConfigDocument::load_text(yaml, "replication.yaml", node_dir_.path(), &errors);
   runtime_ = std::make_unique<host::ComponentRuntime>(host::build_component_graph(*doc_, *registry_, node_dir_.path(), &errors),
                                                       host::NodeSettings{"n1", node_dir_.path()}, node_dir_.path());
+  api_graph_ = std::make_unique<host::ComponentGraph>(
+      host::build_component_graph(*doc_, *registry_, node_dir_.path(), &errors));
   std::vector<std::string> create;
   CPPUNIT_ASSERT(runtime_->create_all(&create));
   std::string err;
@@ -146,7 +211,8 @@ void ReplicationEnv::insert_images(PgCluster& c, const std::string& prefix, int 
 }
 
 double ReplicationEnv::gauge(const std::string& name, const std::string& component, const std::string& standby) {
-  const std::string key = name + "{component=\"" + component + "\",standby=\"" + standby + "\"} ";
+  const std::string key = name + "{component=\"" + component + "\"" +
+                          (standby.empty() ? std::string() : ",standby=\"" + standby + "\"") + "} ";
   std::istringstream in(host::MetricsRegistry::global().render_prometheus());
   std::string line;
   while (std::getline(in, line))

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kestrel/test/pg_cluster.h"
@@ -24,6 +25,7 @@ namespace kestrel::host {
 class PluginRegistry;
 class ConfigDocument;
 class ComponentRuntime;
+struct ComponentGraph;
 }  // namespace kestrel::host
 
 namespace kestrel::test {
@@ -62,8 +64,18 @@ class ReplicationEnv {
   static void wait_rows(PgCluster& c, long expected, int deadline_ms = 60000, const std::string& table = "images");
   // Inserts `n` image rows with urls <prefix><i> as the app role; returns nothing.
   static void insert_images(PgCluster& c, const std::string& prefix, int n);
-  // A gauge's value from the host's Prometheus text; -1 when absent.
+  // A gauge's value from the host's Prometheus text (NaN when it reads
+  // NaN); -1 when absent. `standby` "": a series with only the component label.
   static double gauge(const std::string& name, const std::string& component, const std::string& standby);
+
+  // GET /api/health through the host's real AppApi over this runtime: the
+  // HTTP status (200 or 503) and the body.
+  std::pair<int, std::string> app_health() const;
+  // Everything logged (any logger) since this env was made, one line per
+  // message as "<source>: <text>". Any thread.
+  std::string log_text() const;
+  // Occurrences of `needle` in log_text().
+  size_t log_count(const std::string& needle) const;
 
  private:
   TempDir node_dir_;
@@ -71,6 +83,8 @@ class ReplicationEnv {
   std::unique_ptr<host::PluginRegistry> registry_;
   std::unique_ptr<host::ConfigDocument> doc_;
   std::unique_ptr<host::ComponentRuntime> runtime_;
+  std::unique_ptr<host::ComponentGraph> api_graph_;  // a second build of the graph, for the AppApi
+  size_t log_start_ = 0;                              // log_text() starts here in the capture
 };
 
 // Polls `fn` every 100 ms until it returns true or deadline_ms passes.

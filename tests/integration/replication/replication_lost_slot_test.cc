@@ -23,7 +23,7 @@ class ReplicationLostSlotTest : public CppUnit::TestFixture {
     e.start_runtime("components:\n  repl:\n    type: replicator-pg\n    primary: \"" + e.spec("p", 0) +
                     "\"\n    standbys:\n      - \"" + e.spec("s", 1) +
                     "\"\n    replication_password: \"pw\"\n    wal_keep_size: 0\n    poll_interval: 1s\n"
-                    "    catch_up_timeout: 30s\n");
+                    "    catch_up_timeout: 30s\n    bootstrap: manual\n");
     kestrel::ReplicatorClient r = e.replicator("repl");
     r.bootstrap("s");
     s.stop("fast");

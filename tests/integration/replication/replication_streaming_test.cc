@@ -31,7 +31,8 @@ std::string component(const std::string& id, const std::string& primary, const s
   std::string y = "  " + id + ":\n    type: replicator-pg\n    primary: \"" + primary + "\"\n    standbys:\n";
   for (const auto& s : standbys) y += "      - \"" + s + "\"\n";
   y += "    replication_password: \"" + std::string(kPassword) + "\"\n    poll_interval: 200ms\n"
-       "    catch_up_timeout: 30s\n    connect_timeout: 2s\n    range_size: 10\n" + extra;
+       "    catch_up_timeout: 30s\n    connect_timeout: 2s\n    range_size: 10\n"
+       "    bootstrap: manual\n" + extra;  // the scenarios bootstrap each standby themselves
   return y;
 }
 

@@ -48,6 +48,7 @@ class KestreldCliTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(unreadable_config_and_bad_options);
   CPPUNIT_TEST(version_and_help);
   CPPUNIT_TEST(every_config_example_validates);
+  CPPUNIT_TEST(crawler_concurrency_alone_validates);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -153,6 +154,25 @@ class KestreldCliTest : public CppUnit::TestFixture {
       ++checked;
     }
     CPPUNIT_ASSERT(checked >= 2);  // default.yaml and cluster-postgres.yaml at least
+  }
+
+  // Issue 16 item 5: setting only `concurrency` below per_host_connections'
+  // default must not make the file invalid; the real crawler-http plugin,
+  // through the host's option handling (a schema default would read as set).
+  // The lowered cap is said once; an explicit out-of-range value still fails.
+  void crawler_concurrency_alone_validates() {
+    kestrel::test::TempDir dir("host");
+    const std::string head = "plugins:\n  paths: [\"" + kestrel::test::plugin_dir() +
+                             "\"]\ncomponents:\n  catalog:\n    type: store-sqlite\n  images:\n    type: blob-local\n"
+                             "  crawler:\n    type: crawler-http\n    concurrency: 4\n";
+    Run r = kestreld({"--validate", kestrel::test::write_in(dir, "c.yaml", head)});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, 0, r.code);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(r.err, size_t{1}, count(r.err, "per_host_connections is not set"));
+    CPPUNIT_ASSERT_MESSAGE(r.err, r.err.find("lowered to concurrency (4)") != std::string::npos);
+    Run bad = kestreld({"--validate", kestrel::test::write_in(dir, "b.yaml", head + "    per_host_connections: 6\n")});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(bad.err, 78, bad.code);
+    CPPUNIT_ASSERT_MESSAGE(bad.err, bad.err.find("option per_host_connections: 6 is out of range [1, 4]") !=
+                                        std::string::npos);
   }
 };
 
