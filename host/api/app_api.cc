@@ -268,9 +268,11 @@ ApiResponse AppApi::crawl_start(const ApiRequest& req) const {
     try {
       c.start(request);
     } catch (const Error& e) {
-      // The crawler says INVALID both for a bad request and for a crawl that
-      // runs already (started by someone else meanwhile): tell them apart.
-      if (e.code() == KESTREL_ERR_INVALID && busy()) throw ApiError(409, "a crawl is already running");
+      // A 1.3 crawler says BUSY for a crawl that runs already (started by
+      // someone else meanwhile); an older one says INVALID, as for a bad
+      // request: tell those apart by asking.
+      if (e.code() == KESTREL_ERR_BUSY || (e.code() == KESTREL_ERR_INVALID && busy()))
+        throw ApiError(409, "a crawl is already running");
       throw;
     }
   }

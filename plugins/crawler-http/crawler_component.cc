@@ -75,14 +75,15 @@ class CrawlerHttp : public Component, public CrawlerProvider {
   // Starts a crawl of `request.seeds` (empty: the configured seeds) on the
   // crawl thread, with the request's scope and limits (zero: configured).
   // Throws Error(INVALID) for a bad seed, no seeds, an unknown scope or robots
-  // value, or a crawl already running; Error(UNAVAILABLE) before start().
+  // value; Error(BUSY) for a crawl already running; Error(UNAVAILABLE) before
+  // start().
   void crawl_start(const CrawlRequest& request) override {
     std::vector<std::string> seeds = normalize_seeds(request.seeds, "crawl_start");
     if (seeds.empty()) seeds = config_.seeds;
     if (seeds.empty()) throw Error(KESTREL_ERR_INVALID, "crawl_start: no seeds given and option seeds is empty");
     const RunLimits limits = limits_for(config_, request);
     std::unique_lock<std::mutex> lock(mu_);
-    if (running_) throw Error(KESTREL_ERR_INVALID, "crawl_start: a crawl is already running");
+    if (running_) throw Error(KESTREL_ERR_BUSY, "crawl_start: a crawl is already running", true);
     if (!frontier_) throw Error(KESTREL_ERR_UNAVAILABLE, "crawl_start: component is not started", true);
     if (thread_.joinable()) thread_.join();  // the last crawl has ended; reap it
     engine_.reset();

@@ -722,8 +722,9 @@ typedef struct kestrel_crawl_progress {
 typedef struct kestrel_crawler_v1 {
   uint32_t struct_size; /* sizeof(kestrel_crawler_v1) */
 
-  /* Starts a crawl in the background and returns; KESTREL_ERR_INVALID if one
-   * is already running or a seed is not an absolute http(s) URL. Any thread. */
+  /* Starts a crawl in the background and returns; KESTREL_ERR_BUSY if one is
+   * already running (KESTREL_ERR_INVALID from a crawler built before 1.3),
+   * KESTREL_ERR_INVALID if a seed is not an absolute http(s) URL. Any thread. */
   kestrel_result (*crawl_start)(void* instance, const kestrel_crawl_request* request, kestrel_status* status);
 
   /* Asks the running crawl to stop; returns at once. Any thread. */
@@ -772,7 +773,8 @@ typedef struct kestrel_node_status {
   const char* sync_state;        /* standby: "async", "potential", "sync" or "quorum" (pg_stat_replication); else NULL */
   uint64_t lsn;                  /* primary: current WAL position; standby: last replayed position */
   uint64_t receive_lsn;          /* standby: last position received and flushed; 0 on a primary */
-  int64_t lag_bytes;             /* primary position minus this node's replay position, bytes; 0 on the primary */
+  int64_t lag_bytes;             /* primary position minus this node's replay position, bytes; 0 on the primary;
+                                    -1: unknown (the standby does not stream), and the *_lag_seconds are NaN */
   double write_lag_seconds;      /* seconds, from the primary's view (0 when caught up) */
   double flush_lag_seconds;      /* seconds */
   double replay_lag_seconds;     /* seconds */
