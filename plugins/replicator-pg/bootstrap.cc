@@ -82,7 +82,7 @@ void PgReplicator::wait_streaming(const NodeSpec& p, const std::string& standby)
       std::string tail;
       const NodeSpec& s = node(standby);
       if (s.local()) {
-        LocalServer server(s, command_timeout_ms_);
+        LocalServer server(tools_, s, command_timeout_ms_);
         tail = server.disk_full_hint();
         if (tail.empty()) tail = "its log ends: " + server.log_tail(800);
       }
@@ -97,7 +97,7 @@ void PgReplicator::wait_streaming(const NodeSpec& p, const std::string& standby)
 }
 
 void PgReplicator::configure_standby(const NodeSpec& s, const NodeSpec& p) const {
-  LocalServer server(s, command_timeout_ms_);
+  LocalServer server(tools_, s, command_timeout_ms_);
   std::map<std::string, std::string> conf = {
       {"primary_conninfo", replication_conninfo(p, s.name)},
       {"primary_slot_name", slot_name(s.name)},
@@ -124,7 +124,7 @@ void PgReplicator::bootstrap_locked(const std::string& standby, bool force) {
                                              "machine; add data_dir= or bootstrap it where it runs");
   auto pconn = connect(p);
   const std::string primary_id = pconn->value("SELECT system_identifier::text FROM pg_control_system()");
-  LocalServer server(s, command_timeout_ms_);
+  LocalServer server(tools_, s, command_timeout_ms_);
 
   bool fresh = true;
   if (server.has_cluster()) {
@@ -202,7 +202,7 @@ std::map<std::string, std::string> PgReplicator::empty_local_standbys() const {
       out[s.name] = "bootstrapping: copying it from " + p.name + " with pg_basebackup (bootstrap: auto)";
       continue;
     }
-    if (LocalServer(s, command_timeout_ms_).has_cluster()) continue;
+    if (LocalServer(tools_, s, command_timeout_ms_).has_cluster()) continue;
     auto f = failed.find(s.name);
     out[s.name] = bootstrap_fix(s, p, "its data directory " + s.data_dir + " holds no cluster" +
                                           (f == failed.end() ? std::string() : " (the last automatic bootstrap failed: " +
@@ -244,7 +244,7 @@ void PgReplicator::auto_bootstrap_round() {
     std::unique_lock<std::mutex> op(op_mu_, std::try_to_lock);
     if (!op.owns_lock()) return;  // a mutating call runs: next round
     // Under op_mu_, so that a rejoin emptying the directory cannot interleave.
-    if (LocalServer(s, command_timeout_ms_).has_cluster()) continue;
+    if (LocalServer(tools_, s, command_timeout_ms_).has_cluster()) continue;
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       bootstrapping_ = s.name;

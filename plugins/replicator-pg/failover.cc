@@ -102,7 +102,7 @@ void PgReplicator::replicator_fence(const std::string& name) {
   std::lock_guard<std::mutex> op(op_mu_);
   const NodeSpec s = node(name);
   if (s.fence_by_stop) {
-    LocalServer(s, command_timeout_ms_).stop("fast");
+    LocalServer(tools_, s, command_timeout_ms_).stop("fast");
     host_.logf(KESTREL_LOG_INFO, "fence %s: stopped (pg_ctl stop -m fast)", name.c_str());
   } else {
     auto conn = connect(s);
@@ -137,7 +137,7 @@ void PgReplicator::replicator_rejoin(const std::string& name) {
                                              " has no data_dir= in its spec: rejoin runs pg_rewind on this machine");
   auto pconn = connect(p);
   prepare_primary(*pconn, s.name);
-  LocalServer server(s, command_timeout_ms_);
+  LocalServer server(tools_, s, command_timeout_ms_);
   server.stop("fast");
   std::string path = "rewind";
   std::string why;

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
-#include "process_runner.h"
+#include "pg_tools.h"
 
 namespace kestrel {
 namespace replicator_pg {
@@ -46,18 +46,19 @@ std::vector<std::string> password_env(const std::string& password) {
 
 }  // namespace
 
-LocalServer::LocalServer(const NodeSpec& spec, int64_t timeout_ms) : spec_(spec), timeout_ms_(timeout_ms) {}
+LocalServer::LocalServer(const ToolRunner& tools, const NodeSpec& spec, int64_t timeout_ms)
+    : tools_(tools), spec_(spec), timeout_ms_(timeout_ms) {}
 
 bool LocalServer::running() const {
   if (!has_cluster()) return false;
-  ProcessResult r = run_process({tool("pg_ctl"), "status", "-D", spec_.data_dir}, owner_for(spec_.data_dir), 30000);
+  ProcessResult r = tools_.run({tool("pg_ctl"), "status", "-D", spec_.data_dir}, owner_for(spec_.data_dir), 30000);
   return r.exit_code == 0;
 }
 
 void LocalServer::start() const {
   if (running()) return;
   const int64_t seconds = timeout_ms_ / 1000 < 10 ? 10 : timeout_ms_ / 1000;
-  ProcessResult r = run_process({tool("pg_ctl"), "start", "-w", "-t", std::to_string(seconds), "-D", spec_.data_dir,
+  ProcessResult r = tools_.run({tool("pg_ctl"), "start", "-w", "-t", std::to_string(seconds), "-D", spec_.data_dir,
                                  "-l", log_path()},
                                 owner_for(spec_.data_dir), timeout_ms_ + 5000);
   if (r.exit_code != 0) {
@@ -72,7 +73,7 @@ void LocalServer::start() const {
 
 void LocalServer::stop(const std::string& mode) const {
   if (!running()) return;
-  ProcessResult r = run_process({tool("pg_ctl"), "stop", "-w", "-m", mode, "-D", spec_.data_dir},
+  ProcessResult r = tools_.run({tool("pg_ctl"), "stop", "-w", "-m", mode, "-D", spec_.data_dir},
                                 owner_for(spec_.data_dir), timeout_ms_);
   if (r.exit_code != 0 && running())
     throw Error(KESTREL_ERR_UNAVAILABLE,
@@ -82,7 +83,7 @@ void LocalServer::stop(const std::string& mode) const {
 bool LocalServer::has_cluster() const { return fs::exists(spec_.data_dir + "/PG_VERSION"); }
 
 std::string LocalServer::system_identifier() const {
-  ProcessResult r = run_process({tool("pg_controldata"), "-D", spec_.data_dir}, owner_for(spec_.data_dir), 30000);
+  ProcessResult r = tools_.run({tool("pg_controldata"), "-D", spec_.data_dir}, owner_for(spec_.data_dir), 30000);
   const std::string key = "Database system identifier:";
   const size_t at = r.output.find(key);
   if (r.exit_code != 0 || at == std::string::npos)
@@ -113,7 +114,7 @@ bool LocalServer::basebackup(const std::string& conninfo, const std::string& slo
   }
   std::string password;
   const std::string safe = without_password(conninfo, &password);
-  ProcessResult r = run_process({tool("pg_basebackup"), "-D", spec_.data_dir, "-S", slot, "-R", "-X", "stream", "-c",
+  ProcessResult r = tools_.run({tool("pg_basebackup"), "-D", spec_.data_dir, "-S", slot, "-R", "-X", "stream", "-c",
                                  "fast", "-d", safe},
                                 owner_for(spec_.data_dir), timeout_ms_, password_env(password));
   if (r.exit_code == 0) return true;
@@ -124,7 +125,7 @@ bool LocalServer::basebackup(const std::string& conninfo, const std::string& slo
 bool LocalServer::rewind(const std::string& source_conninfo, std::string* why) const {
   std::string password;
   const std::string safe = without_password(source_conninfo, &password);
-  ProcessResult r = run_process({tool("pg_rewind"), "--target-pgdata=" + spec_.data_dir, "--source-server=" + safe},
+  ProcessResult r = tools_.run({tool("pg_rewind"), "--target-pgdata=" + spec_.data_dir, "--source-server=" + safe},
                                 owner_for(spec_.data_dir), timeout_ms_, password_env(password));
   if (r.exit_code == 0) return true;
   *why = r.timed_out ? "pg_rewind timed out" : "pg_rewind failed (exit " + std::to_string(r.exit_code) + "): " + r.output;

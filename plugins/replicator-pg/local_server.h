@@ -2,7 +2,7 @@
 // machine (a node spec with data_dir=): pg_ctl, pg_basebackup, pg_rewind,
 // pg_controldata, and the files a standby needs (standby.signal,
 // postgresql.auto.conf). Commands run as the data directory's owner (see
-// process_runner.h). The server log is <data_dir>/kestrel-server.log (inside
+// pg_tools.h). The server log is <data_dir>/kestrel-server.log (inside
 // the data directory, so pg_basebackup and pg_rewind replace it).
 // Stateless apart from its spec; any thread, one mutating call at a time.
 #ifndef KESTREL_REPLICATOR_PG_LOCAL_SERVER_H
@@ -13,14 +13,16 @@
 #include <string>
 
 #include "node_spec.h"
+#include "pg_tools.h"
 
 namespace kestrel {
 namespace replicator_pg {
 
 class LocalServer {
  public:
-  // `spec` must be local(); `timeout_ms` bounds each command (milliseconds).
-  LocalServer(const NodeSpec& spec, int64_t timeout_ms);
+  // `spec` must be local(); `timeout_ms` bounds each command (milliseconds);
+  // commands run through `tools` (copied).
+  LocalServer(const ToolRunner& tools, const NodeSpec& spec, int64_t timeout_ms);
 
   // True when pg_ctl status finds a running postmaster.
   bool running() const;
@@ -63,6 +65,7 @@ class LocalServer {
   std::string tool(const char* name) const { return spec_.bindir + "/" + name; }
   void write_owned_file(const std::string& path, const std::string& content) const;
 
+  ToolRunner tools_;
   NodeSpec spec_;
   int64_t timeout_ms_;
 };

@@ -129,7 +129,7 @@ std::vector<NodeStatus> PgReplicator::replicator_node_status() {
       s.role = fenced.count(spec.name) ? KESTREL_ROLE_FENCED : KESTREL_ROLE_UNKNOWN;
       add_detail(s, e.what());
       if (spec.local()) {
-        const std::string hint = LocalServer(spec, command_timeout_ms_).disk_full_hint();
+        const std::string hint = LocalServer(tools_, spec, command_timeout_ms_).disk_full_hint();
         if (!hint.empty()) add_detail(s, hint);
       }
     }

@@ -96,7 +96,8 @@ kestrel_replication_mode mode_from_settings(const std::string& standby_names, co
   return KESTREL_REPLICATION_SEMI_SYNC;
 }
 
-PgReplicator::PgReplicator(const CreateArgs& args) : host_(args), id_(args.component_id()) {
+PgReplicator::PgReplicator(const CreateArgs& args)
+    : host_(args), tools_(args.host(), args.host_ctx()), id_(args.component_id()) {
   nodes_.push_back(parse_node_spec("primary", args.get_string("primary")));
   const std::vector<std::string> standbys = args.get_list("standbys");
   for (size_t i = 0; i < standbys.size(); ++i) {

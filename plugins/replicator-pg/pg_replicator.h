@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "node_spec.h"
+#include "pg_tools.h"
 
 namespace kestrel {
 namespace replicator_pg {
@@ -167,6 +168,7 @@ class PgReplicator : public Component, public ReplicatorProvider {
   bool stopping() const;
 
   Host host_;
+  ToolRunner tools_;  // pg_ctl, pg_basebackup, pg_rewind through the host
   std::string id_;  // component id, for messages that name the config
   std::vector<NodeSpec> nodes_;  // [0] the configured primary, then the standbys
   std::string synchronous_commit_;
