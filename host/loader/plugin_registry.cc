@@ -114,7 +114,16 @@ bool PluginRegistry::load_file(const std::string& path) {
   if (!negotiate)
     return fail(rec, std::string("does not export ") + KESTREL_NEGOTIATE_SYMBOL +
                          ": not a Kestrel plugin, or built without the KESTREL_PLUGIN(...) line");
+  return negotiate_and_register(rec, negotiate);
+}
 
+bool PluginRegistry::load_builtin(const std::string& name, kestrel_plugin_negotiate_fn negotiate) {
+  PluginRecord rec;
+  rec.file = "(built-in " + name + ")";
+  return negotiate_and_register(rec, negotiate);
+}
+
+bool PluginRegistry::negotiate_and_register(PluginRecord& rec, kestrel_plugin_negotiate_fn negotiate) {
   kestrel_loader_info loader;
   std::memset(&loader, 0, sizeof loader);
   loader.struct_size = sizeof loader;

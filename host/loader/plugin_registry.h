@@ -70,6 +70,10 @@ class PluginRegistry {
 
   // Loads one file. Returns true when it loaded.
   bool load_file(const std::string& path);
+  // Registers a plugin compiled into the host (the HA catalog), through the
+  // same negotiation and checks as a file; its record's file is
+  // "(built-in <name>)". Returns true when it registered.
+  bool load_builtin(const std::string& name, kestrel_plugin_negotiate_fn negotiate);
 
   // The component type named `type`, or nullptr.
   const ComponentType* find_type(const std::string& type) const;
@@ -90,6 +94,7 @@ class PluginRegistry {
 
  private:
   bool fail(PluginRecord& rec, const std::string& reason);
+  bool negotiate_and_register(PluginRecord& rec, kestrel_plugin_negotiate_fn negotiate);
   bool register_components(PluginRecord& rec, const kestrel_plugin_info& info);
 
   const kestrel_host_api* host_api_;

@@ -73,16 +73,16 @@ void write_rows(const CatalogClient& catalog, const std::vector<ImageRow>& rows,
   ops.reserve(images.size() + 1);
   if (session) {
     sess = to_record(*session);
-    ops.push_back(kestrel_catalog_op{sizeof(kestrel_catalog_op), KESTREL_OP_UPSERT_SESSION, nullptr, &sess});
+    ops.push_back(kestrel_catalog_op{sizeof(kestrel_catalog_op), KESTREL_OP_UPSERT_SESSION, nullptr, &sess, nullptr});
   }
   for (const auto& rec : images)
-    ops.push_back(kestrel_catalog_op{sizeof(kestrel_catalog_op), KESTREL_OP_UPSERT_IMAGE, &rec, nullptr});
+    ops.push_back(kestrel_catalog_op{sizeof(kestrel_catalog_op), KESTREL_OP_UPSERT_IMAGE, &rec, nullptr, nullptr});
   if (!ops.empty()) write_with_retry(catalog, ops);
 }
 
 void write_session(const CatalogClient& catalog, const SessionRow& session) {
   kestrel_session_record rec = to_record(session);
-  write_with_retry(catalog, {kestrel_catalog_op{sizeof(kestrel_catalog_op), KESTREL_OP_UPSERT_SESSION, nullptr, &rec}});
+  write_with_retry(catalog, {kestrel_catalog_op{sizeof(kestrel_catalog_op), KESTREL_OP_UPSERT_SESSION, nullptr, &rec, nullptr}});
 }
 
 }  // namespace kestrel::crawler

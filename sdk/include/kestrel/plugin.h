@@ -568,8 +568,35 @@ typedef int (*kestrel_image_row_fn)(void* ctx, const kestrel_image_row* row);
 typedef enum kestrel_catalog_op_kind {
   KESTREL_OP_UPSERT_IMAGE = 1,   /* insert or update the images row keyed by image.url */
   KESTREL_OP_DELETE_IMAGE = 2,   /* delete the images row keyed by image.url (no-op if absent) */
-  KESTREL_OP_UPSERT_SESSION = 3  /* insert or update the crawl_sessions row keyed by session.session_key */
+  KESTREL_OP_UPSERT_SESSION = 3, /* insert or update the crawl_sessions row keyed by session.session_key */
+  KESTREL_OP_RECORD_FAILOVER = 4 /* ABI 1.3: insert or update the failover_events row keyed by
+                                    failover.event_key (the HA catalog's history) */
 } kestrel_catalog_op_kind;
+
+/* One failover or switchover, as the HA catalog records it in
+ * `failover_events` (DESIGN §6). Strings borrowed for the call. ABI 1.3. */
+typedef struct kestrel_failover_record {
+  uint32_t struct_size;          /* sizeof(kestrel_failover_record) */
+  const char* event_key;         /* caller-made unique key (a UUID); the upsert key; required */
+  const char* kind;              /* "failover" or "switchover" */
+  const char* from_node;         /* the primary before; NULL if none was known */
+  const char* to_node;           /* the node promoted; required */
+  const char* reason;            /* why: "primary down: ...", the operator's --reason... */
+  int32_t automatic;             /* 1: decided by the health monitor; 0: asked by an operator */
+  int32_t succeeded;             /* 1: the new primary accepted writes; 0: it failed (detail says why) */
+  uint64_t epoch_before;         /* cluster epoch before */
+  uint64_t epoch_after;          /* cluster epoch after (epoch_before + 1 on success) */
+  int64_t started_at_us;         /* UTC microseconds: the fault was confirmed / the request arrived */
+  int64_t finished_at_us;        /* UTC microseconds: the new primary accepted writes, or the attempt ended */
+  int64_t lost_bytes;            /* WAL bytes the new primary lacked of the old one's last known position;
+                                    0: none; -1: unknown */
+  int64_t write_pause_ms;        /* milliseconds writes were held (switchover); -1: not measured */
+  const char* detail;            /* a human note, or NULL */
+} kestrel_failover_record;
+
+/* Called once per failover_events row, newest first; return 0 to go on.
+ * `id` is failover_events.id. Borrowed for the callback only. */
+typedef int (*kestrel_failover_row_fn)(void* ctx, int64_t id, const kestrel_failover_record* record);
 
 /* One operation of a batch. */
 typedef struct kestrel_catalog_op {
@@ -577,6 +604,8 @@ typedef struct kestrel_catalog_op {
   int32_t kind;                           /* a kestrel_catalog_op_kind */
   const kestrel_image_record* image;      /* for *_IMAGE */
   const kestrel_session_record* session;  /* for *_SESSION */
+  /* ---- ABI 1.3 ---- */
+  const kestrel_failover_record* failover; /* for KESTREL_OP_RECORD_FAILOVER */
 } kestrel_catalog_op;
 
 /* The catalog contract. Every call carries the caller's epoch (0 until the HA
@@ -610,6 +639,19 @@ typedef struct kestrel_catalog_v1 {
    * after_id ignored). */
   kestrel_result (*count_images)(void* instance, uint64_t epoch, const kestrel_image_query* query, uint64_t* count,
                                  kestrel_status* status);
+
+  /* ---- ABI 1.3 (check with KESTREL_HAS) ---- */
+
+  /* Streams at most `limit` failover_events rows (0: all), newest first, to
+   * `fn`. Any thread. */
+  kestrel_result (*read_failover_events)(void* instance, uint64_t epoch, uint32_t limit, kestrel_failover_row_fn fn,
+                                         void* ctx, kestrel_status* status);
+
+  /* Fills *epoch with the highest epoch this store has recorded
+   * (cluster_state.epoch) and writes cluster_state.primary_node (NUL-terminated,
+   * "" if none) into primary[0..capacity). Any thread. */
+  kestrel_result (*cluster_state)(void* instance, uint64_t* epoch, char* primary, size_t capacity,
+                                  kestrel_status* status);
 } kestrel_catalog_v1;
 
 /* ------------------------------------------------------------------------ */
@@ -824,6 +866,56 @@ typedef struct kestrel_replicator_v1 {
   kestrel_result (*check_consistency)(void* instance, const char* standby, kestrel_write_fn write, void* sink,
                                       kestrel_status* status);
 } kestrel_replicator_v1;
+
+/* ------------------------------------------------------------------------ */
+/* Interface kestrel.coordinator.v1 — who may fail over (ABI 1.3)           */
+/* ------------------------------------------------------------------------ */
+
+#define KESTREL_IFACE_COORDINATOR_V1 "kestrel.coordinator.v1"
+
+/* Agreement between the daemons of one cluster (DESIGN §4): a leader lease
+ * (only the daemon holding it may fail over or switch over) and one cluster
+ * state document changed only by compare-and-set on its version. `local`
+ * (built in: one daemon manages every node) keeps both in node.db; `etcd`
+ * keeps them in etcd (the lease as an etcd lease, the version as the key's
+ * mod_revision). Consensus is never home-made. Versions only grow, so an
+ * epoch derived from them only grows. All calls are blocking, bounded by the
+ * coordinator's own timeout, and may come from any thread. */
+typedef struct kestrel_coordinator_v1 {
+  uint32_t struct_size; /* sizeof(kestrel_coordinator_v1) */
+
+  /* Takes the leader lease for `member` (this daemon's node.name) or renews
+   * it, for ttl_ms milliseconds from now. *is_leader = 1 when `member` holds
+   * it after the call; 0 when another member does (KESTREL_OK either way).
+   * *lease_until_us: UTC microseconds until which the lease is held (0 when
+   * not held); a leader that could not renew by then must stop routing
+   * writes. KESTREL_ERR_UNAVAILABLE when the coordinator cannot be reached:
+   * the caller is then not the leader. */
+  kestrel_result (*acquire_leadership)(void* instance, const char* member, uint32_t ttl_ms, int32_t* is_leader,
+                                       int64_t* lease_until_us, kestrel_status* status);
+
+  /* Gives the lease up if `member` holds it (a switchover of daemons, a clean
+   * stop). Idempotent. */
+  kestrel_result (*release_leadership)(void* instance, const char* member, kestrel_status* status);
+
+  /* Writes the cluster state (a JSON object: "epoch", "primary", "members"...,
+   * "{}" when never set) to `sink` and its version into *version (0: never
+   * set). */
+  kestrel_result (*get_state)(void* instance, kestrel_write_fn write, void* sink, uint64_t* version,
+                              kestrel_status* status);
+
+  /* Replaces the cluster state with `state_json` if its version is still
+   * `expected_version` (0: never set), and sets *new_version. Otherwise
+   * KESTREL_ERR_CONFLICT and nothing changes. Durable before it returns OK. */
+  kestrel_result (*compare_and_set_state)(void* instance, uint64_t expected_version, const char* state_json,
+                                          uint64_t* new_version, kestrel_status* status);
+
+  /* Waits up to timeout_ms milliseconds for the state's version to exceed
+   * `after_version`: KESTREL_OK with *version set when it did,
+   * KESTREL_ERR_TIMEOUT when it did not. */
+  kestrel_result (*watch_state)(void* instance, uint64_t after_version, uint32_t timeout_ms, uint64_t* version,
+                                kestrel_status* status);
+} kestrel_coordinator_v1;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -355,6 +355,15 @@ class CatalogProvider {
   virtual int64_t catalog_session_id(uint64_t epoch, const std::string& session_key) = 0;
   // Number of rows matching query.
   virtual uint64_t catalog_count_images(uint64_t epoch, const kestrel_image_query& query) = 0;
+  // ABI 1.3: failover_events rows, newest first, at most limit (0: all). Default: UNSUPPORTED.
+  virtual void catalog_read_failover_events(uint64_t /*epoch*/, uint32_t /*limit*/,
+                                            const std::function<bool(int64_t, const kestrel_failover_record&)>& /*fn*/) {
+    throw Error(KESTREL_ERR_UNSUPPORTED, "this catalog keeps no failover history");
+  }
+  // ABI 1.3: cluster_state's epoch and primary_node ("" if none). Default: UNSUPPORTED.
+  virtual void catalog_cluster_state(uint64_t* /*epoch*/, std::string* /*primary*/) {
+    throw Error(KESTREL_ERR_UNSUPPORTED, "this catalog does not report its cluster state");
+  }
 
   static const kestrel_catalog_v1* table();
 };
@@ -405,6 +414,38 @@ class CatalogClient {
     kestrel_status st = make_status();
     check(vt_->count_images(inst_, epoch, &query, &n, &st), st, "catalog count");
     return n;
+  }
+  // ABI 1.3 calls: UNSUPPORTED when the store predates them.
+  void read_failover_events(uint64_t epoch, uint32_t limit,
+                            const std::function<bool(int64_t, const kestrel_failover_record&)>& fn) const {
+    if (!KESTREL_HAS(vt_, kestrel_catalog_v1, read_failover_events) || !vt_->read_failover_events)
+      throw Error(KESTREL_ERR_UNSUPPORTED, "this catalog keeps no failover history (built before SDK 1.3)");
+    kestrel_status st = make_status();
+    struct Ctx {
+      const std::function<bool(int64_t, const kestrel_failover_record&)>* fn;
+      std::exception_ptr error;
+    } ctx{&fn, nullptr};
+    auto cb = [](void* c, int64_t id, const kestrel_failover_record* rec) -> int {
+      auto* x = static_cast<Ctx*>(c);
+      try {
+        kestrel_failover_record r = copy_in(rec);
+        return (*x->fn)(id, r) ? 0 : 1;
+      } catch (...) {
+        x->error = std::current_exception();
+        return 1;
+      }
+    };
+    kestrel_result rc = vt_->read_failover_events(inst_, epoch, limit, cb, &ctx, &st);
+    if (ctx.error) std::rethrow_exception(ctx.error);
+    check(rc, st, "failover history read");
+  }
+  void cluster_state(uint64_t* epoch, std::string* primary) const {
+    if (!KESTREL_HAS(vt_, kestrel_catalog_v1, cluster_state) || !vt_->cluster_state)
+      throw Error(KESTREL_ERR_UNSUPPORTED, "this catalog does not report its cluster state (built before SDK 1.3)");
+    char buf[256] = {0};
+    kestrel_status st = make_status();
+    check(vt_->cluster_state(inst_, epoch, buf, sizeof buf, &st), st, "cluster state read");
+    *primary = buf;
   }
 
  private:
@@ -775,6 +816,25 @@ inline const kestrel_catalog_v1* CatalogProvider::table() {
         return detail::guard(st, [&] {
           kestrel_image_query query = copy_in(q);
           *n = detail::as<CatalogProvider>(inst).catalog_count_images(epoch, query);
+        });
+      },
+      [](void* inst, uint64_t epoch, uint32_t limit, kestrel_failover_row_fn fn, void* ctx, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          detail::as<CatalogProvider>(inst).catalog_read_failover_events(
+              epoch, limit, [&](int64_t id, const kestrel_failover_record& r) { return fn(ctx, id, &r) == 0; });
+        });
+      },
+      [](void* inst, uint64_t* epoch, char* primary, size_t capacity, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          std::string p;
+          uint64_t e = 0;
+          detail::as<CatalogProvider>(inst).catalog_cluster_state(&e, &p);
+          if (epoch) *epoch = e;
+          if (primary && capacity) {
+            const size_t n = p.size() < capacity - 1 ? p.size() : capacity - 1;
+            std::memcpy(primary, p.data(), n);
+            primary[n] = '\0';
+          }
         });
       },
   };
