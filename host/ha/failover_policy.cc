@@ -1,0 +1,80 @@
+#include "ha/failover_policy.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace kestrel::host::ha {
+
+const char* mode_name(ReplicationMode mode) {
+  switch (mode) {
+    case ReplicationMode::kAsync: return "async";
+    case ReplicationMode::kSemiSync: return "semi-sync";
+    case ReplicationMode::kSync: return "sync";
+    case ReplicationMode::kNone: break;
+  }
+  return "none";
+}
+
+std::string format_bytes(int64_t bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < sizeof(kUnits) / sizeof(kUnits[0])) {
+    value /= 1024;
+    ++unit;
+  }
+  char buf[48];
+  if (unit == 0 || value == static_cast<double>(static_cast<int64_t>(value))) {
+    std::snprintf(buf, sizeof buf, "%lld %s", static_cast<long long>(value), kUnits[unit]);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f %s", value, kUnits[unit]);
+  }
+  return buf;
+}
+
+std::string PolicyDecision::reasons() const {
+  std::string out;
+  for (const Rejection& r : rejected) {
+    if (!out.empty()) out += "; ";
+    out += r.node + ": " + r.reason;
+  }
+  return out;
+}
+
+PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, const std::string& exclude,
+                                         const PolicyOptions& options) {
+  PolicyDecision decision;
+  const NodeView* best = nullptr;
+  const bool sync_mode =
+      options.mode == ReplicationMode::kSync || options.mode == ReplicationMode::kSemiSync;
+  for (const NodeView& n : nodes) {
+    std::string reason;
+    if (n.name == exclude) {
+      reason = "the old primary";
+    } else if (n.role != "standby") {
+      reason = "role " + n.role + ", not a standby";
+    } else if (!n.healthy) {
+      reason = "unhealthy";
+    } else if (sync_mode && n.sync_state != "sync" && n.sync_state != "quorum") {
+      reason = "not synchronous (sync_state " + (n.sync_state.empty() ? std::string("unknown") : n.sync_state) +
+               ") in " + mode_name(options.mode) + " mode";
+    } else if (!sync_mode && n.lag_bytes < 0) {
+      reason = "lag unknown";
+    } else if (!sync_mode && n.lag_bytes > options.maximum_lag_on_failover) {
+      reason = "lag " + format_bytes(n.lag_bytes) + " > maximum_lag_on_failover " +
+               format_bytes(options.maximum_lag_on_failover);
+    }
+    if (!reason.empty()) {
+      decision.rejected.push_back({n.name, reason});
+      continue;
+    }
+    if (best == nullptr || n.priority < best->priority ||
+        (n.priority == best->priority && (n.lsn > best->lsn || (n.lsn == best->lsn && n.name < best->name)))) {
+      best = &n;
+    }
+  }
+  if (best != nullptr) decision.candidate = best->name;
+  return decision;
+}
+
+}  // namespace kestrel::host::ha

@@ -1,0 +1,58 @@
+// FailoverPolicy: which standby a failover promotes (DESIGN §4, issue 9 item 3).
+//
+// A pure function over the health monitor's node views: no threads, no I/O,
+// so every rule is unit-tested with plain structs. The failover manager calls
+// it when the primary is confirmed down and for a manual failover; the HA API
+// shows its answer (candidate, or each standby's reason) in /api/status.
+#ifndef KESTREL_HOST_HA_FAILOVER_POLICY_H_
+#define KESTREL_HOST_HA_FAILOVER_POLICY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ha/ha_control.h"
+
+namespace kestrel::host::ha {
+
+// Replication mode as the policy needs it (the replicator's kestrel_replication_mode).
+enum class ReplicationMode { kNone, kAsync, kSemiSync, kSync };
+
+// "async", "semi-sync", "sync", "none".
+const char* mode_name(ReplicationMode mode);
+
+struct PolicyOptions {
+  ReplicationMode mode = ReplicationMode::kAsync;
+  int64_t maximum_lag_on_failover = 1 << 20;  // bytes; async mode only
+};
+
+struct Rejection {
+  std::string node;
+  std::string reason;  // one phrase, e.g. "unhealthy", "lag 3 MiB > maximum_lag_on_failover 1 MiB"
+};
+
+struct PolicyDecision {
+  std::string candidate;            // "" when no standby is eligible
+  std::vector<Rejection> rejected;  // every node not chosen for a reason, in input order
+  // The rejections joined as "b: unhealthy; c: lag unknown" (for no_candidate_reason).
+  std::string reasons() const;
+};
+
+// Picks the standby a failover promotes.
+// REQUIRES: each view's sync_state is the one seen when that node was last
+// healthy (the monitor keeps it across failed checks), since in sync modes
+// what counts is whether it was synchronous when the primary died.
+// Rules: `exclude` (the old primary) and non-standbys are rejected; then
+// unhealthy nodes; in sync/semi-sync only sync_state "sync" or "quorum"; in
+// async only 0 <= lag_bytes <= maximum_lag_on_failover (-1 = unknown = not
+// eligible). Among the eligible: lowest priority, then highest lsn (replayed
+// position), then name (deterministic).
+PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, const std::string& exclude,
+                                         const PolicyOptions& options);
+
+// "512 B", "3 KiB", "1 MiB" (for reasons shown to people).
+std::string format_bytes(int64_t bytes);
+
+}  // namespace kestrel::host::ha
+
+#endif  // KESTREL_HOST_HA_FAILOVER_POLICY_H_

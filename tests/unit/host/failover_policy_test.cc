@@ -1,0 +1,127 @@
+// The failover policy: priority order, then replayed position; the async lag
+// bound (and unknown lag); sync-only candidates in sync modes; a reason for
+// every rejected node.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "ha/failover_policy.h"
+
+using namespace kestrel::host::ha;
+
+namespace {
+
+NodeView standby(const std::string& name, int priority, uint64_t lsn, int64_t lag, const std::string& sync = "async") {
+  NodeView v;
+  v.name = name;
+  v.role = "standby";
+  v.priority = priority;
+  v.healthy = true;
+  v.lsn = lsn;
+  v.lag_bytes = lag;
+  v.sync_state = sync;
+  return v;
+}
+
+NodeView dead_primary(const std::string& name) {
+  NodeView v;
+  v.name = name;
+  v.role = "primary";
+  v.priority = 1;
+  v.healthy = false;
+  return v;
+}
+
+std::string reason_of(const PolicyDecision& d, const std::string& node) {
+  for (const Rejection& r : d.rejected) {
+    if (r.node == node) return r.reason;
+  }
+  return "<not rejected>";
+}
+
+}  // namespace
+
+class FailoverPolicyTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(FailoverPolicyTest);
+  CPPUNIT_TEST(lowest_priority_wins);
+  CPPUNIT_TEST(equal_priority_highest_lsn_wins);
+  CPPUNIT_TEST(async_lag_bound_excludes_lagging_standby);
+  CPPUNIT_TEST(unknown_lag_is_not_eligible);
+  CPPUNIT_TEST(sync_mode_only_synchronous_standbys);
+  CPPUNIT_TEST(semi_sync_accepts_quorum);
+  CPPUNIT_TEST(unhealthy_and_old_primary_rejected_with_reasons);
+  CPPUNIT_TEST(no_candidate_reasons_joined);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void lowest_priority_wins() {
+    PolicyOptions o;
+    auto d = choose_failover_candidate({dead_primary("a"), standby("b", 20, 900, 10), standby("c", 10, 100, 800)},
+                                       "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string("c"), d.candidate);
+    CPPUNIT_ASSERT_EQUAL(std::string("the old primary"), reason_of(d, "a"));
+  }
+
+  void equal_priority_highest_lsn_wins() {
+    PolicyOptions o;
+    auto d = choose_failover_candidate({standby("b", 10, 100, 50), standby("c", 10, 150, 0)}, "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string("c"), d.candidate);
+    CPPUNIT_ASSERT(d.rejected.empty());  // b is not rejected, only ranked lower
+  }
+
+  void async_lag_bound_excludes_lagging_standby() {
+    PolicyOptions o;
+    o.maximum_lag_on_failover = 1 << 20;
+    auto d = choose_failover_candidate({standby("b", 10, 100, 3 << 20), standby("c", 20, 90, 1 << 20)}, "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string("c"), d.candidate);  // exactly at the bound is eligible
+    CPPUNIT_ASSERT_EQUAL(std::string("lag 3 MiB > maximum_lag_on_failover 1 MiB"), reason_of(d, "b"));
+  }
+
+  void unknown_lag_is_not_eligible() {
+    PolicyOptions o;
+    auto d = choose_failover_candidate({standby("b", 10, 100, -1)}, "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string(""), d.candidate);
+    CPPUNIT_ASSERT_EQUAL(std::string("lag unknown"), reason_of(d, "b"));
+  }
+
+  void sync_mode_only_synchronous_standbys() {
+    PolicyOptions o;
+    o.mode = ReplicationMode::kSync;
+    // In sync mode lag does not matter (a sync standby has everything acknowledged).
+    auto d = choose_failover_candidate(
+        {standby("b", 10, 100, 0, "async"), standby("c", 20, 90, 5 << 20, "sync"), standby("d", 5, 90, 0, "potential")},
+        "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string("c"), d.candidate);
+    CPPUNIT_ASSERT_EQUAL(std::string("not synchronous (sync_state async) in sync mode"), reason_of(d, "b"));
+    CPPUNIT_ASSERT_EQUAL(std::string("not synchronous (sync_state potential) in sync mode"), reason_of(d, "d"));
+  }
+
+  void semi_sync_accepts_quorum() {
+    PolicyOptions o;
+    o.mode = ReplicationMode::kSemiSync;
+    auto d = choose_failover_candidate({standby("b", 10, 100, 0, "quorum"), standby("c", 5, 100, 0, "")}, "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string("b"), d.candidate);
+    CPPUNIT_ASSERT_EQUAL(std::string("not synchronous (sync_state unknown) in semi-sync mode"), reason_of(d, "c"));
+  }
+
+  void unhealthy_and_old_primary_rejected_with_reasons() {
+    PolicyOptions o;
+    NodeView sick = standby("b", 1, 100, 0);
+    sick.healthy = false;
+    NodeView fenced = standby("c", 1, 100, 0);
+    fenced.role = "fenced";
+    auto d = choose_failover_candidate({dead_primary("a"), sick, fenced, standby("d", 50, 10, 0)}, "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string("d"), d.candidate);
+    CPPUNIT_ASSERT_EQUAL(std::string("unhealthy"), reason_of(d, "b"));
+    CPPUNIT_ASSERT_EQUAL(std::string("role fenced, not a standby"), reason_of(d, "c"));
+  }
+
+  void no_candidate_reasons_joined() {
+    PolicyOptions o;
+    NodeView sick = standby("b", 1, 100, 0);
+    sick.healthy = false;
+    auto d = choose_failover_candidate({dead_primary("a"), sick, standby("c", 1, 1, -1)}, "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string(""), d.candidate);
+    CPPUNIT_ASSERT_EQUAL(std::string("a: the old primary; b: unhealthy; c: lag unknown"), d.reasons());
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(FailoverPolicyTest);
