@@ -77,4 +77,13 @@ PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, con
   return decision;
 }
 
+std::vector<std::string> former_primaries_to_fence(const std::vector<NodeView>& nodes,
+                                                   const std::string& current_primary) {
+  std::vector<std::string> out;
+  for (const NodeView& n : nodes) {
+    if (n.name != current_primary && n.healthy && n.role == "primary") out.push_back(n.name);
+  }
+  return out;
+}
+
 }  // namespace kestrel::host::ha

@@ -50,6 +50,13 @@ struct PolicyDecision {
 PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, const std::string& exclude,
                                          const PolicyOptions& options);
 
+// Former primaries to fence at once and then rejoin (issue 9 item 5): every
+// node other than `current_primary` that answered (healthy) with role
+// "primary". Two primaries must never accept writes in one epoch, so the
+// failover manager fences these before anything else. In input order.
+std::vector<std::string> former_primaries_to_fence(const std::vector<NodeView>& nodes,
+                                                   const std::string& current_primary);
+
 // "512 B", "3 KiB", "1 MiB" (for reasons shown to people).
 std::string format_bytes(int64_t bytes);
 

@@ -49,6 +49,7 @@ class FailoverPolicyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(semi_sync_accepts_quorum);
   CPPUNIT_TEST(unhealthy_and_old_primary_rejected_with_reasons);
   CPPUNIT_TEST(no_candidate_reasons_joined);
+  CPPUNIT_TEST(returning_old_primary_is_fenced);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -121,6 +122,18 @@ class FailoverPolicyTest : public CppUnit::TestFixture {
     auto d = choose_failover_candidate({dead_primary("a"), sick, standby("c", 1, 1, -1)}, "a", o);
     CPPUNIT_ASSERT_EQUAL(std::string(""), d.candidate);
     CPPUNIT_ASSERT_EQUAL(std::string("a: the old primary; b: unhealthy; c: lag unknown"), d.reasons());
+  }
+
+  void returning_old_primary_is_fenced() {
+    NodeView back = dead_primary("a");
+    back.healthy = true;  // restarted after the failover to b, still thinks it is primary
+    NodeView b = standby("b", 10, 100, 0);
+    b.role = "primary";
+    NodeView still_dead = dead_primary("c");
+    auto fence = former_primaries_to_fence({back, b, still_dead}, "b");
+    CPPUNIT_ASSERT_EQUAL(size_t(1), fence.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("a"), fence[0]);
+    CPPUNIT_ASSERT(former_primaries_to_fence({back}, "a").empty());
   }
 };
 
