@@ -33,7 +33,7 @@ bool read_value(const OptionSpec& spec, const YAML::Node& node, OptionValue* out
     *error = "must be " + std::string(option_type_description(spec.type)) + ", not a map";
     return false;
   }
-  if (spec.type == KESTREL_OPT_STRING_LIST) {
+  if (spec.type == KESTREL_OPT_STRING_LIST || spec.type == KESTREL_OPT_REF_LIST) {
     out->type = spec.type;
     out->is_set = true;
     out->list.clear();
@@ -45,7 +45,7 @@ bool read_value(const OptionSpec& spec, const YAML::Node& node, OptionValue* out
       for (const auto& item : node) items.push_back(item);
     for (const auto& item : items) {
       if (!item.IsScalar()) {
-        *error = "must be a list of strings; an item is not a string";
+        *error = std::string("must be ") + option_type_description(spec.type) + "; an item is not a string";
         return false;
       }
       std::string v;
@@ -193,6 +193,10 @@ ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegi
       }
       if (spec.type == KESTREL_OPT_REF && v.is_set && !v.text.empty())
         refs.push_back({raw.id, spec.name, v.text, spec.interface_name, value_where[i]});
+      if (spec.type == KESTREL_OPT_REF_LIST && v.is_set)
+        for (size_t k = 0; k < v.list.size(); ++k)
+          refs.push_back({raw.id, spec.name + "[" + std::to_string(k) + "]", v.list[k], spec.interface_name,
+                          value_where[i]});
     }
     parsed.push_back(std::move(c));
   }

@@ -49,6 +49,7 @@ const char* option_type_name(kestrel_option_type type) {
     case KESTREL_OPT_REF: return "reference";
     case KESTREL_OPT_PATH: return "path";
     case KESTREL_OPT_MAP_LIST: return "list of maps";
+    case KESTREL_OPT_REF_LIST: return "list of references";
   }
   return "unknown";
 }
@@ -65,11 +66,14 @@ const char* option_type_description(kestrel_option_type type) {
     case KESTREL_OPT_REF: return "a component id";
     case KESTREL_OPT_PATH: return "a path";
     case KESTREL_OPT_MAP_LIST: return "a list of maps";
+    case KESTREL_OPT_REF_LIST: return "a list of component ids";
   }
   return "a value";
 }
 
-bool option_type_known(uint32_t type) { return type >= KESTREL_OPT_STRING && type <= KESTREL_OPT_PATH; }
+bool option_type_known(uint32_t type) {
+  return (type >= KESTREL_OPT_STRING && type <= KESTREL_OPT_PATH) || type == KESTREL_OPT_REF_LIST;
+}
 
 bool parse_int(const std::string& text, int64_t* out, std::string* error) {
   std::string t = trim(text);
@@ -201,7 +205,8 @@ bool parse_option_text(kestrel_option_type type, const std::string& text, Option
       return parse_duration_ms(text, &out->integer, error);
     case KESTREL_OPT_SIZE:
       return parse_size_bytes(text, &out->integer, error);
-    case KESTREL_OPT_STRING_LIST: {
+    case KESTREL_OPT_STRING_LIST:
+    case KESTREL_OPT_REF_LIST: {
       out->list.clear();
       std::string item;
       for (size_t i = 0; i <= text.size(); ++i) {

@@ -185,7 +185,7 @@ int KestreldApp::list_plugins() {
       for (const auto& iface : t->provides) std::cout << "    provides " << iface << "\n";
       for (const auto& o : t->options) {
         std::cout << "    " << o.name << " (" << option_type_name(o.type);
-        if (o.type == KESTREL_OPT_REF) std::cout << " to " << o.interface_name;
+        if (o.type == KESTREL_OPT_REF || o.type == KESTREL_OPT_REF_LIST) std::cout << " to " << o.interface_name;
         if (o.required()) std::cout << ", required";
         else if (o.has_default && !o.secret()) std::cout << ", default '" << o.default_value << "'";
         std::cout << "): " << o.description << "\n";

@@ -198,7 +198,7 @@ bool PluginRegistry::register_components(PluginRecord& rec, const kestrel_plugin
       if (!option_type_known(o.type))
         return fail(rec, where + ": option '" + spec.name + "' has unknown type " + std::to_string(o.type));
       spec.type = static_cast<kestrel_option_type>(o.type);
-      if (spec.type == KESTREL_OPT_REF && spec.interface_name.empty())
+      if ((spec.type == KESTREL_OPT_REF || spec.type == KESTREL_OPT_REF_LIST) && spec.interface_name.empty())
         return fail(rec, where + ": reference option '" + spec.name + "' names no interface");
       if (spec.has_default) {
         OptionValue v;

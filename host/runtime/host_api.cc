@@ -2,6 +2,8 @@
 // back into, each a thin adapter from the C ABI to a host service. Every
 // adapter checks its pointers, never throws (exceptions become a result and
 // a status message) and follows plugin.h's thread rules.
+#include <cstdlib>
+
 #include <Poco/Logger.h>
 
 #include <kestrel/plugin.hpp>
@@ -45,22 +47,37 @@ void host_log(kestrel_host_ctx* ctx, kestrel_log_level level, const char* messag
   }
 }
 
+// `option_name` is "name" (a REF option) or "name[i]" (item i of a REF_LIST).
 kestrel_result host_lookup(kestrel_host_ctx* ctx, const char* option_name, const char* interface_name,
                            kestrel_interface* out, kestrel_status* status) {
   if (!ctx || !ctx->config || !option_name || !interface_name || !out)
     return set_status(status, KESTREL_ERR_INVALID, false, "lookup: null argument");
-  const OptionValue* v = ctx->config->value(option_name);
+  std::string name = option_name;
+  long index = -1;
+  const size_t bracket = name.find('[');
+  if (bracket != std::string::npos && name.size() > bracket + 2 && name.back() == ']') {
+    char* end = nullptr;
+    index = std::strtol(name.c_str() + bracket + 1, &end, 10);
+    if (end != name.c_str() + name.size() - 1 || index < 0)
+      return set_status(status, KESTREL_ERR_INVALID, false, ("lookup: bad item index in '" + name + "'").c_str());
+    name.resize(bracket);
+  }
+  const OptionValue* v = ctx->config->value(name);
   if (!v)
     return set_status(status, KESTREL_ERR_INVALID, false,
-                      ("lookup: '" + std::string(option_name) + "' is not an option of this component").c_str());
-  if (v->type != KESTREL_OPT_REF)
+                      ("lookup: '" + name + "' is not an option of this component").c_str());
+  const bool list = v->type == KESTREL_OPT_REF_LIST;
+  if ((v->type != KESTREL_OPT_REF && !list) || (index >= 0) != list)
     return set_status(status, KESTREL_ERR_INVALID, false,
-                      ("lookup: option '" + std::string(option_name) + "' is not a reference").c_str());
-  if (!v->is_set || v->text.empty())
+                      ("lookup: option '" + std::string(option_name) + "' is not " +
+                       (list ? "an item of a reference list (use name[i])" : "a reference"))
+                          .c_str());
+  const std::string target = list ? (static_cast<size_t>(index) < v->list.size() ? v->list[index] : "") : v->text;
+  if (!v->is_set || target.empty())
     return set_status(status, KESTREL_ERR_NOT_FOUND, false,
                       ("lookup: option '" + std::string(option_name) + "' is not set").c_str());
   return adapt(status, [&] {
-    kestrel_interface ref = ctx->runtime->interface_of(v->text, interface_name);
+    kestrel_interface ref = ctx->runtime->interface_of(target, interface_name);
     copy_out(out, ref);
     return KESTREL_OK;
   });

@@ -21,7 +21,11 @@ const TestTable kTable = {sizeof(TestTable)};
 class TestNode : public kestrel::Component {
  public:
   explicit TestNode(const kestrel::CreateArgs& a)
-      : host_(a), id_(a.component_id()), journal_(a.get_string("journal")), has_peer_(a.is_set("peer")) {
+      : host_(a),
+        id_(a.component_id()),
+        journal_(a.get_string("journal")),
+        has_peer_(a.is_set("peer")),
+        peers_(a.get_list("peers").size()) {
     // A STRING, not a PATH option: several components share one journal on
     // purpose, and the host refuses a PATH claimed twice.
     if (!journal_.empty() && journal_[0] != '/') journal_ = a.data_dir() + "/" + journal_;
@@ -36,6 +40,10 @@ class TestNode : public kestrel::Component {
     if (has_peer_) {
       kestrel_interface ref = host_.lookup("peer", kTestInterface);
       note("lookup " + id_ + " peer " + (ref.vtable == &kTable ? "ok" : "wrong table"));
+    }
+    for (size_t i = 0; i < peers_; ++i) {  // ABI 1.3 reference list: "peers[i]"
+      kestrel_interface ref = host_.lookup(("peers[" + std::to_string(i) + "]").c_str(), kTestInterface);
+      note("lookup " + id_ + " peers[" + std::to_string(i) + "] " + (ref.vtable == &kTable ? "ok" : "wrong table"));
     }
   }
   void stop(uint32_t) override { note("stop " + id_); }
@@ -52,6 +60,7 @@ class TestNode : public kestrel::Component {
   std::string id_;
   std::string journal_;
   bool has_peer_;
+  size_t peers_;
 };
 
 class TestFailing : public kestrel::Component {
@@ -73,6 +82,7 @@ const kestrel_option_desc kNodeOptions[] = {
     kestrel::option("secret", KESTREL_OPT_STRING, nullptr, "a secret", KESTREL_OPTION_SECRET),
     kestrel::option("peer", KESTREL_OPT_REF, nullptr, "another test-node", 0, kTestInterface),
     kestrel::option("file", KESTREL_OPT_PATH, nullptr, "a file of its own"),
+    kestrel::option("peers", KESTREL_OPT_REF_LIST, "", "other test-nodes (ABI 1.3)", 0, kTestInterface),
 };
 const kestrel_option_desc kFailingOptions[] = {
     kestrel::option("reason", KESTREL_OPT_STRING, "always fails", "what create reports"),

@@ -31,7 +31,8 @@
  *        kestrel.replicator.v1.
  *   1.2  group commit in kestrel.blobstore.v1 (commit_deferred, sync).
  *   1.3  option type KESTREL_OPT_MAP_LIST (a list of maps with a nested
- *        schema, kestrel_option_desc.fields, kestrel_option_value.items);
+ *        schema, kestrel_option_desc.fields, kestrel_option_value.items)
+ *        and KESTREL_OPT_REF_LIST (a list of references);
  *        host services: events (publish/subscribe), a durable key-value
  *        store per component, a process service; result codes
  *        KESTREL_ERR_CONFLICT and KESTREL_ERR_BUSY.
@@ -221,8 +222,9 @@ typedef struct kestrel_host_api {
   void (*log)(kestrel_host_ctx* ctx, kestrel_log_level level, const char* message);
 
   /* Resolves the reference option `option_name` of the calling component (a
-   * KESTREL_OPT_REF option) to the interface `interface_name` of the referenced
-   * component. Returns KESTREL_ERR_NOT_FOUND if the option is unset, or
+   * KESTREL_OPT_REF option; "name[i]" for item i, 0-based, of a KESTREL_OPT_REF_LIST
+   * option, ABI 1.3) to the interface `interface_name` of the referenced
+   * component. Returns KESTREL_ERR_NOT_FOUND if the option (or item) is unset, or
    * KESTREL_ERR_INVALID if the component does not provide that interface.
    * Control thread only, from start() on (the provider is started first). */
   kestrel_result (*lookup)(kestrel_host_ctx* ctx, const char* option_name, const char* interface_name,
@@ -329,11 +331,14 @@ typedef enum kestrel_option_type {
   KESTREL_OPT_REF = 8,         /* the id of another component that must provide `interface` */
   KESTREL_OPT_PATH = 9,        /* a file path; relative paths are resolved against the node's data dir */
   /* ---- ABI 1.3 ---- */
-  KESTREL_OPT_MAP_LIST = 10    /* a YAML sequence of maps, each checked against the nested schema
+  KESTREL_OPT_MAP_LIST = 10,   /* a YAML sequence of maps, each checked against the nested schema
                                   `fields` (scalar types and STRING_LIST only). Written in place, or as
                                   the id of another component whose option of the same name holds the
                                   list ("nodes: catalog"): one list, read by several components; a key
                                   of a shared list must be known to at least one of its readers */
+  KESTREL_OPT_REF_LIST = 11    /* a YAML sequence of component ids, each of which must provide
+                                  `interface`; delivered as a list; lookup() takes "name[i]" (0-based).
+                                  Each target starts before the referring component */
 } kestrel_option_type;
 
 #define KESTREL_OPTION_REQUIRED 0x1u /* the config must set it; no default */
@@ -348,7 +353,7 @@ typedef struct kestrel_option_desc {
   uint32_t flags;              /* KESTREL_OPTION_* bits */
   const char* default_value;   /* default in config syntax ("5s", "true", "a,b" for lists); NULL: none.
                                   MAP_LIST: NULL (an unset list is empty) */
-  const char* interface_name;  /* KESTREL_OPT_REF only: the interface the target must provide */
+  const char* interface_name;  /* KESTREL_OPT_REF and _REF_LIST only: the interface the targets must provide */
   const char* description;     /* one line for --help and docs: what it is and its unit */
   /* ---- ABI 1.3 ---- */
   const struct kestrel_option_desc* fields; /* MAP_LIST only: the schema of one item (an array strided by

@@ -39,7 +39,7 @@ class ComponentRuntimeTest : public CppUnit::TestFixture {
     kestrel::test::TempDir dir("host");
     const std::string yaml =
         "components:\n"
-        "  top:\n    type: test-node\n    peer: middle\n    journal: j.txt\n"
+        "  top:\n    type: test-node\n    peer: middle\n    peers: [bottom, middle]\n    journal: j.txt\n"
         "  middle:\n    type: test-node\n    peer: bottom\n    journal: j.txt\n"
         "  bottom:\n    type: test-node\n    journal: j.txt\n";
     {
@@ -55,7 +55,7 @@ class ComponentRuntimeTest : public CppUnit::TestFixture {
     }
     const std::vector<std::string> expected = {
         "create bottom", "create middle", "create top",  "start bottom",  "start middle",   "lookup middle peer ok",
-        "start top",     "lookup top peer ok", "stop top", "stop middle", "stop bottom", "destroy top",
+        "start top",     "lookup top peer ok", "lookup top peers[0] ok", "lookup top peers[1] ok", "stop top", "stop middle", "stop bottom", "destroy top",
         "destroy middle", "destroy bottom"};
     std::vector<std::string> got = kestrel::test::read_lines(dir.path() + "/j.txt");
     std::string text;

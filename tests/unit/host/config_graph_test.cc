@@ -43,6 +43,7 @@ class ConfigGraphTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(path_claimed_twice);
   CPPUNIT_TEST(reference_to_component_without_interface);
   CPPUNIT_TEST(values_defaults_and_start_order);
+  CPPUNIT_TEST(reference_list_items_checked_and_ordered);
   CPPUNIT_TEST(long_cycle_printed_once);
   CPPUNIT_TEST(empty_and_non_map_documents);
   CPPUNIT_TEST_SUITE_END();
@@ -163,6 +164,25 @@ class ConfigGraphTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL_MESSAGE(dump(p.errors), size_t{1}, p.errors.size());
     CPPUNIT_ASSERT(has_error(p.errors, 7, "refers to 'f' (type test-failing), which does not provide kestrel.test.v1; "
                                           "it provides: kestrel.test.failing.v1"));
+  }
+
+  // ABI 1.3 reference lists: each item is checked like a REF and orders the start.
+  void reference_list_items_checked_and_ordered() {
+    Parsed p = parse(*registry_,
+                     "components:\n  f:\n    type: test-failing\n    needed: y\n"
+                     "  n:\n    type: test-node\n    peers: [a, f, ghost]\n"
+                     "  a:\n    type: test-node\n");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(dump(p.errors), size_t{2}, p.errors.size());
+    CPPUNIT_ASSERT(has_error(p.errors, 7, "option 'peers[1]' refers to 'f' (type test-failing), which does not provide"));
+    CPPUNIT_ASSERT(has_error(p.errors, 7, "option 'peers[2]' refers to 'ghost', which is not defined"));
+    Parsed ok = parse(*registry_,
+                      "components:\n  n:\n    type: test-node\n    peers: [b, a]\n"
+                      "  a:\n    type: test-node\n  b:\n    type: test-node\n    peers: a\n");
+    CPPUNIT_ASSERT_MESSAGE(dump(ok.errors), ok.errors.empty());
+    CPPUNIT_ASSERT_EQUAL(std::string("a"), ok.graph.components[0].id);
+    CPPUNIT_ASSERT_EQUAL(std::string("b"), ok.graph.components[1].id);
+    CPPUNIT_ASSERT_EQUAL(std::string("n"), ok.graph.components[2].id);
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, ok.graph.find("n")->value("peers")->list.size());
   }
 
   void values_defaults_and_start_order() {
