@@ -47,6 +47,20 @@ PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, con
   const NodeView* best = nullptr;
   const bool sync_mode =
       options.mode == ReplicationMode::kSync || options.mode == ReplicationMode::kSemiSync;
+  // Semi-sync (ANY 1) acknowledged a commit once one standby flushed it: only
+  // a standby at the highest received position is sure to hold every
+  // acknowledged commit (promote replays all it received).
+  auto position = [](const NodeView& n) { return std::max(n.lsn, n.receive_lsn); };
+  uint64_t most_advanced = 0;
+  std::string most_advanced_node;
+  if (options.mode == ReplicationMode::kSemiSync) {
+    for (const NodeView& n : nodes)
+      if (n.name != exclude && n.role == "standby" && n.healthy &&
+          (n.sync_state == "sync" || n.sync_state == "quorum") && position(n) > most_advanced) {
+        most_advanced = position(n);
+        most_advanced_node = n.name;
+      }
+  }
   for (const NodeView& n : nodes) {
     std::string reason;
     if (n.name == exclude) {
@@ -58,6 +72,9 @@ PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, con
     } else if (sync_mode && n.sync_state != "sync" && n.sync_state != "quorum") {
       reason = "not synchronous (sync_state " + (n.sync_state.empty() ? std::string("unknown") : n.sync_state) +
                ") in " + mode_name(options.mode) + " mode";
+    } else if (options.mode == ReplicationMode::kSemiSync && position(n) < most_advanced) {
+      reason = "behind " + most_advanced_node + " by " + format_bytes(static_cast<int64_t>(most_advanced - position(n))) +
+               " (semi-sync: only the most advanced standby holds every acknowledged commit)";
     } else if (!sync_mode && n.lag_bytes < 0) {
       reason = "lag unknown";
     } else if (!sync_mode && n.lag_bytes > options.maximum_lag_on_failover) {

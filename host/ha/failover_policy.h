@@ -45,7 +45,9 @@ struct PolicyDecision {
 // Rules: `exclude` (the old primary) and non-standbys are rejected; then
 // unhealthy nodes; in sync/semi-sync only sync_state "sync" or "quorum"; in
 // async only 0 <= lag_bytes <= maximum_lag_on_failover (-1 = unknown = not
-// eligible). Among the eligible: lowest priority, then highest lsn (replayed
+// eligible); in semi-sync only standbys at the highest received position
+// (max of lsn and receive_lsn), since a commit was acknowledged once any one
+// standby flushed it. Among the eligible: lowest priority, then highest lsn (replayed
 // position), then name (deterministic).
 PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, const std::string& exclude,
                                          const PolicyOptions& options);

@@ -4,8 +4,8 @@
 
 namespace kestrel::host::ha {
 
-HealthMonitor::HealthMonitor(MonitorOptions options, Probe probe, OnChange on_change)
-    : options_(options), probe_(std::move(probe)), on_change_(std::move(on_change)) {}
+HealthMonitor::HealthMonitor(MonitorOptions options, Probe probe, OnCheck on_check)
+    : options_(options), probe_(std::move(probe)), on_check_(std::move(on_check)) {}
 
 void HealthMonitor::start() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -45,11 +45,17 @@ void HealthMonitor::check_once() {
       if (tracker == nullptr) tracker = &trackers_.emplace_back(r.name);
       changed = tracker->record(r, options_) || changed;
     }
-    if (changed) {
-      for (const HealthTracker& t : trackers_) views.push_back(t.view());
-    }
+    for (const HealthTracker& t : trackers_) views.push_back(t.view());
   }
-  if (changed && on_change_) on_change_(views);
+  if (on_check_) on_check_(views, changed);
+}
+
+void HealthMonitor::wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
 }
 
 void HealthMonitor::run() {
@@ -59,7 +65,9 @@ void HealthMonitor::run() {
     std::vector<const HealthTracker*> all;
     for (const HealthTracker& t : trackers_) all.push_back(&t);
     const auto delay = std::chrono::milliseconds(next_delay_ms(all, options_));
-    if (cv_.wait_for(lock, delay, [this] { return stopping_; })) return;
+    cv_.wait_for(lock, delay, [this] { return stopping_ || woken_; });
+    if (stopping_) return;
+    woken_ = false;
   }
 }
 

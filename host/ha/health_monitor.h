@@ -3,9 +3,9 @@
 // Calls `probe` (in the ha-catalog: the replicator's node_status, one real
 // query per node with health_check_timeout) every health_check_interval, or
 // every retry_interval while a node is suspect, feeds each node's result to
-// its HealthTracker, and calls `on_change` after every check in which a node
-// went down or came back. The thread starts in start() and is joined in
-// stop(); probe and on_change run on it. snapshot() may be called from any thread.
+// its HealthTracker, and calls `on_check` after every check with every node's
+// view and `changed` = true when a node went down or came back in it. The thread starts in start() and is joined in
+// stop(); probe and on_check run on it. snapshot() may be called from any thread.
 #ifndef KESTREL_HOST_HA_HEALTH_MONITOR_H_
 #define KESTREL_HOST_HA_HEALTH_MONITOR_H_
 
@@ -24,9 +24,9 @@ namespace kestrel::host::ha {
 class HealthMonitor {
  public:
   using Probe = std::function<std::vector<CheckResult>()>;
-  using OnChange = std::function<void(const std::vector<NodeView>& nodes)>;
+  using OnCheck = std::function<void(const std::vector<NodeView>& nodes, bool changed)>;
 
-  HealthMonitor(MonitorOptions options, Probe probe, OnChange on_change);
+  HealthMonitor(MonitorOptions options, Probe probe, OnCheck on_check);
   ~HealthMonitor() { stop(); }
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
@@ -37,6 +37,8 @@ class HealthMonitor {
   // The nodes as last seen, in the order the probe first reported them.
   std::vector<NodeView> snapshot() const;
   // Runs one check on the calling thread (tests; the first check at start).
+  // Wakes the thread for an early check (after a failover).
+  void wake();
   void check_once();
 
  private:
@@ -44,10 +46,11 @@ class HealthMonitor {
 
   const MonitorOptions options_;
   const Probe probe_;
-  const OnChange on_change_;
+  const OnCheck on_check_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool woken_ = false;
   std::vector<HealthTracker> trackers_;  // guarded by mu_
   std::thread thread_;
 };

@@ -23,6 +23,7 @@
 #include "kestreld/crawl_once.h"
 #include "kestreld/default_config.h"
 #include "kestreld/exit_codes.h"
+#include "ha/ha_catalog.h"
 #include "loader/plugin_registry.h"
 #include "runtime/component_runtime.h"
 
@@ -58,6 +59,10 @@ void print_errors(const ConfigErrors& errors) {
   if (!errors.empty())
     std::cerr << errors.size() << " error" << (errors.size() == 1 ? "" : "s") << " in the configuration\n";
 }
+
+// The plugins compiled into kestreld, registered before any .so so that a
+// plugin file cannot take their type names.
+void load_builtins(PluginRegistry& registry) { registry.load_builtin("ha-catalog", &ha::ha_catalog_negotiate); }
 
 }  // namespace
 
@@ -173,6 +178,7 @@ int KestreldApp::list_plugins() {
     return kExitConfig;
   }
   PluginRegistry registry(ComponentRuntime::host_api(), KESTREL_VERSION);
+  load_builtins(registry);
   for (const auto& dir : plugin_paths(*doc)) registry.load_directory(dir, doc->plugins().deny);
   for (const auto& p : registry.plugins()) {
     std::cout << p.file_name() << " [" << p.state_name() << "]";
@@ -223,6 +229,7 @@ int KestreldApp::main(const std::vector<std::string>& args) {
   Poco::Logger& log = Poco::Logger::get("kestreld");
 
   PluginRegistry registry(ComponentRuntime::host_api(), KESTREL_VERSION);
+  load_builtins(registry);
   const auto paths = plugin_paths(*doc);
   if (paths.empty()) log.warning("no plugin directory found: set plugins.paths in the configuration");
   for (const auto& dir : paths) registry.load_directory(dir, doc->plugins().deny);

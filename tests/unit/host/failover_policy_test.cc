@@ -47,6 +47,7 @@ class FailoverPolicyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(unknown_lag_is_not_eligible);
   CPPUNIT_TEST(sync_mode_only_synchronous_standbys);
   CPPUNIT_TEST(semi_sync_accepts_quorum);
+  CPPUNIT_TEST(semi_sync_only_most_advanced_quorum_standby);
   CPPUNIT_TEST(unhealthy_and_old_primary_rejected_with_reasons);
   CPPUNIT_TEST(no_candidate_reasons_joined);
   CPPUNIT_TEST(returning_old_primary_is_fenced);
@@ -101,6 +102,22 @@ class FailoverPolicyTest : public CppUnit::TestFixture {
     auto d = choose_failover_candidate({standby("b", 10, 100, 0, "quorum"), standby("c", 5, 100, 0, "")}, "a", o);
     CPPUNIT_ASSERT_EQUAL(std::string("b"), d.candidate);
     CPPUNIT_ASSERT_EQUAL(std::string("not synchronous (sync_state unknown) in semi-sync mode"), reason_of(d, "c"));
+  }
+
+  // ANY 1 acknowledged a commit once one standby flushed it: the standby with
+  // the highest received position wins over a better priority.
+  void semi_sync_only_most_advanced_quorum_standby() {
+    PolicyOptions o;
+    o.mode = ReplicationMode::kSemiSync;
+    NodeView b = standby("b", 1, 100, 0, "quorum");
+    NodeView c = standby("c", 2, 100, 0, "quorum");
+    c.receive_lsn = 1124;  // received (flushed) more than b, not yet replayed
+    NodeView d = standby("d", 0, 5000, 0, "async");  // ahead, but never counted for the quorum
+    auto dec = choose_failover_candidate({b, c, d}, "a", o);
+    CPPUNIT_ASSERT_EQUAL(std::string("c"), dec.candidate);
+    CPPUNIT_ASSERT_EQUAL(std::string("behind c by 1 KiB (semi-sync: only the most advanced standby holds every "
+                                     "acknowledged commit)"),
+                         reason_of(dec, "b"));
   }
 
   void unhealthy_and_old_primary_rejected_with_reasons() {

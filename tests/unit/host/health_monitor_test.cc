@@ -54,7 +54,7 @@ class HealthMonitorTest : public CppUnit::TestFixture {
     probe.script = {true, false, false, true};
     std::atomic<int> downs{0};
     HealthMonitor m(options(), [&] { return probe(); },
-                    [&](const std::vector<NodeView>& v) { downs += v[0].healthy ? 0 : 1; });
+                    [&](const std::vector<NodeView>& v, bool changed) { downs += changed && !v[0].healthy ? 1 : 0; });
     m.check_once();  // healthy
     m.check_once();  // suspect
     m.start();       // retries at 10 ms: fail, pass; then waits the long interval
@@ -70,7 +70,7 @@ class HealthMonitorTest : public CppUnit::TestFixture {
     probe.script = {true, false};
     std::atomic<int> downs{0};
     HealthMonitor m(options(), [&] { return probe(); },
-                    [&](const std::vector<NodeView>& v) { downs += v[0].healthy ? 0 : 1; });
+                    [&](const std::vector<NodeView>& v, bool changed) { downs += changed && !v[0].healthy ? 1 : 0; });
     m.check_once();
     m.check_once();
     m.start();

@@ -1,0 +1,569 @@
+// HaCatalog: lifecycle, health probe, HA loop, router and status (see
+// ha_catalog.h). The failover, switchover and rejoin procedures are in
+// ha_failover.cc; the option table in ha_catalog_plugin.cc.
+#include "ha/ha_catalog.h"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Timestamp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+namespace kestrel::host::ha {
+namespace {
+
+const char* role_name(kestrel_node_role role) {
+  switch (role) {
+    case KESTREL_ROLE_PRIMARY: return "primary";
+    case KESTREL_ROLE_STANDBY: return "standby";
+    case KESTREL_ROLE_FENCED: return "fenced";
+    default: return "unknown";
+  }
+}
+
+int64_t now_us() { return Poco::Timestamp().epochMicroseconds(); }
+
+HaCatalogOptions parse_options(const CreateArgs& a) {
+  HaCatalogOptions o;
+  o.stores = a.get_list("stores");
+  if (o.stores.empty()) throw Error(KESTREL_ERR_INVALID, "option stores: name at least one catalog component");
+  o.has_replicator = a.is_set("replicator");
+  if (!o.has_replicator && o.stores.size() > 1)
+    throw Error(KESTREL_ERR_INVALID, "option stores: " + std::to_string(o.stores.size()) +
+                                         " stores need a replicator (option replicator) to keep them in step");
+  o.monitor.health_check_interval_ms = a.get_duration_ms("health_check_interval");
+  o.monitor.retry_interval_ms = a.get_duration_ms("retry_interval");
+  o.monitor.health_check_timeout_ms = a.get_duration_ms("health_check_timeout");
+  o.monitor.failure_threshold = static_cast<int>(a.get_int("failure_threshold"));
+  if (o.monitor.failure_threshold < 1 || o.monitor.failure_threshold > 100)
+    throw Error(KESTREL_ERR_INVALID, "option failure_threshold: must be 1..100");
+  if (o.monitor.health_check_interval_ms < 10 || o.monitor.retry_interval_ms < 10)
+    throw Error(KESTREL_ERR_INVALID, "options health_check_interval and retry_interval: at least 10ms");
+  o.auto_failover = a.get_bool("auto_failover");
+  o.auto_rejoin = a.get_bool("auto_rejoin");
+  o.maximum_lag_on_failover_bytes = static_cast<int64_t>(a.get_size_bytes("maximum_lag_on_failover"));
+  o.read_from_standby = a.get_bool("read_from_standby");
+  o.max_read_lag_ms = a.get_duration_ms("max_read_lag");
+  o.failover_timeout_ms = a.get_duration_ms("failover_timeout");
+  if (o.failover_timeout_ms < 1000) throw Error(KESTREL_ERR_INVALID, "option failover_timeout: at least 1s");
+  return o;
+}
+
+bool is_retryable(const Error& e) {
+  return e.retryable() || e.code() == KESTREL_ERR_UNAVAILABLE || e.code() == KESTREL_ERR_UNKNOWN_OUTCOME;
+}
+
+Poco::JSON::Object::Ptr node_json(const NodeView& n) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("name", n.name);
+  o->set("role", n.role);
+  o->set("priority", n.priority);
+  o->set("healthy", n.healthy);
+  o->set("consecutive_failures", n.consecutive_failures);
+  o->set("response_ms", n.response_ms);
+  o->set("lsn", n.lsn);
+  o->set("lag_bytes", n.lag_bytes);
+  if (std::isnan(n.lag_seconds))
+    o->set("lag_seconds", Poco::Dynamic::Var());
+  else
+    o->set("lag_seconds", n.lag_seconds);
+  o->set("sync_state", n.sync_state);
+  o->set("eligible", n.eligible);
+  o->set("not_eligible_reason", n.not_eligible_reason);
+  o->set("detail", n.detail);
+  return o;
+}
+
+}  // namespace
+
+HaCatalog::HaCatalog(const CreateArgs& args)
+    : options_(parse_options(args)),
+      id_(args.component_id()),
+      this_node_(args.node_name()),
+      api_(args.host()),
+      ctx_(args.host_ctx()),
+      host_(args),
+      auto_failover_(options_.auto_failover) {}
+
+HaCatalog::~HaCatalog() { HaCatalog::stop(0); }
+
+void HaCatalog::start() {
+  for (size_t i = 0; i < options_.stores.size(); ++i) {
+    Node n;
+    n.name = options_.stores[i];
+    n.store = CatalogClient(host_.lookup(("stores[" + std::to_string(i) + "]").c_str(), KESTREL_IFACE_CATALOG_V1));
+    const std::string label = "node=\"" + n.name + "\"";
+    n.healthy = host_.metric(KESTREL_METRIC_GAUGE, "kestrel_ha_node_healthy", "1 when the node's last check passed",
+                             label);
+    n.response_seconds = host_.metric(KESTREL_METRIC_GAUGE, "kestrel_ha_node_response_seconds",
+                                      "seconds the node's last health check took", label);
+    n.lag_bytes = host_.metric(KESTREL_METRIC_GAUGE, "kestrel_ha_node_lag_bytes",
+                               "bytes the node's replay is behind the primary (NaN unknown)", label);
+    n.lsn = host_.metric(KESTREL_METRIC_GAUGE, "kestrel_ha_node_lsn_bytes",
+                         "the node's WAL position (primary: current; standby: replayed)", label);
+    nodes_.push_back(std::move(n));
+  }
+  epoch_metric_ = host_.metric(KESTREL_METRIC_GAUGE, "kestrel_ha_epoch", "the cluster's current epoch (term)");
+  failovers_total_ = host_.metric(KESTREL_METRIC_COUNTER, "kestrel_ha_failovers_total",
+                                  "failovers and switchovers that promoted a node");
+  failover_seconds_ = host_.metric(KESTREL_METRIC_HISTOGRAM, "kestrel_ha_failover_duration_seconds",
+                                   "seconds from a confirmed fault (or a request) to the new primary accepting writes",
+                                   "", {0.5, 1, 2, 3, 5, 10, 30, 60});
+  write_pause_seconds_ = host_.metric(KESTREL_METRIC_HISTOGRAM, "kestrel_ha_write_pause_seconds",
+                                      "seconds writes were held by a failover or switchover", "",
+                                      {0.1, 0.25, 0.5, 1, 2, 5, 10, 30});
+  if (options_.has_replicator) {
+    replicator_ = ReplicatorClient(host_.lookup("replicator", KESTREL_IFACE_REPLICATOR_V1));
+    // Every replicator node has a store and every store is a replicator node.
+    std::set<std::string> replicated;
+    for (const NodeStatus& s : replicator_.node_status()) replicated.insert(s.node);
+    for (const Node& n : nodes_)
+      if (!replicated.count(n.name))
+        throw Error(KESTREL_ERR_INVALID, "option stores: '" + n.name +
+                                             "' is not a node of the replicator (its nodes are named by their "
+                                             "name= keys; each store's component id must be its node's name)");
+    for (const std::string& r : replicated) {
+      bool found = false;
+      for (const Node& n : nodes_) found = found || n.name == r;
+      if (!found)
+        throw Error(KESTREL_ERR_INVALID, "option stores: the replicator's node '" + r +
+                                             "' has no store: add a catalog component '" + r + "' to stores");
+    }
+  }
+
+  uint64_t saved_epoch = 0;
+  std::string saved_primary;
+  load_state(&saved_epoch, &saved_primary);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Node& n : nodes_)
+      if (n.name == saved_primary) primary_ = saved_primary;  // until a healthy primary is seen
+  }
+  monitor_ = std::make_unique<HealthMonitor>(
+      options_.monitor, [this] { return probe(); },
+      [this](const std::vector<NodeView>& views, bool changed) { on_check(views, changed); });
+  // The first look, on the control thread: who is the primary now?
+  std::vector<CheckResult> first = probe();
+  std::string adopted;
+  uint64_t store_epoch = 0;
+  for (const CheckResult& r : first) {
+    if (!r.answered || r.role != "primary") continue;
+    uint64_t e = 0;
+    std::string p;
+    try {
+      node(r.name).store.cluster_state(&e, &p);
+    } catch (const Error&) {
+      // A store from before SDK 1.3: no epoch to compare.
+    }
+    // Two primaries: the one that knows the higher epoch wins; the other is
+    // fenced by the first HA loop.
+    if (adopted.empty() || e > store_epoch || (e == store_epoch && r.name == saved_primary)) {
+      adopted = r.name;
+      store_epoch = e;
+    }
+  }
+  uint64_t epoch = std::max<uint64_t>({saved_epoch, store_epoch, 1});
+  if (!adopted.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    primary_ = adopted;
+  }
+  const std::string p = primary();
+  if (!adopted.empty() && replicator_ && store_epoch < epoch) {
+    // The epoch must be durable on the primary before a write in it is
+    // acknowledged: promote on a primary only records it (cluster_state).
+    replicator_.promote(adopted, epoch, static_cast<uint32_t>(options_.failover_timeout_ms));
+  }
+  gate_.begin();
+  gate_.end(epoch);
+  epoch_metric_.set(static_cast<double>(epoch));
+  save_state();
+  host_.logf(KESTREL_LOG_INFO, "epoch %llu, primary %s, %zu node(s), auto_failover %s",
+             static_cast<unsigned long long>(epoch), p.empty() ? "(none answers yet)" : p.c_str(), nodes_.size(),
+             options_.auto_failover ? "on" : "off");
+  {
+    std::lock_guard<std::mutex> lock(rejoin_mu_);
+    stopping_ = false;
+  }
+  rejoin_thread_ = std::thread([this] { rejoin_loop(); });
+  monitor_->check_once();
+  monitor_->start();
+}
+
+void HaCatalog::stop(uint32_t /*deadline_ms*/) {
+  if (monitor_) monitor_->stop();
+  {
+    std::lock_guard<std::mutex> lock(rejoin_mu_);
+    stopping_ = true;
+  }
+  rejoin_cv_.notify_all();
+  if (rejoin_thread_.joinable()) rejoin_thread_.join();
+}
+
+// ---- health ----------------------------------------------------------------
+
+std::vector<CheckResult> HaCatalog::probe() {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t at = now_us();
+  std::vector<CheckResult> out;
+  auto elapsed_ms = [&] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  };
+  if (replicator_) {
+    // One node_status queries every node (bounded by the replicator's
+    // connect_timeout each); the time is the whole check's.
+    std::vector<NodeStatus> statuses;
+    std::string error;
+    try {
+      statuses = replicator_.node_status();
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    const double ms = elapsed_ms();
+    for (const NodeStatus& s : statuses) {
+      CheckResult r;
+      r.name = s.node;
+      r.answered = s.healthy;
+      r.role = role_name(s.role);
+      r.priority = s.priority;
+      r.sync_state = s.sync_state;
+      r.lsn = s.lsn;
+      r.receive_lsn = s.receive_lsn;
+      r.lag_bytes = s.lag_bytes;
+      r.lag_seconds = s.replay_lag_seconds;
+      r.response_ms = s.healthy ? ms : -1;
+      r.at_us = at;
+      r.detail = s.detail;
+      out.push_back(std::move(r));
+    }
+    if (statuses.empty())
+      for (const Node& n : nodes_) {
+        CheckResult r;
+        r.name = n.name;
+        r.at_us = at;
+        r.detail = error.empty() ? "the replicator reported no such node" : error;
+        out.push_back(std::move(r));
+      }
+  } else {
+    // One node, no replicator: a real query on its store.
+    for (const Node& n : nodes_) {
+      CheckResult r;
+      r.name = n.name;
+      r.role = "primary";
+      r.priority = 0;
+      r.at_us = at;
+      try {
+        n.store.session_id(0, "kestrel-ha-health-check");
+        r.answered = true;
+      } catch (const Error& e) {
+        r.answered = e.code() == KESTREL_ERR_NOT_FOUND;
+        if (!r.answered) r.detail = e.what();
+      }
+      r.response_ms = r.answered ? elapsed_ms() : -1;
+      out.push_back(std::move(r));
+    }
+  }
+  for (const CheckResult& r : out) {
+    for (const Node& n : nodes_) {
+      if (n.name != r.name) continue;
+      n.healthy.set(r.answered ? 1 : 0);
+      if (r.answered) n.response_seconds.set(r.response_ms / 1000.0);
+      n.lag_bytes.set(r.lag_bytes < 0 ? std::nan("") : static_cast<double>(r.lag_bytes));
+      if (r.answered) n.lsn.set(static_cast<double>(r.lsn));
+    }
+  }
+  return out;
+}
+
+void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
+  std::string p;
+  bool auto_failover;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    p = primary_;
+    auto_failover = auto_failover_;
+  }
+  if (gate_.in_progress()) return;  // a manual failover or switchover runs
+  if (p.empty()) {
+    for (const NodeView& v : views)
+      if (v.healthy && v.role == "primary") {
+        std::lock_guard<std::mutex> lock(mu_);
+        primary_ = p = v.name;
+        host_.logf(KESTREL_LOG_INFO, "primary is %s", p.c_str());
+        break;
+      }
+    if (p.empty()) return;
+    save_state();
+  }
+  // A second node accepting writes beside the primary of this epoch (a former
+  // primary restarted, or one that never got our fence) is fenced at once:
+  // two primaries never accept writes in one epoch. Then it rejoins.
+  for (const std::string& n : former_primaries_to_fence(views, p)) {
+    fence_node(n, "it accepts writes beside the primary " + p);
+    if (options_.auto_rejoin) queue_rejoin(n);
+  }
+  for (const NodeView& v : views)
+    if (v.name != p && v.healthy && v.role == "fenced" && options_.auto_rejoin) queue_rejoin(v.name);
+
+  const NodeView* pv = nullptr;
+  for (const NodeView& v : views)
+    if (v.name == p) pv = &v;
+  if (pv == nullptr || pv->healthy || pv->consecutive_failures < options_.monitor.failure_threshold) {
+    std::lock_guard<std::mutex> lock(mu_);
+    no_failover_reason_.clear();
+    return;
+  }
+  // The primary is confirmed down.
+  std::string why;
+  PolicyDecision d;
+  if (!auto_failover) {
+    why = "auto_failover is off";
+  } else if (!replicator_) {
+    why = "nothing to fail over to: this catalog has one node";
+  } else {
+    d = decide(views, p);
+    if (d.candidate.empty()) why = "no eligible standby: " + d.reasons();
+  }
+  if (!why.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (changed || no_failover_reason_ != why)
+      host_.logf(KESTREL_LOG_ERROR, "primary %s is down (%s) and no failover runs: %s", p.c_str(),
+                 pv->detail.c_str(), why.c_str());
+    no_failover_reason_ = why;
+    return;
+  }
+  try {
+    run_failover(p, d.candidate, "primary " + p + " down: " + pv->detail, true, views);
+  } catch (const Error& e) {
+    host_.logf(KESTREL_LOG_ERROR, "automatic failover from %s to %s failed: %s", p.c_str(), d.candidate.c_str(),
+               e.what());
+  }
+}
+
+void HaCatalog::health() {
+  const std::string p = primary();
+  if (p.empty()) throw Error(KESTREL_ERR_UNAVAILABLE, "no primary accepts writes: none has answered yet");
+  for (const NodeView& v : monitor_->snapshot())
+    if (v.name == p && !v.healthy)
+      throw Error(KESTREL_ERR_UNAVAILABLE, "the primary " + p + " does not answer: " + v.detail);
+  if (gate_.in_progress()) throw Error(KESTREL_ERR_UNAVAILABLE, "a failover runs: writes are held");
+}
+
+// ---- state -----------------------------------------------------------------
+
+const HaCatalog::Node& HaCatalog::node(const std::string& name) const {
+  for (const Node& n : nodes_)
+    if (n.name == name) return n;
+  std::string known;
+  for (const Node& n : nodes_) known += (known.empty() ? "" : ", ") + n.name;
+  throw Error(KESTREL_ERR_NOT_FOUND, "unknown node '" + name + "' (nodes: " + known + ")");
+}
+
+std::string HaCatalog::primary() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return primary_;
+}
+
+ReplicationMode HaCatalog::mode() const {
+  if (!replicator_) return ReplicationMode::kNone;
+  try {
+    switch (replicator_.mode()) {
+      case KESTREL_REPLICATION_SYNC: return ReplicationMode::kSync;
+      case KESTREL_REPLICATION_SEMI_SYNC: return ReplicationMode::kSemiSync;
+      default: return ReplicationMode::kAsync;
+    }
+  } catch (const Error&) {
+    return ReplicationMode::kAsync;
+  }
+}
+
+PolicyDecision HaCatalog::decide(const std::vector<NodeView>& views, const std::string& exclude) const {
+  PolicyOptions po;
+  po.mode = mode();
+  po.maximum_lag_on_failover = options_.maximum_lag_on_failover_bytes;
+  return choose_failover_candidate(views, exclude, po);
+}
+
+// The cluster state kept in the host's key-value store (node.db): "EPOCH PRIMARY".
+void HaCatalog::save_state() const {
+  if (!api_ || !KESTREL_HAS(api_, kestrel_host_api, kv_put) || !api_->kv_put) return;
+  const std::string value = std::to_string(gate_.epoch()) + " " + primary();
+  kestrel_status st = make_status();
+  if (api_->kv_put(ctx_, "cluster/state", value.data(), value.size(), nullptr, &st) != KESTREL_OK)
+    host_.logf(KESTREL_LOG_WARNING, "cluster state not saved in node.db: %s", st.message);
+}
+
+void HaCatalog::load_state(uint64_t* epoch, std::string* primary) const {
+  *epoch = 0;
+  primary->clear();
+  if (!api_ || !KESTREL_HAS(api_, kestrel_host_api, kv_get) || !api_->kv_get) return;
+  std::string value;
+  kestrel_status st = make_status();
+  if (api_->kv_get(ctx_, "cluster/state", &string_sink, &value, nullptr, &st) != KESTREL_OK) return;
+  std::istringstream in(value);
+  in >> *epoch >> *primary;
+}
+
+// ---- router ----------------------------------------------------------------
+
+uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_catalog_op>& ops) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.failover_timeout_ms);
+  for (;;) {
+    uint64_t position = 0;
+    std::string last = "no primary accepts writes";
+    kestrel_result code = KESTREL_ERR_UNAVAILABLE;
+    bool timed_out = false;
+    const int64_t left_ms =
+        std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 deadline - std::chrono::steady_clock::now())
+                                 .count());
+    const CallOutcome outcome = gate_.run(
+        [&](uint64_t epoch) {
+          const std::string p = primary();
+          if (p.empty()) return CallOutcome::kRetryable;
+          try {
+            position = node(p).store.write(epoch, ops.data(), ops.size());
+            return CallOutcome::kOk;
+          } catch (const Error& e) {
+            last = e.what();
+            code = e.code();
+            return is_retryable(e) ? CallOutcome::kRetryable : CallOutcome::kFailed;
+          }
+        },
+        left_ms, &timed_out);
+    if (outcome == CallOutcome::kOk) return position;
+    if (outcome == CallOutcome::kFailed) throw Error(code, last);
+    if (timed_out)
+      throw Error(KESTREL_ERR_UNAVAILABLE,
+                  "a failover held writes for failover_timeout (" + std::to_string(options_.failover_timeout_ms) +
+                      " ms); retry: " + last,
+                  true);
+    // Retryable with no failover running: the primary may be failing and a
+    // failover about to start. Ride through it while the primary is suspect
+    // (bounded by failover_timeout); give up at once when it is down with no
+    // failover coming, or healthy (the caller's own retry then decides).
+    bool wait = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      wait = no_failover_reason_.empty();
+    }
+    if (wait) {
+      const std::string p = primary();
+      wait = p.empty();
+      for (const NodeView& v : monitor_->snapshot())
+        if (v.name == p) wait = !v.healthy || v.consecutive_failures > 0;
+    }
+    if (!wait || std::chrono::steady_clock::now() >= deadline) throw Error(code, last, true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(100, options_.monitor.retry_interval_ms)));
+  }
+}
+
+const HaCatalog::Node& HaCatalog::read_node() const {
+  const std::string p = primary();
+  if (options_.read_from_standby) {
+    // The healthy standby within max_read_lag with the best priority.
+    std::string best;
+    int best_priority = 0;
+    for (const NodeView& v : monitor_->snapshot()) {
+      if (v.name == p || v.role != "standby" || !v.healthy || v.lag_bytes < 0 || std::isnan(v.lag_seconds) ||
+          v.lag_seconds * 1000.0 > static_cast<double>(options_.max_read_lag_ms))
+        continue;
+      if (best.empty() || v.priority < best_priority) {
+        best = v.name;
+        best_priority = v.priority;
+      }
+    }
+    if (!best.empty()) return node(best);
+  }
+  if (p.empty()) throw Error(KESTREL_ERR_UNAVAILABLE, "no primary accepts reads or writes yet", true);
+  return node(p);
+}
+
+void HaCatalog::catalog_read_images(uint64_t /*epoch*/, const kestrel_image_query& query,
+                                    const std::function<bool(const kestrel_image_row&)>& fn) {
+  read_node().store.read_images(gate_.epoch(), query, fn);
+}
+
+int64_t HaCatalog::catalog_session_id(uint64_t /*epoch*/, const std::string& session_key) {
+  // Read-your-writes: the crawler looks up the session it just wrote.
+  const std::string p = primary();
+  if (p.empty()) throw Error(KESTREL_ERR_UNAVAILABLE, "no primary accepts reads or writes yet", true);
+  return node(p).store.session_id(gate_.epoch(), session_key);
+}
+
+uint64_t HaCatalog::catalog_count_images(uint64_t /*epoch*/, const kestrel_image_query& query) {
+  return read_node().store.count_images(gate_.epoch(), query);
+}
+
+void HaCatalog::catalog_read_failover_events(
+    uint64_t /*epoch*/, uint32_t limit, const std::function<bool(int64_t, const kestrel_failover_record&)>& fn) {
+  const std::string p = primary();
+  if (p.empty()) throw Error(KESTREL_ERR_UNAVAILABLE, "no primary accepts reads or writes yet", true);
+  node(p).store.read_failover_events(gate_.epoch(), limit, fn);
+}
+
+void HaCatalog::catalog_cluster_state(uint64_t* epoch, std::string* primary_node) {
+  *epoch = gate_.epoch();
+  *primary_node = primary();
+}
+
+// ---- status ----------------------------------------------------------------
+
+ClusterView HaCatalog::status() const {
+  ClusterView c;
+  c.epoch = gate_.epoch();
+  c.mode = mode_name(mode());
+  c.failover_in_progress = gate_.in_progress();
+  c.leader = this_node_;  // coordinator "local": this daemon manages every node
+  c.this_node = this_node_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    c.primary = primary_;
+    c.auto_failover = auto_failover_;
+  }
+  c.nodes = monitor_ ? monitor_->snapshot() : std::vector<NodeView>();
+  const PolicyDecision d = decide(c.nodes, c.primary);
+  for (NodeView& n : c.nodes) {
+    if (n.name == c.primary) continue;
+    n.eligible = true;
+    for (const Rejection& r : d.rejected)
+      if (r.node == n.name) {
+        n.eligible = false;
+        n.not_eligible_reason = r.reason;
+      }
+  }
+  c.failover_candidate = d.candidate;
+  if (d.candidate.empty()) c.no_candidate_reason = replicator_ ? d.reasons() : "this catalog has one node";
+  return c;
+}
+
+std::string HaCatalog::status_json() {
+  const ClusterView c = status();
+  Poco::JSON::Object o;
+  o.set("epoch", c.epoch);
+  o.set("primary", c.primary);
+  o.set("mode", c.mode);
+  o.set("auto_failover", c.auto_failover);
+  o.set("failover_in_progress", c.failover_in_progress);
+  o.set("failover_candidate", c.failover_candidate);
+  o.set("no_candidate_reason", c.no_candidate_reason);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    o.set("no_failover_reason", no_failover_reason_);
+  }
+  Poco::JSON::Array nodes;
+  for (const NodeView& n : c.nodes) nodes.add(node_json(n));
+  o.set("nodes", nodes);
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
+}
+
+const void* HaCatalog::interface_table(const char* interface_name) {
+  if (std::string(interface_name) == kHaControlInterface) return static_cast<const HaControl*>(this);
+  return Component::interface_table(interface_name);
+}
+
+}  // namespace kestrel::host::ha

@@ -1,0 +1,159 @@
+// HaCatalog: the `ha-catalog` built-in component (DESIGN §4, issue 9).
+//
+// It provides kestrel.catalog.v1 to the crawler and the App API and routes
+// every call to one of its per-node stores (`stores:`, one catalog component
+// per node, each component id being the node's name in the replicator):
+// writes to the primary of the current epoch, reads to the primary or, with
+// read_from_standby, to a healthy standby within max_read_lag. It watches the
+// nodes through the replicator (HealthMonitor), fails over when the primary
+// is confirmed down (fence, promote with epoch + 1, record, publish), runs
+// manual failovers and switchovers, fences a former primary that comes back
+// and rejoins it as a standby. It is the HaControl the HA API serves.
+//
+// Threads: lifecycle on the control thread; the health monitor's thread runs
+// the HA loop (automatic failover, fencing); one rejoin thread runs the slow
+// rejoins; catalog and HaControl calls come from any thread. One failover or
+// switchover at a time (failover_mu_); the router's WriteGate holds writes
+// while one runs.
+#ifndef KESTREL_HOST_HA_HA_CATALOG_H_
+#define KESTREL_HOST_HA_HA_CATALOG_H_
+
+#include <kestrel/plugin.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ha/failover_policy.h"
+#include "ha/ha_control.h"
+#include "ha/health_monitor.h"
+#include "ha/write_gate.h"
+
+namespace kestrel::host::ha {
+
+// The negotiate function of the built-in plugin "ha-catalog", for
+// PluginRegistry::load_builtin.
+kestrel_result ha_catalog_negotiate(const kestrel_loader_info* loader, kestrel_plugin_info* out,
+                                    kestrel_status* status);
+
+// The ha-catalog's options, parsed (units in the names).
+struct HaCatalogOptions {
+  std::vector<std::string> stores;     // component ids = node names
+  bool has_replicator = false;
+  MonitorOptions monitor;
+  bool auto_failover = true;
+  bool auto_rejoin = true;
+  int64_t maximum_lag_on_failover_bytes = 1 << 20;
+  bool read_from_standby = false;
+  int64_t max_read_lag_ms = 1000;
+  int64_t failover_timeout_ms = 30000;  // writes held at most this long; promote bounded by it too
+};
+
+class HaCatalog : public Component, public CatalogProvider, public HaControl {
+ public:
+  explicit HaCatalog(const CreateArgs& args);
+  ~HaCatalog() override;
+
+  // Component
+  void start() override;
+  void stop(uint32_t deadline_ms) override;
+  void health() override;
+  std::string status_json() override;
+  const void* interface_table(const char* interface_name) override;
+
+  // CatalogProvider: the router. The caller's epoch is ignored (the crawler
+  // and the App API pass 0): every call carries the HA catalog's epoch.
+  uint64_t catalog_write(uint64_t epoch, const std::vector<kestrel_catalog_op>& ops) override;
+  void catalog_read_images(uint64_t epoch, const kestrel_image_query& query,
+                           const std::function<bool(const kestrel_image_row&)>& fn) override;
+  int64_t catalog_session_id(uint64_t epoch, const std::string& session_key) override;
+  uint64_t catalog_count_images(uint64_t epoch, const kestrel_image_query& query) override;
+  void catalog_read_failover_events(uint64_t epoch, uint32_t limit,
+                                    const std::function<bool(int64_t, const kestrel_failover_record&)>& fn) override;
+  void catalog_cluster_state(uint64_t* epoch, std::string* primary) override;
+
+  // HaControl (see ha_control.h)
+  ClusterView status() const override;
+  FailoverEvent failover(const std::string& node, const std::string& reason, bool force) override;
+  FailoverEvent switchover(const std::string& target) override;
+  std::vector<FailoverEvent> history(size_t limit) const override;
+  void set_auto_failover(bool on) override;
+  void set_mode(const std::string& mode, bool force) override;
+  void force_sync(const std::string& standby) override;
+  std::string check_consistency(const std::string& standby) const override;
+
+ private:
+  struct Node {
+    std::string name;
+    CatalogClient store;
+    Metric healthy, response_seconds, lag_bytes, lsn;
+  };
+
+  // The probe the monitor calls: one node_status through the replicator (or
+  // one cheap store call per node without one).
+  std::vector<CheckResult> probe();
+  // After every check, on the monitor thread: adopt a primary at start,
+  // fail over when it is down, fence former primaries.
+  void on_check(const std::vector<NodeView>& views, bool changed);
+
+  // The failover and switchover procedures (ha_failover.cc). Both hold
+  // failover_mu_ and the write gate; the caller checked eligibility.
+  FailoverEvent run_failover(const std::string& from, const std::string& to, const std::string& reason,
+                             bool automatic, const std::vector<NodeView>& views);
+  void record_event(FailoverEvent& event);
+  void publish(const char* topic, const std::string& json) const;
+  void queue_rejoin(const std::string& node);
+  void rejoin_loop();
+  void fence_node(const std::string& node, const std::string& why);
+
+  // The store of `node`; throws NOT_FOUND.
+  const Node& node(const std::string& name) const;
+  std::string primary() const;
+  ReplicationMode mode() const;
+  PolicyDecision decide(const std::vector<NodeView>& views, const std::string& exclude) const;
+  // The store reads go to: the primary's, or a healthy standby's within
+  // max_read_lag when read_from_standby is on.
+  const Node& read_node() const;
+  void save_state() const;  // epoch and primary in the host's key-value store
+  void load_state(uint64_t* epoch, std::string* primary) const;
+
+  const HaCatalogOptions options_;
+  const std::string id_;
+  const std::string this_node_;
+  const kestrel_host_api* api_;
+  kestrel_host_ctx* ctx_;
+  Host host_;
+
+  std::vector<Node> nodes_;  // in stores: order; fixed after start()
+  ReplicatorClient replicator_;
+  std::unique_ptr<HealthMonitor> monitor_;
+  WriteGate gate_{0};
+
+  mutable std::mutex mu_;          // guards the fields below
+  std::string primary_;            // the primary of the current epoch; "" while none is known
+  bool auto_failover_;
+  std::string no_failover_reason_; // why the last confirmed primary failure did not fail over
+  std::vector<FailoverEvent> recent_;  // this process's events (when the store keeps no history)
+  std::set<std::string> fenced_;   // fenced by this catalog, to be rejoined
+
+  std::mutex failover_mu_;         // one failover or switchover at a time
+
+  std::mutex rejoin_mu_;
+  std::condition_variable rejoin_cv_;
+  std::deque<std::string> rejoin_queue_;
+  std::string rejoining_;          // the node being rejoined now, "" if none
+  bool stopping_ = false;
+  std::thread rejoin_thread_;
+
+  Metric epoch_metric_, failovers_total_, failover_seconds_, write_pause_seconds_;
+};
+
+}  // namespace kestrel::host::ha
+
+#endif  // KESTREL_HOST_HA_HA_CATALOG_H_

@@ -1,0 +1,50 @@
+// The ha-catalog's schema and its negotiate function: a plugin compiled into
+// kestreld (PluginRegistry::load_builtin), built with the same SDK wrapper as
+// every .so plugin, so the host checks its options like any other's.
+#include <kestrel/plugin.hpp>
+
+#include "ha/ha_catalog.h"
+
+namespace kestrel::host::ha {
+namespace {
+
+const kestrel_option_desc kOptions[] = {
+    option("stores", KESTREL_OPT_REF_LIST, nullptr,
+           "one catalog component per node, each component id being the node's name in the replicator",
+           KESTREL_OPTION_REQUIRED, KESTREL_IFACE_CATALOG_V1),
+    option("replicator", KESTREL_OPT_REF, nullptr,
+           "the replicator keeping the stores in step (unset: one node, nothing to fail over to)", 0,
+           KESTREL_IFACE_REPLICATOR_V1),
+    option("health_check_interval", KESTREL_OPT_DURATION, "5s", "between health checks of a healthy cluster"),
+    option("retry_interval", KESTREL_OPT_DURATION, "500ms", "between re-checks after a failed check"),
+    option("failure_threshold", KESTREL_OPT_INT, "3", "consecutive failed checks that mark a node down"),
+    option("health_check_timeout", KESTREL_OPT_DURATION, "2s",
+           "per check; enforced by the replicator's connect_timeout, set it no higher"),
+    option("auto_failover", KESTREL_OPT_BOOL, "true", "fail over when the primary is confirmed down"),
+    option("auto_rejoin", KESTREL_OPT_BOOL, "true",
+           "rejoin former primaries and the other standbys as standbys of the new primary"),
+    option("maximum_lag_on_failover", KESTREL_OPT_SIZE, "1MiB",
+           "async mode: a standby further behind (bytes) is not promoted automatically"),
+    option("read_from_standby", KESTREL_OPT_BOOL, "false",
+           "image reads and counts go to a healthy standby within max_read_lag"),
+    option("max_read_lag", KESTREL_OPT_DURATION, "1s", "replay lag a standby may have to serve reads"),
+    option("failover_timeout", KESTREL_OPT_DURATION, "30s",
+           "writes wait at most this long during a failover (then a retryable error); bounds promote and "
+           "the switchover's catch-up"),
+};
+const char* const kProvides[] = {KESTREL_IFACE_CATALOG_V1, kHaControlInterface};
+
+}  // namespace
+
+kestrel_result ha_catalog_negotiate(const kestrel_loader_info* loader, kestrel_plugin_info* out,
+                                    kestrel_status* status) {
+  static const kestrel_component_desc components[] = {
+      describe<HaCatalog>("ha-catalog",
+                          "the HA catalog: routes catalog calls to the primary of the current epoch, "
+                          "watches the nodes, fails over, switches over, rejoins",
+                          kProvides, kOptions)};
+  return detail::negotiate(loader, out, status, "ha-catalog", KESTREL_VERSION,
+                           "built into kestreld", components, 1);
+}
+
+}  // namespace kestrel::host::ha
