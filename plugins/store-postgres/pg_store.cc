@@ -93,23 +93,43 @@ void PgStore::start() {
   if (pool_) return;  // already started
   auto pool = std::make_unique<PgPool>(options_);
   catalog_schema::MigrationReport report;
-  {
-    std::unique_ptr<PgPool::Lease> lease = pool->acquire();
-    PgConnection& conn = **lease;
-    if (schema_is_current(conn, &report)) {
-      // Nothing to write: a store on a standby or a fenced (read-only) server still starts.
-    } else {
-      // Two stores starting on one database at once migrate one after the other.
-      migrate(conn, &report);
-    }
+  try {
+    open_schema(*pool, &report);
+  } catch (const Error& e) {
+    // A node of an HA catalog may be down when the daemon starts (the HA
+    // catalog routes around it): the store starts, and checks the schema on
+    // its first write. A store used alone fails its first call instead.
+    if (e.code() != KESTREL_ERR_UNAVAILABLE) throw;
+    host_.logf(KESTREL_LOG_WARNING, "catalog %s: the server does not answer (%s); the store starts and checks "
+               "the schema on its first write", options_.server.c_str(), e.what());
+    pool_ = std::move(pool);
+    gate_.open();
+    return;
   }
   if (!report.applied.empty())
     host_.logf(KESTREL_LOG_INFO, "%s: schema migrated from version %d to %d", options_.server.c_str(),
                report.from_version, report.to_version);
+  schema_checked_ = true;
   pool_ = std::move(pool);
   gate_.open();
   host_.logf(KESTREL_LOG_INFO, "catalog %s open (schema version %d, pool of %d)", options_.server.c_str(),
              report.to_version, options_.pool_size);
+}
+
+void PgStore::open_schema(PgPool& pool, catalog_schema::MigrationReport* report) {
+  std::unique_ptr<PgPool::Lease> lease = pool.acquire();
+  PgConnection& conn = **lease;
+  if (schema_is_current(conn, report)) return;
+  // Nothing to write on a standby (or a fenced, read-only server): it gets
+  // the schema from its primary's store through replication.
+  PgResult r = conn.exec("SELECT pg_is_in_recovery()", "reading the server's role");
+  if (std::string(PQgetvalue(r.get(), 0, 0)) == "t") {
+    host_.logf(KESTREL_LOG_INFO, "catalog %s is a standby with an older schema: its primary's store migrates it",
+               options_.server.c_str());
+    return;
+  }
+  // Two stores starting on one database at once migrate one after the other.
+  migrate(conn, report);
 }
 
 bool PgStore::schema_is_current(PgConnection& conn, catalog_schema::MigrationReport* report) {
@@ -196,6 +216,15 @@ uint64_t PgStore::catalog_write(uint64_t epoch, const std::vector<kestrel_catalo
   // Checked before any connection: a bad batch costs the database nothing.
   const std::vector<catalog_schema::CheckedOp> checked = catalog_schema::check_batch(ops);
   const CallGate::Pass pass = gate_.enter("catalog " + options_.server);
+  if (!schema_checked_) {
+    // The server did not answer at start: check (and migrate) now, once.
+    std::lock_guard<std::mutex> lock(schema_mu_);
+    if (!schema_checked_) {
+      catalog_schema::MigrationReport report;
+      open_schema(*pool_, &report);
+      schema_checked_ = true;
+    }
+  }
   std::unique_ptr<PgPool::Lease> lease = pool_->acquire();
   return commit_batch(**lease, epoch, checked, catalog_schema::wall_clock_us());
 }

@@ -19,6 +19,8 @@
 #include <catalog_schema/migration_runner.h>
 
 #include <kestrel/plugin.hpp>
+
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -60,10 +62,15 @@ class PgStore : public Component, public CatalogProvider {
   static bool schema_is_current(PgConnection& conn, catalog_schema::MigrationReport* report);
   // Runs the migrations under a session advisory lock. Throws kestrel::Error.
   static void migrate(PgConnection& conn, catalog_schema::MigrationReport* report);
+  // Checks the schema on one pooled connection; migrates it on a primary.
+  // Throws Error(UNAVAILABLE) when the server does not answer.
+  void open_schema(PgPool& pool, catalog_schema::MigrationReport* report);
 
   const Host host_;
   const PgOptions options_;
   catalog_schema::CallGate gate_;
+  std::atomic<bool> schema_checked_{false};  // the schema was found current or migrated
+  std::mutex schema_mu_;
   std::unique_ptr<PgPool> pool_;  // set while the gate is open
 };
 
