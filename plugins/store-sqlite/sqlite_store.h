@@ -7,6 +7,12 @@
 // on any thread, concurrently; start() and stop() come from the control
 // thread. Calls before start() or after stop() fail with
 // KESTREL_ERR_UNAVAILABLE.
+//
+// Schema version 2 adds failover_events (the HA history; columns and checks
+// as in plugins/store-postgres/README.md): KESTREL_OP_RECORD_FAILOVER upserts
+// a row by event_key inside the batch's transaction, behind the epoch fence;
+// read_failover_events streams them newest first; cluster_state reports the
+// fence epoch and primary_node. A version-1 file is migrated at start().
 #ifndef KESTREL_STORE_SQLITE_SQLITE_STORE_H
 #define KESTREL_STORE_SQLITE_SQLITE_STORE_H
 
