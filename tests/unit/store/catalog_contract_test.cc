@@ -438,8 +438,8 @@ void CatalogContractTest::testFailoverHistoryRoundTrip() {
   CPPUNIT_ASSERT_EQUAL(int64_t{-1}, old.lost_bytes);
   CPPUNIT_ASSERT_EQUAL(int64_t{-1}, old.write_pause_ms);
   // duration_ms is derived: (finished - started) in whole milliseconds.
-  CPPUNIT_ASSERT_EQUAL(std::string("2345"),
-                       backend_->query("SELECT duration_ms FROM failover_events WHERE event_key = 'ev-full'").at(0).at(0));
+  const auto duration = backend_->query("SELECT duration_ms FROM failover_events WHERE event_key = 'ev-full'");
+  CPPUNIT_ASSERT_EQUAL(std::string("2345"), duration.at(0).at(0));
 
   CPPUNIT_ASSERT_EQUAL(std::string("ev-tie,ev-full"), joined(keys(read_failovers(catalog_, 2))));
   CPPUNIT_ASSERT_EQUAL(size_t{4}, read_failovers(catalog_, 0).size());
@@ -664,8 +664,9 @@ void CatalogContractTest::testMigrationFromVersion1() {
                        std::runtime_error);
   CPPUNIT_ASSERT_THROW(backend_->query(insert + "('x3', 'failover', 'n', 0, 0, 1, 1, 5, 4, 0, -1, -1, 5)"),
                        std::runtime_error);
-  CPPUNIT_ASSERT_THROW(backend_->query(insert + "('ev-after-upgrade', 'failover', 'n', 0, 0, 1, 1, 5, 5, 0, -1, -1, 5)"),
-                       std::runtime_error);  // event_key is UNIQUE
+  CPPUNIT_ASSERT_THROW(  // event_key is UNIQUE
+      backend_->query(insert + "('ev-after-upgrade', 'failover', 'n', 0, 0, 1, 1, 5, 5, 0, -1, -1, 5)"),
+      std::runtime_error);
   backend_->query(insert + "('x4', 'failover', 'n', 0, 0, 1, 1, 5, 5, 0, -1, -1, 5)");
 }
 
