@@ -2,6 +2,7 @@
 
 #include <Poco/JSON/Object.h>
 #include <catalog_schema/catalog_checks.h>
+#include <catalog_schema/catalog_sql.h>
 #include <catalog_schema/migration_runner.h>
 
 #include <cstdlib>
@@ -188,7 +189,8 @@ std::string PgStore::status_json() {
         "SELECT (SELECT MAX(version) FROM schema_migrations),"
         " CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END,"
         " pg_is_in_recovery(), epoch, primary_node,"
-        " (SELECT COUNT(*) FROM images), (SELECT COUNT(*) FROM crawl_sessions), (SELECT COUNT(*) FROM categories)"
+        " (SELECT COUNT(*) FROM images), (SELECT COUNT(*) FROM crawl_sessions), (SELECT COUNT(*) FROM categories),"
+        " (SELECT COUNT(*) FROM failover_events)"
         " FROM cluster_state WHERE id = 1",
         "status");
     if (PQntuples(r.get()) == 1) {
@@ -204,6 +206,7 @@ std::string PgStore::status_json() {
       rows.set("images", int_at(g, 0, 5));
       rows.set("crawl_sessions", int_at(g, 0, 6));
       rows.set("categories", int_at(g, 0, 7));
+      rows.set("failover_events", int_at(g, 0, 8));
       status.set("rows", rows);
     }
   }
@@ -307,6 +310,45 @@ uint64_t PgStore::catalog_count_images(uint64_t /*epoch*/, const kestrel_image_q
   Filter filter(query, false);
   PgResult r = (*lease)->exec_params("SELECT COUNT(*) FROM images" + filter.where, filter.params, "counting images");
   return static_cast<uint64_t>(int_at(r.get(), 0, 0));
+}
+
+void PgStore::catalog_read_failover_events(
+    uint64_t /*epoch*/, uint32_t limit, const std::function<bool(int64_t, const kestrel_failover_record&)>& fn) {
+  const CallGate::Pass pass = gate_.enter("catalog " + options_.server);
+  std::unique_ptr<PgPool::Lease> lease = pool_->acquire();
+  std::string sql = catalog_schema::kFailoverSelectNewestFirst;
+  if (limit != 0) sql += " LIMIT " + std::to_string(limit);
+  PgResult r = (*lease)->exec(sql, "reading failover_events");
+  const PGresult* g = r.get();
+  for (int row = 0, n = PQntuples(g); row < n; ++row) {
+    kestrel_failover_record f{};
+    f.struct_size = sizeof f;
+    f.event_key = text_at(g, row, 1);
+    f.kind = text_at(g, row, 2);
+    f.from_node = text_at(g, row, 3);
+    f.to_node = text_at(g, row, 4);
+    f.reason = text_at(g, row, 5);
+    f.automatic = static_cast<int32_t>(int_at(g, row, 6));
+    f.succeeded = static_cast<int32_t>(int_at(g, row, 7));
+    f.epoch_before = static_cast<uint64_t>(int_at(g, row, 8));  // CHECKed >= 0
+    f.epoch_after = static_cast<uint64_t>(int_at(g, row, 9));
+    f.started_at_us = int_at(g, row, 10);
+    f.finished_at_us = int_at(g, row, 11);
+    f.lost_bytes = int_at(g, row, 12);
+    f.write_pause_ms = int_at(g, row, 13);
+    f.detail = text_at(g, row, 14);
+    if (!fn(int_at(g, row, 0), f)) return;
+  }
+}
+
+void PgStore::catalog_cluster_state(uint64_t* epoch, std::string* primary) {
+  const CallGate::Pass pass = gate_.enter("catalog " + options_.server);
+  std::unique_ptr<PgPool::Lease> lease = pool_->acquire();
+  PgResult r = (*lease)->exec(catalog_schema::kClusterStateSelect, "reading cluster_state");
+  if (PQntuples(r.get()) != 1) throw Error(KESTREL_ERR_INTERNAL, options_.server + ": cluster_state has no row 1");
+  *epoch = static_cast<uint64_t>(int_at(r.get(), 0, 0));  // CHECKed >= 0
+  const char* node = text_at(r.get(), 0, 1);
+  *primary = node != nullptr ? node : "";
 }
 
 }  // namespace store_postgres

@@ -47,7 +47,8 @@ class PgStore : public Component, public CatalogProvider {
   // A real "SELECT 1" on a pooled connection.
   void health() override;
   // {"server", "pool_size", "open_connections", "state", "schema_version",
-  //  "commit_position", "wal_lsn", "in_recovery", "epoch", "rows": {...}}
+  //  "commit_position", "wal_lsn", "in_recovery", "epoch", "primary_node",
+  //  "rows": {"images", "crawl_sessions", "categories", "failover_events"}}
   std::string status_json() override;
 
   uint64_t catalog_write(uint64_t epoch, const std::vector<kestrel_catalog_op>& ops) override;
@@ -55,6 +56,15 @@ class PgStore : public Component, public CatalogProvider {
                            const std::function<bool(const kestrel_image_row&)>& fn) override;
   int64_t catalog_session_id(uint64_t epoch, const std::string& session_key) override;
   uint64_t catalog_count_images(uint64_t epoch, const kestrel_image_query& query) override;
+  // failover_events rows, newest first (started_at, then id), at most
+  // `limit` (0: all), in one statement (the history is small). Never fenced
+  // (epoch unused); a standby serves it too.
+  void catalog_read_failover_events(
+      uint64_t epoch, uint32_t limit,
+      const std::function<bool(int64_t, const kestrel_failover_record&)>& fn) override;
+  // cluster_state's epoch (the fence: the highest this database has
+  // recorded) and primary_node ("" when NULL).
+  void catalog_cluster_state(uint64_t* epoch, std::string* primary) override;
 
  private:
   // True (and `report` filled) when the schema is at latest_version(): start()

@@ -12,6 +12,7 @@ namespace kestrel {
 namespace store_postgres {
 
 using catalog_schema::CheckedOp;
+using catalog_schema::FailoverValues;
 using catalog_schema::ImageValues;
 using catalog_schema::SessionValues;
 
@@ -65,6 +66,30 @@ std::string placeholders(size_t first, size_t count) {
   return s + ")";
 }
 
+// One row each: failovers are rare, and ON CONFLICT may touch a row once per statement.
+const std::string kUpsertFailover = std::string(catalog_schema::kFailoverInsertHead) + " VALUES " +
+                                    placeholders(1, catalog_schema::kFailoverColumnCount) +
+                                    catalog_schema::kFailoverOnConflict;
+
+void add_failover(Params& p, const FailoverValues& v, int64_t now_us) {
+  p.text(v.event_key);
+  p.text(v.kind);
+  p.text(v.from_node);
+  p.text(v.to_node);
+  p.text(v.reason);
+  p.number(v.automatic);
+  p.number(v.succeeded);
+  p.number(v.epoch_before);
+  p.number(v.epoch_after);
+  p.number(v.started_at_us);
+  p.number(v.finished_at_us);
+  p.number(v.duration_ms);
+  p.number(v.lost_bytes);
+  p.number(v.write_pause_ms);
+  p.text(v.detail);
+  p.number(now_us);  // created_at, used only when the row is new
+}
+
 void add_image(Params& p, const ImageValues& v, int64_t now_us) {
   const int64_t at = v.fetched_at_us != 0 ? v.fetched_at_us : now_us;
   p.text(v.url);
@@ -103,6 +128,12 @@ void execute_ops(PgConnection& conn, const std::vector<CheckedOp>& ops, size_t b
   } else if (kind == KESTREL_OP_DELETE_IMAGE) {
     for (size_t i = begin; i < end; ++i) p.text(ops[i].image.url);
     conn.exec_params("DELETE FROM images WHERE url IN " + placeholders(1, end - begin), p.get(), context);
+  } else if (kind == KESTREL_OP_RECORD_FAILOVER) {
+    for (size_t i = begin; i < end; ++i) {
+      Params f;
+      add_failover(f, ops[i].failover, now_us);
+      conn.exec_params(kUpsertFailover, f.get(), end - begin == 1 ? context : describe_op(i, ops[i]));
+    }
   } else {
     for (size_t i = begin; i < end; ++i) {
       Params s;

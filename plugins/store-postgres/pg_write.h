@@ -19,8 +19,9 @@ namespace store_postgres {
 //   the batch with KESTREL_ERR_FENCED when `epoch` is below it, records a
 //   higher one; then the operations as multi-row statements (image upserts
 //   with ON CONFLICT (url) keep created_at and the first source_url and never
-//   move updated_at backwards, so replaying an old batch changes nothing);
-//   then COMMIT.
+//   move updated_at backwards, so replaying an old batch changes nothing;
+//   sessions and failover_events rows are upserted one statement each, by
+//   session_key / event_key); then COMMIT.
 // Returns the commit position: pg_current_wal_insert_lsn() read on the same
 // connection right after COMMIT returned, as a 64-bit LSN. It is at or after
 // the end of this transaction's commit record, so a standby whose replay LSN

@@ -35,6 +35,10 @@ const std::string kUpsertSession = std::string(catalog_schema::kSessionInsertHea
                                    placeholders(catalog_schema::kSessionColumnCount) + ")" +
                                    catalog_schema::kSessionOnConflict;
 
+const std::string kUpsertFailover = std::string(catalog_schema::kFailoverInsertHead) + " VALUES (" +
+                                    placeholders(catalog_schema::kFailoverColumnCount) + ")" +
+                                    catalog_schema::kFailoverOnConflict;
+
 
 void rollback(Session& session) noexcept {
   try {
@@ -114,6 +118,33 @@ struct SessionColumns {
   }
 };
 
+// The same for failover_events upserts.
+struct FailoverColumns {
+  std::vector<std::string> event_key, kind, to_node;
+  std::vector<Poco::Nullable<std::string>> from_node, reason, detail;
+  std::vector<Poco::Int64> automatic, succeeded, epoch_before, epoch_after, started_at, finished_at, duration_ms,
+      lost_bytes, write_pause_ms, created_at;
+
+  void add(const FailoverValues& v, int64_t now_us) {
+    event_key.push_back(v.event_key);
+    kind.push_back(v.kind);
+    from_node.push_back(v.from_node);
+    to_node.push_back(v.to_node);
+    reason.push_back(v.reason);
+    automatic.push_back(v.automatic);
+    succeeded.push_back(v.succeeded);
+    epoch_before.push_back(v.epoch_before);
+    epoch_after.push_back(v.epoch_after);
+    started_at.push_back(v.started_at_us);
+    finished_at.push_back(v.finished_at_us);
+    duration_ms.push_back(v.duration_ms);
+    lost_bytes.push_back(v.lost_bytes);
+    write_pause_ms.push_back(v.write_pause_ms);
+    detail.push_back(v.detail);
+    created_at.push_back(now_us);  // used only when the row is new
+  }
+};
+
 // Executes ops[begin, end), all of one kind, as one statement.
 void execute_ops(Session& session, const std::vector<CheckedOp>& ops, size_t begin, size_t end, int64_t now_us) {
   Statement stmt(session);
@@ -129,6 +160,14 @@ void execute_ops(Session& session, const std::vector<CheckedOp>& ops, size_t beg
     std::vector<std::string> urls;
     for (size_t i = begin; i < end; ++i) urls.push_back(ops[i].image.url);
     stmt << kDeleteImage, use(urls);
+    stmt.execute();
+  } else if (kind == KESTREL_OP_RECORD_FAILOVER) {
+    FailoverColumns c;
+    for (size_t i = begin; i < end; ++i) c.add(ops[i].failover, now_us);
+    stmt << kUpsertFailover, use(c.event_key), use(c.kind), use(c.from_node), use(c.to_node), use(c.reason),
+        use(c.automatic), use(c.succeeded), use(c.epoch_before), use(c.epoch_after), use(c.started_at),
+        use(c.finished_at), use(c.duration_ms), use(c.lost_bytes), use(c.write_pause_ms), use(c.detail),
+        use(c.created_at);
     stmt.execute();
   } else {
     SessionColumns c;

@@ -19,6 +19,7 @@ namespace store_sqlite {
 
 using catalog_schema::check_batch;
 using catalog_schema::CheckedOp;
+using catalog_schema::FailoverValues;
 using catalog_schema::ImageValues;
 using catalog_schema::SessionValues;
 using catalog_schema::wall_clock_us;
@@ -27,7 +28,8 @@ using catalog_schema::wall_clock_us;
 // refuses the batch with KESTREL_ERR_FENCED when `epoch` is below the epoch
 // recorded in cluster_state, records a higher one, applies the operations
 // (image upserts keep created_at and the first source_url, and never move
-// updated_at backwards, so replaying an old batch changes nothing), adds 1 to
+// updated_at backwards, so replaying an old batch changes nothing; session
+// and failover_events upserts replace their row by key), adds 1 to
 // catalog_meta.commit_seq and returns the new value. `now_us` (UTC
 // microseconds) stands in for unset timestamps. On any failure the whole
 // batch is rolled back and kestrel::Error thrown (sqlite_errors.h).

@@ -4,11 +4,13 @@
 #include <Poco/File.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/Path.h>
+#include <catalog_schema/catalog_sql.h>
 #include <catalog_schema/migration_runner.h>
 
 #include <sstream>
 
 #include "catalog_batch.h"
+#include "failover_query.h"
 #include "image_query.h"
 #include "sqlite_errors.h"
 #include "sqlite_migration_target.h"
@@ -81,7 +83,7 @@ std::string SqliteStore::status_json() {
     try {
       // One read transaction: the counts and the position come from one snapshot.
       s << "BEGIN", now;
-      Poco::Int64 version = 0, position = 0, epoch = 0, images = 0, sessions = 0, categories = 0;
+      Poco::Int64 version = 0, position = 0, epoch = 0, images = 0, sessions = 0, categories = 0, failovers = 0;
       Poco::Nullable<std::string> primary;
       s << "SELECT MAX(version) FROM schema_migrations", into(version), now;
       s << "SELECT commit_seq FROM catalog_meta WHERE id = 1", into(position), now;
@@ -89,6 +91,7 @@ std::string SqliteStore::status_json() {
       s << "SELECT COUNT(*) FROM images", into(images), now;
       s << "SELECT COUNT(*) FROM crawl_sessions", into(sessions), now;
       s << "SELECT COUNT(*) FROM categories", into(categories), now;
+      s << "SELECT COUNT(*) FROM failover_events", into(failovers), now;
       s << "COMMIT", now;
       status.set("schema_version", version);
       status.set("commit_position", position);
@@ -98,6 +101,7 @@ std::string SqliteStore::status_json() {
       rows.set("images", images);
       rows.set("crawl_sessions", sessions);
       rows.set("categories", categories);
+      rows.set("failover_events", failovers);
       status.set("rows", rows);
     } catch (...) {
       try {
@@ -147,6 +151,27 @@ uint64_t SqliteStore::catalog_count_images(uint64_t /*epoch*/, const kestrel_ima
   const CallGate::Pass pass = gate_.enter("catalog " + options_.path);
   ReaderPool::Lease lease = readers_->acquire();
   return count_images(lease, query);
+}
+
+void SqliteStore::catalog_read_failover_events(
+    uint64_t /*epoch*/, uint32_t limit, const std::function<bool(int64_t, const kestrel_failover_record&)>& fn) {
+  const CallGate::Pass pass = gate_.enter("catalog " + options_.path);
+  ReaderPool::Lease lease = readers_->acquire();
+  stream_failover_events(lease, limit, fn);
+}
+
+void SqliteStore::catalog_cluster_state(uint64_t* epoch, std::string* primary) {
+  const CallGate::Pass pass = gate_.enter("catalog " + options_.path);
+  ReaderPool::Lease lease = readers_->acquire();
+  Poco::Int64 seen = 0;
+  Poco::Nullable<std::string> node;
+  try {
+    lease.session() << catalog_schema::kClusterStateSelect, into(seen), into(node), now;
+  } catch (...) {
+    rethrow_translated("reading cluster_state of " + options_.path);
+  }
+  *epoch = static_cast<uint64_t>(seen);  // CHECKed >= 0
+  *primary = node.isNull() ? std::string() : node.value();
 }
 
 }  // namespace store_sqlite

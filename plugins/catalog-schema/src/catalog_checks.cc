@@ -4,6 +4,7 @@
 #include <catalog_schema/catalog_checks.h>
 
 #include <climits>
+#include <cstddef>
 #include <cstring>
 #include <kestrel/plugin.hpp>
 
@@ -130,6 +131,65 @@ SessionValues check_session(size_t index, const kestrel_session_record* raw) {
   return v;
 }
 
+// Only fields a 1.3 sender knows are read: a shorter record is refused
+// rather than read past its end.
+FailoverValues check_failover(size_t index, const kestrel_catalog_op* op) {
+  const char* what = "record failover";
+  if (!KESTREL_HAS(op, kestrel_catalog_op, failover))
+    OpChecker(index, what, "")
+        .fail("the op struct (struct_size " + std::to_string(op->struct_size) +
+              ") has no failover field: RECORD_FAILOVER needs a sender built for ABI 1.3 or later");
+  const kestrel_failover_record* raw = op->failover;
+  if (raw == nullptr) OpChecker(index, what, "").fail("failover record is NULL");
+  if (!KESTREL_HAS(raw, kestrel_failover_record, detail))
+    OpChecker(index, what, "")
+        .fail("failover record struct_size " + std::to_string(raw->struct_size) + " is below the " +
+              std::to_string(offsetof(kestrel_failover_record, detail) + sizeof(raw->detail)) +
+              " bytes of an ABI 1.3 kestrel_failover_record");
+  const kestrel_failover_record r = kestrel::copy_in(raw);
+  if (r.event_key == nullptr || r.event_key[0] == '\0')
+    OpChecker(index, what, "").fail("event_key is missing (it is the upsert key)");
+  const OpChecker check(index, what, r.event_key);
+  FailoverValues v;
+  v.event_key = r.event_key;
+  if (r.kind == nullptr) check.fail("kind is missing (failover or switchover)");
+  v.kind = r.kind;
+  if (v.kind != "failover" && v.kind != "switchover")
+    check.fail("kind '" + v.kind + "' is not one of failover, switchover");
+  v.from_node = text(r.from_node);
+  if (r.to_node == nullptr || r.to_node[0] == '\0') check.fail("to_node is missing (the node promoted)");
+  v.to_node = r.to_node;
+  v.reason = text(r.reason);
+  if (r.automatic != 0 && r.automatic != 1) check.fail("automatic " + std::to_string(r.automatic) + " is not 0 or 1");
+  if (r.succeeded != 0 && r.succeeded != 1) check.fail("succeeded " + std::to_string(r.succeeded) + " is not 0 or 1");
+  v.automatic = r.automatic;
+  v.succeeded = r.succeeded;
+  v.epoch_before = check.unsigned_field("epoch_before", r.epoch_before);
+  v.epoch_after = check.unsigned_field("epoch_after", r.epoch_after);
+  if (r.epoch_after < r.epoch_before)
+    check.fail("epoch_after " + std::to_string(r.epoch_after) + " is below epoch_before " +
+               std::to_string(r.epoch_before));
+  if (r.succeeded == 1 && r.epoch_after == r.epoch_before)
+    check.fail("epoch_after " + std::to_string(r.epoch_after) +
+               " equals epoch_before, but succeeded is 1: a promotion starts a new epoch");
+  if (r.started_at_us < kEarliestFailoverUs)
+    check.fail("started_at_us " + std::to_string(r.started_at_us) +
+               " is before 2001-09-09: not UTC microseconds since the Unix epoch (seconds or milliseconds?)");
+  if (r.finished_at_us < r.started_at_us)
+    check.fail("finished_at_us " + std::to_string(r.finished_at_us) + " is before started_at_us " +
+               std::to_string(r.started_at_us));
+  v.started_at_us = r.started_at_us;
+  v.finished_at_us = r.finished_at_us;
+  v.duration_ms = (r.finished_at_us - r.started_at_us) / 1000;
+  if (r.lost_bytes < -1) check.fail("lost_bytes " + std::to_string(r.lost_bytes) + " is below -1 (unknown)");
+  if (r.write_pause_ms < -1)
+    check.fail("write_pause_ms " + std::to_string(r.write_pause_ms) + " is below -1 (not measured)");
+  v.lost_bytes = r.lost_bytes;
+  v.write_pause_ms = r.write_pause_ms;
+  v.detail = text(r.detail);
+  return v;
+}
+
 }  // namespace
 
 int64_t wall_clock_us() { return Poco::Timestamp().epochMicroseconds(); }
@@ -140,8 +200,12 @@ std::string describe_op(size_t index, const CheckedOp& op) {
       return "op #" + std::to_string(index) + " (upsert image " + op.image.url + ")";
     case KESTREL_OP_DELETE_IMAGE:
       return "op #" + std::to_string(index) + " (delete image " + op.image.url + ")";
-    default:
+    case KESTREL_OP_UPSERT_SESSION:
       return "op #" + std::to_string(index) + " (upsert session " + op.session.session_key + ")";
+    case KESTREL_OP_RECORD_FAILOVER:
+      return "op #" + std::to_string(index) + " (record failover " + op.failover.event_key + ")";
+    default:
+      return "op #" + std::to_string(index) + " (kind " + std::to_string(op.kind) + ")";
   }
 }
 
@@ -161,9 +225,12 @@ std::vector<CheckedOp> check_batch(const std::vector<kestrel_catalog_op>& ops) {
       case KESTREL_OP_UPSERT_SESSION:
         op.session = check_session(i, ops[i].session);
         break;
+      case KESTREL_OP_RECORD_FAILOVER:
+        op.failover = check_failover(i, &ops[i]);
+        break;
       default:
         throw Error(KESTREL_ERR_INVALID, "op #" + std::to_string(i) + ": kind " + std::to_string(op.kind) +
-                                             " is not a kestrel_catalog_op_kind (1-3)");
+                                             " is not a kestrel_catalog_op_kind (1-4)");
     }
     out.push_back(std::move(op));
   }

@@ -74,6 +74,35 @@ const std::vector<Migration>& migrations() {
             nullptr, nullptr},
            {"INSERT INTO catalog_meta (id, commit_seq, updated_at) VALUES (1, 0, {{NOW_US}})", nullptr, nullptr},
        }},
+      // The HA catalog's history: one row per failover or switchover
+      // (kestrel_failover_record, KESTREL_OP_RECORD_FAILOVER), keyed by the
+      // caller's event_key so that a retried write updates its row.
+      {2,
+       "failover_events",
+       {
+           {"CREATE TABLE failover_events ("
+            " id {{ID}},"
+            " event_key TEXT NOT NULL UNIQUE,"
+            " kind TEXT NOT NULL CHECK (kind IN ('failover', 'switchover')),"
+            " from_node TEXT,"  // the primary before; NULL if none was known
+            " to_node TEXT NOT NULL,"
+            " reason TEXT,"
+            " automatic INTEGER NOT NULL CHECK (automatic IN (0, 1)),"  // 1: the health monitor decided
+            " succeeded INTEGER NOT NULL CHECK (succeeded IN (0, 1)),"
+            " epoch_before BIGINT NOT NULL CHECK (epoch_before >= 0),"
+            " epoch_after BIGINT NOT NULL,"
+            " started_at BIGINT NOT NULL CHECK (started_at >= 0),"
+            " finished_at BIGINT NOT NULL,"
+            " duration_ms BIGINT NOT NULL CHECK (duration_ms >= 0),"       // (finished_at - started_at) / 1000
+            " lost_bytes BIGINT NOT NULL CHECK (lost_bytes >= -1),"        // -1: unknown
+            " write_pause_ms BIGINT NOT NULL CHECK (write_pause_ms >= -1),"  // -1: not measured
+            " detail TEXT,"
+            " created_at BIGINT NOT NULL,"
+            " CHECK (epoch_after >= epoch_before),"
+            " CHECK (finished_at >= started_at))",
+            nullptr, nullptr},
+           {"CREATE INDEX failover_events_started_at_idx ON failover_events (started_at)", nullptr, nullptr},
+       }},
   };
   return kMigrations;
 }

@@ -3,9 +3,12 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <catalog_schema/migrations.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
+#include <cstring>
 
 #include "catalog_test_rows.h"
 #include "expect_error.h"
@@ -323,13 +326,14 @@ void CatalogContractTest::testStatusAndHealth() {
   const uint64_t position = catalog_.write(0, b.ops(), b.size());
   Poco::JSON::Object::Ptr status = Poco::JSON::Parser().parse(store_->status_json()).extract<Poco::JSON::Object::Ptr>();
   CPPUNIT_ASSERT_EQUAL(std::string("running"), status->getValue<std::string>("state"));
-  CPPUNIT_ASSERT_EQUAL(1, status->getValue<int>("schema_version"));
+  CPPUNIT_ASSERT_EQUAL(catalog_schema::latest_version(), status->getValue<int>("schema_version"));
   CPPUNIT_ASSERT(status->getValue<uint64_t>("commit_position") >= position);
   CPPUNIT_ASSERT_EQUAL(0, status->getValue<int>("epoch"));
   Poco::JSON::Object::Ptr rows = status->getObject("rows");
   CPPUNIT_ASSERT_EQUAL(1, rows->getValue<int>("images"));
   CPPUNIT_ASSERT_EQUAL(1, rows->getValue<int>("crawl_sessions"));
   CPPUNIT_ASSERT_EQUAL(0, rows->getValue<int>("categories"));
+  CPPUNIT_ASSERT_EQUAL(0, rows->getValue<int>("failover_events"));
   store_->stop();
   status = Poco::JSON::Parser().parse(store_->status_json()).extract<Poco::JSON::Object::Ptr>();
   CPPUNIT_ASSERT_EQUAL(std::string("stopped"), status->getValue<std::string>("state"));
@@ -339,13 +343,331 @@ void CatalogContractTest::testMigrationsAreIdempotent() {
   // A second store on the same catalog finds it migrated and changes nothing.
   ComponentHarness second(backend_->descriptor(), backend_->options(), backend_->data_dir());
   second.start();
-  CPPUNIT_ASSERT_EQUAL(std::string("1"), backend_->query("SELECT COUNT(*) FROM schema_migrations").at(0).at(0));
-  CPPUNIT_ASSERT_EQUAL(std::string("1"), backend_->query("SELECT MAX(version) FROM schema_migrations").at(0).at(0));
+  const std::string latest = std::to_string(catalog_schema::latest_version());
+  CPPUNIT_ASSERT_EQUAL(latest, backend_->query("SELECT COUNT(*) FROM schema_migrations").at(0).at(0));
+  CPPUNIT_ASSERT_EQUAL(latest, backend_->query("SELECT MAX(version) FROM schema_migrations").at(0).at(0));
   CPPUNIT_ASSERT_EQUAL(std::string("0"), backend_->query("SELECT epoch FROM cluster_state WHERE id = 1").at(0).at(0));
   // A schema newer than this build is refused, naming both versions.
   backend_->query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'from_the_future', 0)");
   ComponentHarness third(backend_->descriptor(), backend_->options(), backend_->data_dir());
   assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { third.start(); }).what(), "schema version 99");
+}
+
+namespace {
+
+// A failover event `key` starting at `started_at_us`, otherwise the defaults.
+FailoverSpec event(const std::string& key, int64_t started_at_us) {
+  FailoverSpec f;
+  f.event_key = key;
+  f.started_at_us = started_at_us;
+  f.finished_at_us = started_at_us + 1500000;
+  return f;
+}
+
+std::vector<std::string> keys(const std::vector<FailoverRow>& rows) {
+  std::vector<std::string> out;
+  for (const FailoverRow& r : rows) out.push_back(r.event_key);
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
+}  // namespace
+
+void CatalogContractTest::testFailoverHistoryRoundTrip() {
+  const int64_t t0 = 1760000000000000;
+  FailoverSpec full;  // every field set, none at its default
+  full.event_key = "ev-full";
+  full.kind = "switchover";
+  full.from_node = "kestrel-1";
+  full.to_node = "kestrel-2";
+  full.reason = "operator: kestrel ha switchover --to kestrel-2";
+  full.automatic = 0;
+  full.succeeded = 1;
+  full.epoch_before = 6;
+  full.epoch_after = 7;
+  full.started_at_us = t0 + 30000000;
+  full.finished_at_us = t0 + 30000000 + 2345678;
+  full.lost_bytes = 8192;
+  full.write_pause_ms = 1840;
+  full.detail = "standby caught up in 1.2 s; writes held 1840 ms";
+  FailoverSpec sparse = event("ev-old", t0);  // NULL from_node, reason and detail
+  sparse.from_node = "";
+  sparse.reason = "";
+  sparse.succeeded = 0;
+  sparse.epoch_after = sparse.epoch_before;  // a failed attempt keeps the epoch
+  sparse.lost_bytes = -1;
+  Batch b;
+  b.failover(sparse).failover(full).failover(event("ev-middle", t0 + 10000000));
+  b.upsert({"http://127.0.0.1/a.png"});  // other ops share the batch
+  catalog_.write(3, b.ops(), b.size());
+  Batch tie;  // the same started_at as ev-full, written later: newer by id
+  tie.failover(event("ev-tie", full.started_at_us));
+  catalog_.write(3, tie.ops(), tie.size());
+
+  const std::vector<FailoverRow> rows = read_failovers(catalog_);
+  CPPUNIT_ASSERT_EQUAL(std::string("ev-tie,ev-full,ev-middle,ev-old"), joined(keys(rows)));
+  for (const FailoverRow& r : rows) CPPUNIT_ASSERT(r.id > 0);
+  CPPUNIT_ASSERT(rows[0].id > rows[1].id);
+  const FailoverRow& f = rows[1];
+  CPPUNIT_ASSERT_EQUAL(std::string("switchover"), f.kind);
+  CPPUNIT_ASSERT(f.from_node == std::optional<std::string>("kestrel-1"));
+  CPPUNIT_ASSERT_EQUAL(std::string("kestrel-2"), f.to_node);
+  CPPUNIT_ASSERT(f.reason == std::optional<std::string>(full.reason));
+  CPPUNIT_ASSERT_EQUAL(0, f.automatic);
+  CPPUNIT_ASSERT_EQUAL(1, f.succeeded);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{6}, f.epoch_before);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{7}, f.epoch_after);
+  CPPUNIT_ASSERT_EQUAL(full.started_at_us, f.started_at_us);
+  CPPUNIT_ASSERT_EQUAL(full.finished_at_us, f.finished_at_us);
+  CPPUNIT_ASSERT_EQUAL(int64_t{8192}, f.lost_bytes);
+  CPPUNIT_ASSERT_EQUAL(int64_t{1840}, f.write_pause_ms);
+  CPPUNIT_ASSERT(f.detail == std::optional<std::string>(full.detail));
+  const FailoverRow& old = rows[3];
+  CPPUNIT_ASSERT_EQUAL(std::string("failover"), old.kind);
+  CPPUNIT_ASSERT(old.from_node == std::nullopt);
+  CPPUNIT_ASSERT(old.reason == std::nullopt);
+  CPPUNIT_ASSERT(old.detail == std::nullopt);
+  CPPUNIT_ASSERT_EQUAL(1, old.automatic);
+  CPPUNIT_ASSERT_EQUAL(0, old.succeeded);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{2}, old.epoch_after);
+  CPPUNIT_ASSERT_EQUAL(int64_t{-1}, old.lost_bytes);
+  CPPUNIT_ASSERT_EQUAL(int64_t{-1}, old.write_pause_ms);
+  // duration_ms is derived: (finished - started) in whole milliseconds.
+  const auto duration = backend_->query("SELECT duration_ms FROM failover_events WHERE event_key = 'ev-full'");
+  CPPUNIT_ASSERT_EQUAL(std::string("2345"), duration.at(0).at(0));
+
+  CPPUNIT_ASSERT_EQUAL(std::string("ev-tie,ev-full"), joined(keys(read_failovers(catalog_, 2))));
+  CPPUNIT_ASSERT_EQUAL(size_t{4}, read_failovers(catalog_, 0).size());
+  CPPUNIT_ASSERT_EQUAL(size_t{4}, read_failovers(catalog_, 100).size());
+  int seen = 0;
+  catalog_.read_failover_events(0, 0, [&seen](int64_t, const kestrel_failover_record&) { return ++seen < 2; });
+  CPPUNIT_ASSERT_EQUAL(2, seen);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog_.count_images(0, all_images()));  // the connection is usable
+}
+
+void CatalogContractTest::testFailoverUpsertByEventKey() {
+  // First recorded as a failed attempt, then the same event recorded again as done.
+  FailoverSpec attempt = event("ev-1", 1760000000000000);
+  attempt.succeeded = 0;
+  attempt.epoch_after = attempt.epoch_before;
+  attempt.detail = "promotion timed out";
+  Batch first;
+  first.failover(attempt);
+  catalog_.write(0, first.ops(), first.size());
+  const int64_t id = read_failovers(catalog_).at(0).id;
+  const std::string created =
+      backend_->query("SELECT created_at FROM failover_events WHERE event_key = 'ev-1'").at(0).at(0);
+
+  FailoverSpec done = attempt;
+  done.succeeded = 1;
+  done.epoch_after = attempt.epoch_before + 1;
+  done.finished_at_us = attempt.started_at_us + 4000000;
+  done.lost_bytes = 512;
+  done.detail = "";
+  Batch second;
+  second.failover(done);
+  catalog_.write(0, second.ops(), second.size());
+  catalog_.write(0, second.ops(), second.size());  // a retried write changes nothing
+  std::vector<FailoverRow> rows = read_failovers(catalog_);
+  CPPUNIT_ASSERT_EQUAL(size_t{1}, rows.size());
+  CPPUNIT_ASSERT_EQUAL(id, rows[0].id);
+  CPPUNIT_ASSERT_EQUAL(1, rows[0].succeeded);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{3}, rows[0].epoch_after);
+  CPPUNIT_ASSERT_EQUAL(done.finished_at_us, rows[0].finished_at_us);
+  CPPUNIT_ASSERT_EQUAL(int64_t{512}, rows[0].lost_bytes);
+  CPPUNIT_ASSERT(rows[0].detail == std::nullopt);
+  const auto db = backend_->query("SELECT duration_ms, created_at FROM failover_events WHERE event_key = 'ev-1'");
+  CPPUNIT_ASSERT_EQUAL(std::string("4000"), db.at(0).at(0));
+  CPPUNIT_ASSERT_EQUAL(created, db.at(0).at(1));  // created_at is kept
+
+  // The same key twice in one batch: the later record wins, one row.
+  Batch twice;
+  FailoverSpec a = event("ev-2", 1760000100000000), b = a;
+  a.reason = "first";
+  b.reason = "second";
+  twice.failover(a).failover(event("ev-3", 1760000200000000)).failover(b);
+  catalog_.write(0, twice.ops(), twice.size());
+  rows = read_failovers(catalog_);
+  CPPUNIT_ASSERT_EQUAL(std::string("ev-3,ev-2,ev-1"), joined(keys(rows)));
+  CPPUNIT_ASSERT(rows[1].reason == std::optional<std::string>("second"));
+  CPPUNIT_ASSERT_EQUAL(std::string("3"), backend_->query("SELECT COUNT(*) FROM failover_events").at(0).at(0));
+}
+
+void CatalogContractTest::testInvalidFailoverRollsBackBatch() {
+  struct Case {
+    const char* expect;  // part of the message: the field and why
+    void (*spoil)(FailoverSpec&);
+  };
+  const Case cases[] = {
+      {"event_key is missing", [](FailoverSpec& f) { f.event_key = ""; }},
+      {"to_node is missing", [](FailoverSpec& f) { f.to_node = ""; }},
+      {"kind is missing", [](FailoverSpec& f) { f.kind = ""; }},
+      {"kind 'promotion' is not one of failover, switchover", [](FailoverSpec& f) { f.kind = "promotion"; }},
+      {"automatic 2 is not 0 or 1", [](FailoverSpec& f) { f.automatic = 2; }},
+      {"succeeded -1 is not 0 or 1", [](FailoverSpec& f) { f.succeeded = -1; }},
+      {"epoch_after 1 is below epoch_before 2", [](FailoverSpec& f) { f.epoch_after = 1; }},
+      {"epoch_after 2 equals epoch_before", [](FailoverSpec& f) { f.epoch_after = 2; }},
+      {"epoch_before 9223372036854775808 is above",
+       [](FailoverSpec& f) { f.epoch_before = f.epoch_after = uint64_t{1} << 63; }},
+      {"started_at_us 1760000000 is before 2001-09-09",
+       [](FailoverSpec& f) { f.started_at_us = 1760000000, f.finished_at_us = 1760000002; }},
+      {"finished_at_us 1759999999000000 is before started_at_us",
+       [](FailoverSpec& f) { f.finished_at_us = 1759999999000000; }},
+      {"lost_bytes -2 is below -1", [](FailoverSpec& f) { f.lost_bytes = -2; }},
+      {"write_pause_ms -5 is below -1", [](FailoverSpec& f) { f.write_pause_ms = -5; }},
+  };
+  for (const Case& c : cases) {
+    FailoverSpec bad = event("ev-bad", 1760000000000000);
+    c.spoil(bad);
+    Batch b;
+    b.upsert({"http://127.0.0.1/a.png"}).failover(event("ev-good", 1760000000000000)).failover(bad);
+    const Error e = expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, b.ops(), b.size()); });
+    assert_contains(e.what(), "op #2 (record failover");
+    assert_contains(e.what(), c.expect);
+  }
+  {
+    Batch b;
+    b.failover(event("ev-good", 1760000000000000)).null_failover();
+    assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, b.ops(), b.size()); }).what(),
+                    "op #1 (record failover): failover record is NULL");
+  }
+  {
+    Batch b;  // a record from a sender that knew every field but detail
+    b.failover(event("ev-short", 1760000000000000), offsetof(kestrel_failover_record, detail));
+    assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, b.ops(), b.size()); }).what(),
+                    "failover record struct_size " + std::to_string(offsetof(kestrel_failover_record, detail)) +
+                        " is below");
+  }
+  CPPUNIT_ASSERT_EQUAL(uint64_t{0}, catalog_.count_images(0, all_images()));
+  CPPUNIT_ASSERT(read_failovers(catalog_).empty());
+
+  // Checks pass, the database refuses a later op (a foreign key): the
+  // failover row written before it in the transaction is rolled back too.
+  Batch fk;
+  fk.failover(event("ev-good", 1760000000000000));
+  fk.upsert({"http://127.0.0.1/b.png", "", "png", "", 1, 1, 1, /*crawl_session_id=*/4242});
+  assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, fk.ops(), fk.size()); }).what(), "op #1");
+  CPPUNIT_ASSERT(read_failovers(catalog_).empty());
+  CPPUNIT_ASSERT_EQUAL(std::string("0"), backend_->query("SELECT COUNT(*) FROM failover_events").at(0).at(0));
+}
+
+void CatalogContractTest::testFailoverOpWithoutFailoverField() {
+  // A sender built before ABI 1.3: its kestrel_catalog_op ends before
+  // `failover`. What lies past its struct_size must not be read as a record.
+  Batch valid;
+  valid.failover(event("ev-not-sent", 1760000000000000));
+  kestrel_catalog_op old = valid.ops()[0];  // failover points at a valid record...
+  old.struct_size = offsetof(kestrel_catalog_op, failover);  // ...that the sender never sent
+  const Error e = expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, &old, 1); });
+  assert_contains(e.what(), "op #0 (record failover)");
+  CPPUNIT_ASSERT(read_failovers(catalog_).empty());
+  // Its other ops still work.
+  Batch images;
+  images.upsert({"http://127.0.0.1/a.png"});
+  kestrel_catalog_op image = images.ops()[0];
+  image.struct_size = offsetof(kestrel_catalog_op, failover);
+  catalog_.write(0, &image, 1);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog_.count_images(0, all_images()));
+}
+
+void CatalogContractTest::testClusterState() {
+  uint64_t epoch = 99;
+  std::string primary = "stale";
+  catalog_.cluster_state(&epoch, &primary);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{0}, epoch);
+  CPPUNIT_ASSERT_EQUAL(std::string(""), primary);  // NULL primary_node
+
+  Batch b;
+  b.failover(event("ev-1", 1760000000000000));
+  catalog_.write(3, b.ops(), b.size());
+  catalog_.cluster_state(&epoch, &primary);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{3}, epoch);
+  CPPUNIT_ASSERT_EQUAL(std::string(""), primary);
+
+  // A RECORD_FAILOVER from an older epoch is fenced like any write.
+  Batch late;
+  late.failover(event("ev-from-old-primary", 1760000100000000));
+  assert_contains(expect_error(KESTREL_ERR_FENCED, [&] { catalog_.write(2, late.ops(), late.size()); }).what(),
+                  "seen epoch 3");
+  CPPUNIT_ASSERT_EQUAL(std::string("ev-1"), joined(keys(read_failovers(catalog_))));
+
+  // primary_node is written by whoever promotes (replicator-pg); the store reports it.
+  backend_->query("UPDATE cluster_state SET primary_node = 'kestrel-2' WHERE id = 1");
+  catalog_.cluster_state(&epoch, &primary);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{3}, epoch);
+  CPPUNIT_ASSERT_EQUAL(std::string("kestrel-2"), primary);
+
+  // Through the C table: a small buffer gets a NUL-terminated prefix.
+  const kestrel_interface ref = store_->interface(KESTREL_IFACE_CATALOG_V1);
+  const auto* vt = static_cast<const kestrel_catalog_v1*>(ref.vtable);
+  CPPUNIT_ASSERT(KESTREL_HAS(vt, kestrel_catalog_v1, cluster_state) && vt->cluster_state != nullptr);
+  char small[5];
+  std::memset(small, 'x', sizeof small);
+  kestrel_status st = make_status();
+  epoch = 0;
+  CPPUNIT_ASSERT_EQUAL(KESTREL_OK, vt->cluster_state(ref.instance, &epoch, small, 4, &st));
+  CPPUNIT_ASSERT_EQUAL(std::string("kes"), std::string(small));
+  CPPUNIT_ASSERT_EQUAL('x', small[4]);  // nothing written past capacity
+  CPPUNIT_ASSERT_EQUAL(uint64_t{3}, epoch);
+  char one[1] = {'x'};
+  CPPUNIT_ASSERT_EQUAL(KESTREL_OK, vt->cluster_state(ref.instance, &epoch, one, 1, &st));
+  CPPUNIT_ASSERT_EQUAL('\0', one[0]);
+
+  store_->stop();
+  expect_error(KESTREL_ERR_UNAVAILABLE, [&] { catalog_.cluster_state(&epoch, &primary); });
+  expect_error(KESTREL_ERR_UNAVAILABLE, [&] { read_failovers(catalog_); });
+}
+
+void CatalogContractTest::testMigrationFromVersion1() {
+  // A catalog as a build with only migration 1 left it, holding data.
+  Batch b;
+  b.upsert({"http://127.0.0.1/a.png"}).session({"crawl-1"});
+  catalog_.write(4, b.ops(), b.size());
+  store_->stop();
+  backend_->query("DROP TABLE failover_events");
+  backend_->query("DELETE FROM schema_migrations WHERE version > 1");
+  CPPUNIT_ASSERT_EQUAL(std::string("1"), backend_->query("SELECT MAX(version) FROM schema_migrations").at(0).at(0));
+
+  ComponentHarness upgraded(backend_->descriptor(), backend_->options(), backend_->data_dir());
+  upgraded.start();
+  const std::string latest = std::to_string(catalog_schema::latest_version());
+  bool logged = false;
+  for (const std::string& line : upgraded.log_lines())
+    logged = logged || line.find("schema migrated from version 1 to " + latest) != std::string::npos;
+  CPPUNIT_ASSERT_MESSAGE("no 'schema migrated from version 1' log line", logged);
+  const auto applied = backend_->query("SELECT version, name FROM schema_migrations WHERE version = 2");
+  CPPUNIT_ASSERT_EQUAL(std::string("failover_events"), applied.at(0).at(1));
+  CatalogClient catalog(upgraded.interface(KESTREL_IFACE_CATALOG_V1));
+  CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog.count_images(0, all_images()));  // data kept
+  uint64_t epoch = 0;
+  std::string primary;
+  catalog.cluster_state(&epoch, &primary);
+  CPPUNIT_ASSERT_EQUAL(uint64_t{4}, epoch);  // the fence kept
+  CPPUNIT_ASSERT(read_failovers(catalog).empty());
+  Batch f;
+  f.failover(event("ev-after-upgrade", 1760000000000000));
+  catalog.write(4, f.ops(), f.size());
+  CPPUNIT_ASSERT_EQUAL(std::string("ev-after-upgrade"), joined(keys(read_failovers(catalog))));
+  // The table's CHECKs came with it: the database itself refuses what the
+  // batch checks would.
+  const std::string insert =
+      "INSERT INTO failover_events (event_key, kind, to_node, automatic, succeeded, epoch_before, epoch_after,"
+      " started_at, finished_at, duration_ms, lost_bytes, write_pause_ms, created_at) VALUES ";
+  CPPUNIT_ASSERT_THROW(backend_->query(insert + "('x1', 'promotion', 'n', 0, 0, 1, 1, 5, 5, 0, -1, -1, 5)"),
+                       std::runtime_error);
+  CPPUNIT_ASSERT_THROW(backend_->query(insert + "('x2', 'failover', 'n', 0, 0, 2, 1, 5, 5, 0, -1, -1, 5)"),
+                       std::runtime_error);
+  CPPUNIT_ASSERT_THROW(backend_->query(insert + "('x3', 'failover', 'n', 0, 0, 1, 1, 5, 4, 0, -1, -1, 5)"),
+                       std::runtime_error);
+  CPPUNIT_ASSERT_THROW(  // event_key is UNIQUE
+      backend_->query(insert + "('ev-after-upgrade', 'failover', 'n', 0, 0, 1, 1, 5, 5, 0, -1, -1, 5)"),
+      std::runtime_error);
+  backend_->query(insert + "('x4', 'failover', 'n', 0, 0, 1, 1, 5, 5, 0, -1, -1, 5)");
 }
 
 }  // namespace store_test

@@ -33,6 +33,12 @@ class CatalogContractTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testStatusAndHealth);
   CPPUNIT_TEST(testMigrationsAreIdempotent);
   CPPUNIT_TEST(testCallsAfterStopAreUnavailable);
+  CPPUNIT_TEST(testFailoverHistoryRoundTrip);
+  CPPUNIT_TEST(testFailoverUpsertByEventKey);
+  CPPUNIT_TEST(testInvalidFailoverRollsBackBatch);
+  CPPUNIT_TEST(testFailoverOpWithoutFailoverField);
+  CPPUNIT_TEST(testClusterState);
+  CPPUNIT_TEST(testMigrationFromVersion1);
   CPPUNIT_TEST_SUITE_END_ABSTRACT();
 
  public:
@@ -54,6 +60,13 @@ class CatalogContractTest : public CppUnit::TestFixture {
   void testStatusAndHealth();
   void testMigrationsAreIdempotent();
   void testCallsAfterStopAreUnavailable();
+  // failover_events (ABI 1.3, migration 2) and cluster_state.
+  void testFailoverHistoryRoundTrip();
+  void testFailoverUpsertByEventKey();
+  void testInvalidFailoverRollsBackBatch();
+  void testFailoverOpWithoutFailoverField();
+  void testClusterState();
+  void testMigrationFromVersion1();
 
  protected:
   // The backend each test runs on: a new, empty catalog per call.

@@ -49,6 +49,7 @@ class CatalogSchemaTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testFreshFileAndReopen);
   CPPUNIT_TEST(testRunnerIsIdempotent);
   CPPUNIT_TEST(testNewerSchemaRefused);
+  CPPUNIT_TEST(testVersion1FileUpgrades);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -100,17 +101,25 @@ class CatalogSchemaTest : public CppUnit::TestFixture {
       store.start();
       auto raw = open_raw(path);
       const std::set<std::string> tables = table_names(*raw);
-      for (const char* t :
-           {"schema_migrations", "images", "categories", "crawl_sessions", "cluster_state", "catalog_meta"})
+      for (const char* t : {"schema_migrations", "images", "categories", "crawl_sessions", "cluster_state",
+                            "catalog_meta", "failover_events"})
         CPPUNIT_ASSERT_MESSAGE(std::string("missing table ") + t, tables.count(t) == 1);
-      int version = 0;
-      std::string name;
-      Poco::Int64 applied_at = 0, epoch = -1, seq = -1;
-      *raw << "SELECT version, name, applied_at FROM schema_migrations", into(version), into(name), into(applied_at),
-          now;
-      CPPUNIT_ASSERT_EQUAL(1, version);
-      CPPUNIT_ASSERT_EQUAL(std::string("initial_catalog"), name);
-      CPPUNIT_ASSERT(applied_at > 1600000000000000LL);  // microseconds, not seconds or ms
+      std::vector<int> versions;
+      std::vector<std::string> names;
+      std::vector<Poco::Int64> applied_at;
+      Poco::Int64 epoch = -1, seq = -1;
+      *raw << "SELECT version, name, applied_at FROM schema_migrations ORDER BY version", into(versions), into(names),
+          into(applied_at), now;
+      CPPUNIT_ASSERT_EQUAL(size_t{2}, versions.size());
+      CPPUNIT_ASSERT_EQUAL(1, versions[0]);
+      CPPUNIT_ASSERT_EQUAL(std::string("initial_catalog"), names[0]);
+      CPPUNIT_ASSERT_EQUAL(2, versions[1]);
+      CPPUNIT_ASSERT_EQUAL(std::string("failover_events"), names[1]);
+      for (Poco::Int64 at : applied_at) CPPUNIT_ASSERT(at > 1600000000000000LL);  // microseconds, not seconds or ms
+      int indexed = 0;
+      *raw << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'failover_events_started_at_idx'",
+          into(indexed), now;
+      CPPUNIT_ASSERT_EQUAL(1, indexed);
       *raw << "SELECT epoch FROM cluster_state WHERE id = 1", into(epoch), now;
       *raw << "SELECT commit_seq FROM catalog_meta WHERE id = 1", into(seq), now;
       CPPUNIT_ASSERT_EQUAL(Poco::Int64{0}, epoch);
@@ -129,7 +138,7 @@ class CatalogSchemaTest : public CppUnit::TestFixture {
     auto raw = open_raw(path);
     int rows = 0;
     *raw << "SELECT COUNT(*) FROM schema_migrations", into(rows), now;
-    CPPUNIT_ASSERT_EQUAL(1, rows);
+    CPPUNIT_ASSERT_EQUAL(cs::latest_version(), rows);
     for (const std::string& line : store.log_lines())
       CPPUNIT_ASSERT_MESSAGE(line, line.find("schema migrated") == std::string::npos);
     CatalogClient catalog(store.interface(KESTREL_IFACE_CATALOG_V1));
@@ -176,7 +185,50 @@ class CatalogSchemaTest : public CppUnit::TestFixture {
     auto raw = open_raw(path);
     int rows = 0;
     *raw << "SELECT COUNT(*) FROM schema_migrations", into(rows), now;
-    CPPUNIT_ASSERT_EQUAL(2, rows);
+    CPPUNIT_ASSERT_EQUAL(cs::latest_version() + 1, rows);
+  }
+
+  void testVersion1FileUpgrades() {
+    // A file exactly as a build that knew only migration 1 wrote it: that
+    // migration's statements and its schema_migrations row, plus data.
+    TempDir dir;
+    const std::string path = dir.file("catalog.db");
+    {
+      auto raw = open_raw(path);
+      *raw << "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+              " applied_at BIGINT NOT NULL)",
+          now;
+      const cs::Migration& first = cs::migrations().at(0);
+      CPPUNIT_ASSERT_EQUAL(1, first.version);
+      for (const cs::SchemaStatement& st : first.statements) *raw << cs::render(st, cs::Dialect::kSqlite), now;
+      *raw << "INSERT INTO schema_migrations VALUES (1, 'initial_catalog', 1700000000000000)", now;
+      *raw << "UPDATE cluster_state SET epoch = 5, primary_node = 'kestrel-1' WHERE id = 1", now;
+      *raw << "INSERT INTO images (url, created_at, updated_at) VALUES ('http://127.0.0.1/v1.png', 1, 1)", now;
+      CPPUNIT_ASSERT(table_names(*raw).count("failover_events") == 0);
+    }
+    ComponentHarness store(store_sqlite::component_descriptor(), {{"path", path}}, dir.path());
+    store.start();
+    bool logged = false;
+    for (const std::string& line : store.log_lines())
+      logged = logged || line.find("schema migrated from version 1 to 2") != std::string::npos;
+    CPPUNIT_ASSERT(logged);
+    CatalogClient catalog(store.interface(KESTREL_IFACE_CATALOG_V1));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog.count_images(0, all_images()));
+    uint64_t epoch = 0;
+    std::string primary;
+    catalog.cluster_state(&epoch, &primary);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{5}, epoch);
+    CPPUNIT_ASSERT_EQUAL(std::string("kestrel-1"), primary);
+    FailoverSpec f;
+    f.event_key = "ev-1";
+    Batch b;
+    b.failover(f);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog.write(5, b.ops(), b.size()));  // commit_seq of the v1 file + 1
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, read_failovers(catalog).size());
+    auto raw = open_raw(path);
+    int version = 0;
+    *raw << "SELECT MAX(version) FROM schema_migrations", into(version), now;
+    CPPUNIT_ASSERT_EQUAL(2, version);
   }
 };
 

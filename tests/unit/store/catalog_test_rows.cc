@@ -71,6 +71,66 @@ Batch& Batch::session(const SessionSpec& spec) {
   return *this;
 }
 
+Batch& Batch::failover(const FailoverSpec& spec, uint32_t record_size) {
+  kestrel_failover_record f{};
+  f.struct_size = record_size;
+  f.event_key = keep(spec.event_key);
+  f.kind = keep(spec.kind);
+  f.from_node = keep(spec.from_node);
+  f.to_node = keep(spec.to_node);
+  f.reason = keep(spec.reason);
+  f.automatic = spec.automatic;
+  f.succeeded = spec.succeeded;
+  f.epoch_before = spec.epoch_before;
+  f.epoch_after = spec.epoch_after;
+  f.started_at_us = spec.started_at_us;
+  f.finished_at_us = spec.finished_at_us;
+  f.lost_bytes = spec.lost_bytes;
+  f.write_pause_ms = spec.write_pause_ms;
+  f.detail = keep(spec.detail);
+  failovers_.push_back(f);
+  kestrel_catalog_op op{};
+  op.struct_size = sizeof op;
+  op.kind = KESTREL_OP_RECORD_FAILOVER;
+  op.failover = &failovers_.back();
+  ops_.push_back(op);
+  return *this;
+}
+
+Batch& Batch::null_failover() {
+  kestrel_catalog_op op{};
+  op.struct_size = sizeof op;
+  op.kind = KESTREL_OP_RECORD_FAILOVER;
+  ops_.push_back(op);
+  return *this;
+}
+
+std::vector<FailoverRow> read_failovers(const CatalogClient& catalog, uint32_t limit) {
+  auto opt = [](const char* s) { return s ? std::optional<std::string>(s) : std::nullopt; };
+  std::vector<FailoverRow> rows;
+  catalog.read_failover_events(0, limit, [&](int64_t id, const kestrel_failover_record& r) {
+    FailoverRow row;
+    row.id = id;
+    row.event_key = r.event_key;
+    row.kind = r.kind;
+    row.from_node = opt(r.from_node);
+    row.to_node = r.to_node;
+    row.reason = opt(r.reason);
+    row.automatic = r.automatic;
+    row.succeeded = r.succeeded;
+    row.epoch_before = r.epoch_before;
+    row.epoch_after = r.epoch_after;
+    row.started_at_us = r.started_at_us;
+    row.finished_at_us = r.finished_at_us;
+    row.lost_bytes = r.lost_bytes;
+    row.write_pause_ms = r.write_pause_ms;
+    row.detail = opt(r.detail);
+    rows.push_back(row);
+    return true;
+  });
+  return rows;
+}
+
 std::vector<Row> read_rows(const CatalogClient& catalog, const kestrel_image_query& query) {
   std::vector<Row> rows;
   catalog.read_images(0, query, [&rows](const kestrel_image_row& r) {

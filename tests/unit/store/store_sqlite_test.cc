@@ -6,6 +6,7 @@
 #include <Poco/Data/Session.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <catalog_schema/migrations.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <sys/stat.h>
 
@@ -95,7 +96,7 @@ class StoreSqliteTest : public CppUnit::TestFixture {
     Poco::JSON::Object::Ptr status =
         Poco::JSON::Parser().parse(store_->status_json()).extract<Poco::JSON::Object::Ptr>();
     CPPUNIT_ASSERT_EQUAL(dir_->file("catalog.db"), status->getValue<std::string>("path"));
-    CPPUNIT_ASSERT_EQUAL(1, status->getValue<int>("schema_version"));
+    CPPUNIT_ASSERT_EQUAL(catalog_schema::latest_version(), status->getValue<int>("schema_version"));
     CPPUNIT_ASSERT_EQUAL(1, status->getValue<int>("commit_position"));
     CPPUNIT_ASSERT_EQUAL(std::string("full"), status->getValue<std::string>("synchronous"));
     Poco::JSON::Object::Ptr rows = status->getObject("rows");

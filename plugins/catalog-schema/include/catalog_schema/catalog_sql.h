@@ -7,7 +7,7 @@
 // created_at and the first source_url are kept; a replay older than the row
 // (excluded.updated_at < images.updated_at) is a no-op, so a late retry
 // cannot undo a newer write. A session row is keyed by session_key and keeps
-// its first started_at.
+// its first started_at. A failover_events row is keyed by event_key.
 #ifndef KESTREL_CATALOG_SCHEMA_CATALOG_SQL_H_
 #define KESTREL_CATALOG_SCHEMA_CATALOG_SQL_H_
 
@@ -43,6 +43,36 @@ inline constexpr char kSessionOnConflict[] =
     " started_at = COALESCE(crawl_sessions.started_at, excluded.started_at), finished_at = excluded.finished_at,"
     " pages = excluded.pages, images = excluded.images, bytes = excluded.bytes, errors = excluded.errors,"
     " errors_json = excluded.errors_json, updated_at = excluded.updated_at";
+
+// A failover_events row (migration 2) is keyed by event_key: a retried or
+// completed record replaces every column but id and created_at.
+// Columns in bind order: event_key, kind, from_node, to_node, reason,
+// automatic, succeeded, epoch_before, epoch_after, started_at, finished_at,
+// duration_ms, lost_bytes, write_pause_ms, detail, created_at.
+inline constexpr char kFailoverInsertHead[] =
+    "INSERT INTO failover_events (event_key, kind, from_node, to_node, reason, automatic, succeeded, epoch_before,"
+    " epoch_after, started_at, finished_at, duration_ms, lost_bytes, write_pause_ms, detail, created_at)";
+inline constexpr int kFailoverColumnCount = 16;
+inline constexpr char kFailoverOnConflict[] =
+    " ON CONFLICT (event_key) DO UPDATE SET"
+    " kind = excluded.kind, from_node = excluded.from_node, to_node = excluded.to_node, reason = excluded.reason,"
+    " automatic = excluded.automatic, succeeded = excluded.succeeded, epoch_before = excluded.epoch_before,"
+    " epoch_after = excluded.epoch_after, started_at = excluded.started_at, finished_at = excluded.finished_at,"
+    " duration_ms = excluded.duration_ms, lost_bytes = excluded.lost_bytes, write_pause_ms = excluded.write_pause_ms,"
+    " detail = excluded.detail";
+
+// The history read (kestrel_catalog_v1.read_failover_events), newest first;
+// each store appends its LIMIT. Result columns: 0 id, 1 event_key, 2 kind,
+// 3 from_node, 4 to_node, 5 reason, 6 automatic, 7 succeeded, 8 epoch_before,
+// 9 epoch_after, 10 started_at, 11 finished_at, 12 lost_bytes,
+// 13 write_pause_ms, 14 detail.
+inline constexpr char kFailoverSelectNewestFirst[] =
+    "SELECT id, event_key, kind, from_node, to_node, reason, automatic, succeeded, epoch_before, epoch_after,"
+    " started_at, finished_at, lost_bytes, write_pause_ms, detail FROM failover_events"
+    " ORDER BY started_at DESC, id DESC";
+
+// cluster_state's one row: 0 epoch, 1 primary_node (NULL: none recorded).
+inline constexpr char kClusterStateSelect[] = "SELECT epoch, primary_node FROM cluster_state WHERE id = 1";
 
 }  // namespace catalog_schema
 }  // namespace kestrel
