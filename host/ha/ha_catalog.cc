@@ -265,6 +265,7 @@ std::vector<CheckResult> HaCatalog::probe() {
       out.push_back(std::move(r));
     }
   }
+  keep_primary_view(out);
   for (const CheckResult& r : out) {
     for (const Node& n : nodes_) {
       if (n.name != r.name) continue;
@@ -275,6 +276,32 @@ std::vector<CheckResult> HaCatalog::probe() {
     }
   }
   return out;
+}
+
+// While the primary does not answer, its pg_stat_replication is gone: each
+// standby's sync_state is the one it had at the primary's last answer (what
+// counts is whether it was synchronous when the primary died), and its lag is
+// measured from the primary's last known position.
+void HaCatalog::keep_primary_view(std::vector<CheckResult>& results) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const CheckResult* p = nullptr;
+  for (const CheckResult& r : results)
+    if (r.name == primary_) p = &r;
+  if (p == nullptr) return;
+  if (p->answered) {
+    last_primary_lsn_ = p->lsn;
+    for (const CheckResult& r : results)
+      if (r.name != primary_) last_sync_state_[r.name] = r.sync_state;
+    return;
+  }
+  for (CheckResult& r : results) {
+    if (r.name == primary_ || !r.answered || r.role != "standby") continue;
+    if (r.sync_state.empty()) r.sync_state = last_sync_state_[r.name];
+    if (r.lag_bytes < 0 && last_primary_lsn_ > 0) {
+      const uint64_t have = std::max(r.lsn, r.receive_lsn);
+      r.lag_bytes = last_primary_lsn_ > have ? static_cast<int64_t>(last_primary_lsn_ - have) : 0;
+    }
+  }
 }
 
 void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {

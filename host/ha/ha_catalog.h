@@ -98,6 +98,7 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // The probe the monitor calls: one node_status through the replicator (or
   // one cheap store call per node without one).
   std::vector<CheckResult> probe();
+  void keep_primary_view(std::vector<CheckResult>& results);
   // After every check, on the monitor thread: adopt a primary at start,
   // fail over when it is down, fence former primaries.
   void on_check(const std::vector<NodeView>& views, bool changed);
@@ -141,6 +142,8 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   std::string no_failover_reason_; // why the last confirmed primary failure did not fail over
   std::vector<FailoverEvent> recent_;  // this process's events (when the store keeps no history)
   std::set<std::string> fenced_;   // fenced by this catalog, to be rejoined
+  uint64_t last_primary_lsn_ = 0;  // the primary's position at its last answer
+  std::map<std::string, std::string> last_sync_state_;  // each standby's, at the primary's last answer
 
   std::mutex failover_mu_;         // one failover or switchover at a time
 

@@ -21,6 +21,7 @@
 
 #include "config/component_graph.h"
 #include "config/config_document.h"
+#include "ha/ha_catalog.h"
 #include "kestrel/test/paths.h"
 #include "loader/plugin_registry.h"
 #include "runtime/component_runtime.h"
@@ -145,6 +146,9 @@ std::string ReplicationEnv::create_errors(const std::string& yaml) {
   if (!registry_) {
     registry_ = std::make_unique<host::PluginRegistry>(host::ComponentRuntime::host_api(), "test");
     CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-replicator-pg.so"));
+    // The HA catalog's scenarios: per-node stores and the built-in ha-catalog.
+    CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-store-postgres.so"));
+    CPPUNIT_ASSERT(registry_->load_builtin("ha-catalog", &host::ha::ha_catalog_negotiate));
   }
   host::ConfigErrors errors;
   auto doc = host::ConfigDocument::load_text(yaml, "replication.yaml", node_dir_.path(), &errors);
@@ -174,6 +178,15 @@ void ReplicationEnv::start_runtime(const std::string& yaml) {
   CPPUNIT_ASSERT(runtime_->create_all(&create));
   std::string err;
   CPPUNIT_ASSERT_MESSAGE(err, runtime_->start_all(&err));
+}
+
+CatalogClient ReplicationEnv::catalog(const std::string& id) const {
+  return CatalogClient(runtime_->interface_of(id, KESTREL_IFACE_CATALOG_V1));
+}
+
+host::ha::HaControl& ReplicationEnv::ha(const std::string& id) const {
+  const kestrel_interface i = runtime_->interface_of(id, host::ha::kHaControlInterface);
+  return *static_cast<host::ha::HaControl*>(const_cast<void*>(i.vtable));
 }
 
 ReplicatorClient ReplicationEnv::replicator(const std::string& id) const {

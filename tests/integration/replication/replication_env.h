@@ -26,6 +26,9 @@ class PluginRegistry;
 class ConfigDocument;
 class ComponentRuntime;
 struct ComponentGraph;
+namespace ha {
+class HaControl;
+}
 }  // namespace kestrel::host
 
 namespace kestrel::test {
@@ -54,6 +57,10 @@ class ReplicationEnv {
   void start_runtime(const std::string& yaml);
   // Only create: returns the create errors ("" when it would have succeeded).
   std::string create_errors(const std::string& yaml);
+  // The catalog interface of started component `id` (a store or the ha-catalog).
+  CatalogClient catalog(const std::string& id) const;
+  // The HaControl of started ha-catalog `id`.
+  host::ha::HaControl& ha(const std::string& id) const;
   // The replicator interface of started component `id`.
   ReplicatorClient replicator(const std::string& id) const;
   std::string status_json(const std::string& id) const;
