@@ -327,7 +327,14 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
   // A second node accepting writes beside the primary of this epoch (a former
   // primary restarted, or one that never got our fence) is fenced at once:
   // two primaries never accept writes in one epoch. Then it rejoins.
+  std::string rejoining;
+  {
+    std::lock_guard<std::mutex> lock(rejoin_mu_);
+    rejoining = rejoining_;
+  }
   for (const std::string& n : former_primaries_to_fence(views, p)) {
+    // pg_rewind runs a rewound server once to finish its crash recovery: not a second primary.
+    if (n == rejoining) continue;
     fence_node(n, "it accepts writes beside the primary " + p);
     if (options_.auto_rejoin) queue_rejoin(n);
   }
@@ -467,22 +474,17 @@ uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_
                   "a failover held writes for failover_timeout (" + std::to_string(options_.failover_timeout_ms) +
                       " ms); retry: " + last,
                   true);
-    // Retryable with no failover running: the primary may be failing and a
-    // failover about to start. Ride through it while the primary is suspect
-    // (bounded by failover_timeout); give up at once when it is down with no
-    // failover coming, or healthy (the caller's own retry then decides).
-    bool wait = false;
+    // Retryable with no failover running: the primary may have just died,
+    // before any check saw it. Check now, and ride through (bounded by
+    // failover_timeout) unless the primary is confirmed down with no failover
+    // coming: a failover costs the caller a pause, not an error.
+    bool give_up;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      wait = no_failover_reason_.empty();
+      give_up = !no_failover_reason_.empty();
     }
-    if (wait) {
-      const std::string p = primary();
-      wait = p.empty();
-      for (const NodeView& v : monitor_->snapshot())
-        if (v.name == p) wait = !v.healthy || v.consecutive_failures > 0;
-    }
-    if (!wait || std::chrono::steady_clock::now() >= deadline) throw Error(code, last, true);
+    if (give_up || std::chrono::steady_clock::now() >= deadline) throw Error(code, last, true);
+    monitor_->wake();
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(100, options_.monitor.retry_interval_ms)));
   }
 }

@@ -222,6 +222,11 @@ class HaCatalogTest : public CppUnit::TestFixture {
   void primary_crash_fails_over_without_losing_a_write() {
     ReplicationEnv& e = env();
     HaControl& ha = e.ha("catalog");
+    CPPUNIT_ASSERT_MESSAGE(describe(ha.status()), eventually([&] {
+                             const ClusterView v = ha.status();
+                             return view(v, "b").sync_state == "quorum" && view(v, "c").sync_state == "quorum";
+                           },
+                                                                 30000));
     Writer writer(e.catalog("catalog"), "http://site/crash/");
     CPPUNIT_ASSERT(eventually([&] { return writer.count() >= 50; }, 20000));
     kill_postmaster(e.cluster("a"));
@@ -301,7 +306,13 @@ class HaCatalogTest : public CppUnit::TestFixture {
   void auto_failover_off_then_manual_failover() {
     ReplicationEnv& e = env();
     HaControl& ha = e.ha("catalog");
-    CPPUNIT_ASSERT(eventually([&] { return streams_from_primary(e, "b") && streams_from_primary(e, "c"); }, 60000));
+    // Semi-sync: b must be a synchronous (quorum) standby when the primary dies.
+    CPPUNIT_ASSERT_MESSAGE(describe(ha.status()), eventually([&] {
+                             const ClusterView v = ha.status();
+                             return view(v, "b").sync_state == "quorum" && view(v, "c").sync_state == "quorum" &&
+                                    view(v, "b").eligible;
+                           },
+                                                                 60000));
     ha.set_auto_failover(false);
     const uint64_t epoch = ha.status().epoch;
     kill_postmaster(e.cluster("a"));
