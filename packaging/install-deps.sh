@@ -13,7 +13,7 @@ build_pkgs=(
 # The demo site (GIMP manual on a private nginx) and the independent checks of the tests.
 test_pkgs=(
   nginx-light gimp-help-en sqlite3 procps time curl
-  python3 python3-pil postgresql clang libclang-rt-14-dev
+  python3 python3-pil postgresql clang libclang-rt-14-dev iproute2
 )
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")

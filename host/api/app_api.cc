@@ -21,20 +21,6 @@ constexpr uint32_t kDefaultLimit = 50;   // images per page when `limit` is not 
 constexpr uint32_t kMaxLimit = 1000;     // largest `limit` accepted
 constexpr uint64_t kMaxOffset = 100000000;  // an offset beyond this is surely a mistake (and slow)
 
-ApiResponse json_response(int status, const Poco::JSON::Object::Ptr& o) {
-  ApiResponse r;
-  r.status = status;
-  r.body = json_text(o);
-  return r;
-}
-
-// Equal strings in a time that does not depend on where they differ.
-bool same_secret(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  return diff == 0;
-}
-
 // An unsigned decimal query parameter, at most `max`.
 uint64_t unsigned_param(const ApiRequest& req, const std::string& name, uint64_t fallback, uint64_t max) {
   auto it = req.query.find(name);
@@ -76,26 +62,10 @@ int status_for(const Error& e) {
   }
 }
 
-ApiResponse method_not_allowed(const std::string& allow) {
-  ApiResponse r;
-  r.status = 405;
-  r.body = json_error(405, "method not allowed here; allowed: " + allow);
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
 }  // namespace
 
 AppApi::AppApi(const ComponentRuntime& runtime, const ComponentGraph& graph, std::string token)
-    : runtime_(runtime), graph_(graph), token_(std::move(token)), targets_(find_api_targets(runtime, graph)) {
-  static const char* const kClasses[] = {"2xx", "4xx", "5xx"};
-  for (int i = 0; i < 3; ++i) {
-    std::string error;  // the name and labels are fixed and valid: nothing to report
-    responses_[i] = MetricsRegistry::global().add("api", KESTREL_METRIC_COUNTER, "kestrel_api_responses_total",
-                                                  "App API responses by status class", std::string("code=\"") +
-                                                  kClasses[i] + "\"", {}, &error);
-  }
-}
+    : runtime_(runtime), graph_(graph), token_(std::move(token)), targets_(find_api_targets(runtime, graph)) {}
 
 CrawlerClient AppApi::crawler() const {
   if (targets_.crawler.empty())
@@ -116,60 +86,25 @@ BlobStoreClient AppApi::files() const {
 }
 
 ApiResponse AppApi::handle(const ApiRequest& request) const {
-  ApiResponse response;
-  try {
-    response = route(request);
-  } catch (const ApiError& e) {
-    response.status = e.status();
-    response.body = json_error(e.status(), e.what());
-    if (e.status() == 401) response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"kestrel\"");
-  } catch (const Error& e) {
-    response.status = status_for(e);
-    response.body = json_error(response.status, e.what());
-  } catch (const std::exception& e) {
-    response.status = 500;
-    response.body = json_error(500, std::string("internal error: ") + e.what());
-  }
-  const int cls = response.status >= 500 ? 2 : response.status >= 400 ? 1 : 0;
-  if (responses_[cls]) MetricsRegistry::add_value(responses_[cls], 1);
   // /api/health logs its own state changes (HealthLog): a monitor polling
   // a 503 every few seconds must not repeat the whole body each time.
-  if (response.status >= 500 && request.path != "/api/health")
-    Poco::Logger::get("kestreld.api").warning(request.method + " " + request.path + ": " +
-                                              std::to_string(response.status) + " " + response.body);
-  return response;
-}
-
-void AppApi::authorize(const ApiRequest& request) const {
-  if (token_.empty()) return;
-  const std::string& h = request.authorization;
-  if (h.empty()) throw ApiError(401, "this request changes state and needs 'Authorization: Bearer <api.token>'");
-  static const char kScheme[] = "bearer ";
-  const size_t n = sizeof kScheme - 1;
-  if (h.size() <= n || strncasecmp(h.c_str(), kScheme, n) != 0)
-    throw ApiError(401, "the Authorization header must use the Bearer scheme (RFC 6750)");
-  if (!same_secret(h.substr(n), token_)) throw ApiError(403, "the bearer token is not the configured api.token");
+  return handle_api("api", request, "/api/health", [this](const ApiRequest& r) { return route(r); }, status_for);
 }
 
 ApiResponse AppApi::route(const ApiRequest& req) const {
   const std::string& p = req.path;
   const std::string& m = req.method;
   if (p == "/api/health") return m == "GET" ? health() : method_not_allowed("GET");
-  if (p == "/metrics") {
-    if (m != "GET") return method_not_allowed("GET");
-    ApiResponse r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = MetricsRegistry::global().render_prometheus();
-    return r;
-  }
+  if (p == "/metrics") return m == "GET" ? metrics_response() : method_not_allowed("GET");
+  if ((p == "/api/sync-status" || p == "/api/force-sync") && ha_ != nullptr) return ha_->handle(req);
   if (p == "/api/crawl/start") {
     if (m != "POST") return method_not_allowed("POST");
-    authorize(req);
+    authorize_bearer(req, token_);
     return crawl_start(req);
   }
   if (p == "/api/crawl/stop") {
     if (m != "POST") return method_not_allowed("POST");
-    authorize(req);
+    authorize_bearer(req, token_);
     return crawl_stop();
   }
   if (p == "/api/crawl/status") return m == "GET" ? crawl_status(200) : method_not_allowed("GET");
@@ -179,7 +114,7 @@ ApiResponse AppApi::route(const ApiRequest& req) const {
     const std::string rest = p.substr(kImage.size());
     if (m == "GET") return get_image(image_id(rest));
     if (m == "DELETE") {
-      authorize(req);
+      authorize_bearer(req, token_);
       return delete_image(image_id(rest));
     }
     return method_not_allowed("GET, DELETE");

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/api_http.h"
 #include "api/api_targets.h"
 #include "api/health_log.h"
 #include "config/component_graph.h"
@@ -32,24 +33,7 @@
 
 namespace kestrel::host {
 
-// One request, as the HTTP layer decoded it.
-struct ApiRequest {
-  std::string method;                        // "GET", "POST", "DELETE", ...
-  std::string path;                          // URI path, percent-decoded, without the query
-  std::map<std::string, std::string> query;  // decoded query parameters (a repeated name: the last wins)
-  std::string authorization;                 // the Authorization header, "" when absent; a secret: never logged
-  std::string body;                          // bytes
-};
-
-// One response for the HTTP layer to send.
-struct ApiResponse {
-  int status = 200;                                          // HTTP status code
-  std::string content_type = "application/json";             // Content-Type
-  std::string body;                                          // bytes
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (WWW-Authenticate, Allow)
-};
-
-class AppApi {
+class AppApi : public ApiHandler {
  public:
   // `runtime` and `graph` must outlive this object, and the components must
   // stay started while handle() may run (kestreld stops the HTTP server
@@ -59,13 +43,16 @@ class AppApi {
   // Serves one request. Never throws: failures become error responses (5xx
   // for component failures, with the component's message). Any thread,
   // concurrently.
-  ApiResponse handle(const ApiRequest& request) const;
+  ApiResponse handle(const ApiRequest& request) const override;
+
+  // Serves /api/sync-status and /api/force-sync as the HA API does (the
+  // seeds name both on :8000). `ha` must outlive this object; nullptr: 404.
+  void set_ha_api(const ApiHandler* ha) { ha_ = ha; }
 
   const ApiTargets& targets() const { return targets_; }
 
  private:
   ApiResponse route(const ApiRequest& request) const;
-  void authorize(const ApiRequest& request) const;  // throws ApiError(401/403)
 
   ApiResponse health() const;
   ApiResponse crawl_start(const ApiRequest& request) const;
@@ -83,7 +70,7 @@ class AppApi {
   const ComponentGraph& graph_;
   const std::string token_;
   const ApiTargets targets_;
-  kestrel_metric* responses_[3] = {nullptr, nullptr, nullptr};  // kestrel_api_responses_total by 2xx/4xx/5xx
+  const ApiHandler* ha_ = nullptr;  // the HA API, for its two endpoints the App API serves too
   mutable std::mutex start_mu_;   // makes "is one running? start" one step
   mutable std::mutex delete_mu_;  // makes "delete the row, count the others, remove the file" one step
   mutable HealthLog health_log_;  // /api/health: a line per state change, not per poll

@@ -24,7 +24,7 @@ constexpr std::streamsize kMaxBody = 1 << 20;  // bytes; a crawl request is a fe
 
 class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit ApiRequestHandler(const AppApi& api) : api_(api) {}
+  explicit ApiRequestHandler(const ApiHandler& api) : api_(api) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     ApiResponse out;
@@ -68,23 +68,23 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
     BadRequest(int s, const std::string& m) : std::runtime_error(m), status(s) {}
     int status;
   };
-  const AppApi& api_;
+  const ApiHandler& api_;
 };
 
 class ApiHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit ApiHandlerFactory(const AppApi& api) : api_(api) {}
+  explicit ApiHandlerFactory(const ApiHandler& api) : api_(api) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
     return new ApiRequestHandler(api_);  // Poco's HTTPServerConnection owns and deletes it
   }
 
  private:
-  const AppApi& api_;
+  const ApiHandler& api_;
 };
 
 }  // namespace
 
-AppApiServer::AppApiServer(const AppApi& api, std::string listen) : api_(api), listen_(std::move(listen)) {}
+AppApiServer::AppApiServer(const ApiHandler& api, std::string listen) : api_(api), listen_(std::move(listen)) {}
 
 AppApiServer::~AppApiServer() { stop(); }
 

@@ -1,4 +1,5 @@
-// AppApiServer: serves an AppApi over HTTP/1.1 (Poco::Net::HTTPServer).
+// AppApiServer: serves an ApiHandler (the App API, or the HA API on
+// admin.listen) over HTTP/1.1 (Poco::Net::HTTPServer).
 #ifndef KESTREL_HOST_API_APP_API_SERVER_H_
 #define KESTREL_HOST_API_APP_API_SERVER_H_
 
@@ -16,9 +17,9 @@ class ServerSocket;
 
 namespace kestrel::host {
 
-class AppApi;
+class ApiHandler;
 
-// Listens on one address and hands each request to AppApi::handle on a
+// Listens on one address and hands each request to ApiHandler::handle on a
 // thread of its own pool (up to 16 connections served at once, 64 queued;
 // keep-alive; request bodies up to 1 MiB, larger ones get 413).
 //
@@ -30,7 +31,7 @@ class AppApi;
 class AppApiServer {
  public:
   // `listen`: "host:port" (IPv6 "[::1]:port"); port 0 lets the kernel pick.
-  AppApiServer(const AppApi& api, std::string listen);
+  AppApiServer(const ApiHandler& api, std::string listen);
   ~AppApiServer();
   AppApiServer(const AppApiServer&) = delete;
   AppApiServer& operator=(const AppApiServer&) = delete;
@@ -49,7 +50,7 @@ class AppApiServer {
   std::string url() const;
 
  private:
-  const AppApi& api_;
+  const ApiHandler& api_;
   std::string listen_;
   uint16_t port_ = 0;
   std::string bound_host_;

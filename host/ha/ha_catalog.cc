@@ -3,6 +3,8 @@
 // ha_failover.cc; the option table in ha_catalog_plugin.cc.
 #include "ha/ha_catalog.h"
 
+#include "ha/ha_json.h"
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/Timestamp.h>
@@ -54,27 +56,6 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
 
 bool is_retryable(const Error& e) {
   return e.retryable() || e.code() == KESTREL_ERR_UNAVAILABLE || e.code() == KESTREL_ERR_UNKNOWN_OUTCOME;
-}
-
-Poco::JSON::Object::Ptr node_json(const NodeView& n) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("name", n.name);
-  o->set("role", n.role);
-  o->set("priority", n.priority);
-  o->set("healthy", n.healthy);
-  o->set("consecutive_failures", n.consecutive_failures);
-  o->set("response_ms", n.response_ms);
-  o->set("lsn", n.lsn);
-  o->set("lag_bytes", n.lag_bytes);
-  if (std::isnan(n.lag_seconds))
-    o->set("lag_seconds", Poco::Dynamic::Var());
-  else
-    o->set("lag_seconds", n.lag_seconds);
-  o->set("sync_state", n.sync_state);
-  o->set("eligible", n.eligible);
-  o->set("not_eligible_reason", n.not_eligible_reason);
-  o->set("detail", n.detail);
-  return o;
 }
 
 }  // namespace
@@ -171,9 +152,18 @@ void HaCatalog::start() {
     primary_ = adopted;
   }
   const std::string p = primary();
-  if (!adopted.empty() && replicator_ && store_epoch < epoch) {
-    // The epoch must be durable on the primary before a write in it is
-    // acknowledged: promote on a primary only records it (cluster_state).
+  if (!adopted.empty() && replicator_) {
+    // Any other node out of recovery lost (a lower epoch): fenced first, so
+    // that the replicator sees no split brain. Then promote on the primary,
+    // which only records the epoch there (durable before a write in it is
+    // acknowledged) and tells the replicator which node is the primary (after
+    // a restart it knows only its configured one).
+    for (const CheckResult& r : first)
+      if (r.answered && r.role == "primary" && r.name != adopted)
+      {
+        fence_node(r.name, "it accepts writes but " + adopted + " holds the higher epoch " + std::to_string(store_epoch));
+        if (options_.auto_rejoin) queue_rejoin(r.name);
+      }
     replicator_.promote(adopted, epoch, static_cast<uint32_t>(options_.failover_timeout_ms));
   }
   gate_.begin();
@@ -569,25 +559,10 @@ ClusterView HaCatalog::status() const {
 }
 
 std::string HaCatalog::status_json() {
-  const ClusterView c = status();
-  Poco::JSON::Object o;
-  o.set("epoch", c.epoch);
-  o.set("primary", c.primary);
-  o.set("mode", c.mode);
-  o.set("auto_failover", c.auto_failover);
-  o.set("failover_in_progress", c.failover_in_progress);
-  o.set("failover_candidate", c.failover_candidate);
-  o.set("no_candidate_reason", c.no_candidate_reason);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    o.set("no_failover_reason", no_failover_reason_);
-  }
-  Poco::JSON::Array nodes;
-  for (const NodeView& n : c.nodes) nodes.add(node_json(n));
-  o.set("nodes", nodes);
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str();
+  Poco::JSON::Object::Ptr o = cluster_json(status());
+  std::lock_guard<std::mutex> lock(mu_);
+  o->set("no_failover_reason", no_failover_reason_);
+  return to_text(o);
 }
 
 const void* HaCatalog::interface_table(const char* interface_name) {

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "ha/ha_catalog.h"
+#include "ha/ha_json.h"
 
 namespace kestrel::host::ha {
 namespace {
@@ -53,23 +54,6 @@ FailoverEvent from_record(int64_t id, const kestrel_failover_record& r) {
   e.write_pause_ms = r.write_pause_ms;
   e.detail = r.detail ? r.detail : "";
   return e;
-}
-
-std::string event_json(const FailoverEvent& e) {
-  Poco::JSON::Object o;
-  o.set("from", e.from_node);
-  o.set("to", e.to_node);
-  o.set("reason", e.reason);
-  o.set("automatic", e.automatic);
-  o.set("succeeded", e.succeeded);
-  o.set("epoch_before", e.epoch_before);
-  o.set("epoch_after", e.epoch_after);
-  o.set("duration_ms", e.duration_ms);
-  o.set("lost_bytes", e.lost_bytes);
-  o.set("pause_ms", e.write_pause_ms);
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str();
 }
 
 }  // namespace
@@ -128,7 +112,7 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
   }
   write_pause_seconds_.observe(static_cast<double>(ev.write_pause_ms) / 1000.0);
   record_event(ev);
-  publish("failover", event_json(ev));
+  publish("failover", to_text(event_json(ev)));
   if (!ev.succeeded) {
     host_.logf(KESTREL_LOG_ERROR, "failover to %s failed: %s", to.c_str(), ev.detail.c_str());
     throw Error(KESTREL_ERR_UNAVAILABLE, "failover to " + to + " failed: " + ev.detail, true);
@@ -138,9 +122,14 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
              static_cast<long long>(ev.lost_bytes));
   // The other standbys streamed from the old primary: they follow the new one
   // once rejoined (pg_rewind when their timeline forked, else a restart).
-  if (options_.auto_rejoin)
+  // The old primary too: rejoin stops it if it runs, rewinds it (or copies it
+  // afresh) and starts it as a standby, as Patroni does with its own node; a
+  // node this machine cannot reach (no data_dir) is rejoined when it answers.
+  if (options_.auto_rejoin) {
     for (const NodeView& v : views)
       if (v.name != to && v.name != from && v.role == "standby") queue_rejoin(v.name);
+    if (!from.empty()) queue_rejoin(from);
+  }
   if (monitor_) monitor_->wake();
   return ev;
 }
@@ -221,6 +210,18 @@ FailoverEvent HaCatalog::switchover(const std::string& target) {
       std::lock_guard<std::mutex> lock(mu_);
       fenced_.insert(p);
     }
+    // The stop's shutdown checkpoint is WAL the target must have too, or the
+    // old primary (and any standby that got it) has forked off the new
+    // timeline and needs pg_rewind: wait (up to 5 s) until the target
+    // received past the position it replayed above.
+    const auto checkpoint_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < checkpoint_deadline) {
+      bool received = false;
+      for (const NodeStatus& s : replicator_.node_status())
+        if (s.node == target && s.healthy && s.receive_lsn > primary_lsn) received = true;
+      if (received) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     replicator_.promote(target, ev.epoch_before + 1, static_cast<uint32_t>(options_.failover_timeout_ms));
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -241,7 +242,7 @@ FailoverEvent HaCatalog::switchover(const std::string& target) {
   if (ev.succeeded) {
     failovers_total_.add(1);
     record_event(ev);
-    publish("switchover", event_json(ev));
+    publish("switchover", to_text(event_json(ev)));
     host_.logf(KESTREL_LOG_INFO, "switchover done: %s is the primary of epoch %llu; writes were held %lld ms",
                target.c_str(), static_cast<unsigned long long>(ev.epoch_after),
                static_cast<long long>(ev.write_pause_ms));

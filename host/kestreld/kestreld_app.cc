@@ -19,6 +19,7 @@
 
 #include "api/app_api.h"
 #include "api/app_api_server.h"
+#include "api/ha_api.h"
 #include "config/component_graph.h"
 #include "kestreld/crawl_once.h"
 #include "kestreld/default_config.h"
@@ -295,6 +296,34 @@ int KestreldApp::main(const std::vector<std::string>& args) {
     }
   }
 
+  // The HA API on admin.listen, the same way; a default address that is in
+  // use (another daemon on this machine) only warns.
+  std::unique_ptr<HaApi> ha_api;
+  std::unique_ptr<AppApiServer> ha_server;
+  const HttpApiSettings& admin = doc->admin();
+  if (!no_api_ && !admin.listen.empty()) {
+    ha_api = std::make_unique<HaApi>(runtime, admin.token, doc->node().name);
+    ha_server = std::make_unique<AppApiServer>(*ha_api, admin.listen);
+    try {
+      ha_server->start();
+      if (api) api->set_ha_api(ha_api.get());
+      log.information("HA API on " + ha_server->url() +
+                      (admin.token.empty() ? " (no admin.token: changes need no token)"
+                                           : " (changes need the admin.token bearer token)"));
+    } catch (const std::exception& e) {
+      ha_server.reset();
+      if (!admin.listen_set) {
+        log.warning(std::string("HA API off: ") + e.what() + " (set admin.listen to choose another address)");
+      } else {
+        std::cerr << "kestreld: HA API (admin.listen): " << e.what() << "\n";
+        if (api_server) api_server->stop();
+        runtime.stop_all(30000);
+        runtime.destroy_all();
+        return kExitFailure;
+      }
+    }
+  }
+
   int code = kExitOk;
   if (once_) {
     CrawlOnceOptions o;
@@ -316,6 +345,7 @@ int KestreldApp::main(const std::vector<std::string>& args) {
     waitForTerminationRequest();
     log.information("stopping");
   }
+  if (ha_server) ha_server->stop();
   if (api_server) api_server->stop();
   runtime.stop_all(30000);
   runtime.destroy_all();
