@@ -17,7 +17,7 @@ enum ExitCode : int {
   kExitOk = 0,           // success (crawl start --wait: the crawl finished)
   kExitServerError = 1,  // the server answered with an error, or the waited-for crawl failed or was stopped
   kExitUsage = 2,        // bad command line
-  kExitConnect = 3       // the App API could not be reached
+  kExitConnect = 3       // the API could not be reached
 };
 
 // Options of `crawl start` (0 / empty: the crawler's configured value).
@@ -47,7 +47,7 @@ struct WaitStyle {
   unsigned poll_ms = 500;        // milliseconds between status requests
 };
 
-// GET /api/health: "status: ok" and one "component ID: state" line each.
+// `health`: GET /api/health: "status: ok" and one "component ID: state" line each.
 int cmd_status(const ApiClient& api, std::ostream& out, std::ostream& err);
 // POST /api/crawl/start; with wait, follows GET /api/crawl/status to the end.
 int cmd_crawl_start(const ApiClient& api, const CrawlStartOptions& o, const WaitStyle& style, std::ostream& out,

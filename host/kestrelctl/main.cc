@@ -1,9 +1,11 @@
-// kestrelctl: Kestrel's command-line client over the App API (DESIGN §8).
+// kestrelctl: Kestrel's command-line client over the App API and the HA API
+// (DESIGN §8).
 //
-//   kestrelctl [--api URL] [--token T] COMMAND ...
+//   kestrelctl [--api URL] [--admin URL] [--token T] COMMAND ...
 //
 // Options may come before or after the command. --api defaults to
-// $KESTREL_API, else http://127.0.0.1:8000; --token to $KESTREL_TOKEN.
+// $KESTREL_API, else http://127.0.0.1:8000; --admin to $KESTREL_ADMIN, else
+// http://127.0.0.1:8001; --token to $KESTREL_TOKEN.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -16,6 +18,7 @@
 
 #include "kestrelctl/api_client.h"
 #include "kestrelctl/commands.h"
+#include "kestrelctl/ha_commands.h"
 
 #ifndef KESTREL_VERSION
 #define KESTREL_VERSION "0.0.0"
@@ -26,12 +29,30 @@ namespace {
 using namespace kestrel::ctl;
 
 const char kHelp[] =
-    "usage: kestrelctl [--api URL] [--token TOKEN] COMMAND [ARGS]\n"
+    "usage: kestrelctl [--api URL] [--admin URL] [--token TOKEN] [--json] COMMAND [ARGS]\n"
     "\n"
-    "Controls a running kestreld through its App API.\n"
+    "Controls a running kestreld through its App API (crawls, images) and its HA API (the catalog's\n"
+    "nodes, failover, replication).\n"
     "\n"
-    "Commands:\n"
-    "  status                          health of the daemon and of each component\n"
+    "HA commands (HA API):\n"
+    "  status                          the primary, epoch and mode; per node: role, priority, health,\n"
+    "                                  response time, lag, sync state; the failover candidate or why none\n"
+    "  test                            connect to every node and report (exit 1 if one is unhealthy)\n"
+    "  failover NODE [--reason R] [--force]\n"
+    "                                  promote standby NODE now; --force when it is not eligible (the\n"
+    "                                  refusal says how much may be lost)\n"
+    "  switchover NODE                 planned: hold writes, let NODE catch up, promote it, resume\n"
+    "  history [--limit N]             failovers and switchovers, newest first\n"
+    "  replication-status              the mode, and each standby's sync state and lag\n"
+    "  consistency-check NODE          compare standby NODE with the primary (a JSON report)\n"
+    "  force-sync NODE                 rebuild standby NODE from the primary\n"
+    "  sync enable [--mode sync|semi-sync] | sync disable\n"
+    "                                  commits wait for the standbys (sync: all, semi-sync: one) or not\n"
+    "                                  (async: the standbys keep streaming)\n"
+    "  enable-auto-failover | disable-auto-failover\n"
+    "\n"
+    "App commands (App API):\n"
+    "  health                          health of the daemon and of each component\n"
     "  crawl start URL... [--scope site|host|domain] [--max-pages N] [--max-depth N]\n"
     "              [--max-bytes N] [--max-seconds N] [--robots on|off] [--wait]\n"
     "                                  start a crawl of the seed URLs; --wait follows it to its end\n"
@@ -44,11 +65,15 @@ const char kHelp[] =
     "\n"
     "Options:\n"
     "  --api URL      the App API (default: $KESTREL_API, else http://127.0.0.1:8000)\n"
-    "  --token TOKEN  bearer token for crawl start/stop (default: $KESTREL_TOKEN); the daemon's api.token\n"
+    "  --admin URL    the HA API (default: $KESTREL_ADMIN, else http://127.0.0.1:8001)\n"
+    "  --token TOKEN  bearer token for what changes anything (default: $KESTREL_TOKEN): the daemon's\n"
+    "                 api.token (App API) or admin.token (HA API)\n"
+    "  --json         HA commands: print the API's JSON as it came\n"
     "  -h, --help     this help;  -V, --version  the version\n"
     "\n"
     "Exit codes: 0 success (crawl start --wait: the crawl finished); 1 the server answered with an error\n"
-    "(or the crawl waited for failed or was stopped); 2 bad command line; 3 cannot connect to the App API.\n";
+    "or refused (a failover that is not possible, the crawl waited for failed or was stopped, `test` found\n"
+    "an unhealthy node); 2 bad command line; 3 cannot connect to the API.\n";
 
 // argv split into positional words and --options (with their values).
 struct CommandLine {
@@ -57,10 +82,10 @@ struct CommandLine {
   std::set<std::string> flags;                // options without one
 };
 
-const std::set<std::string> kValueOptions = {"api",       "token",     "scope",  "max-pages", "max-depth",
-                                             "max-bytes", "max-seconds", "robots", "limit",     "offset",
-                                             "format",    "min-width", "session"};
-const std::set<std::string> kFlagOptions = {"wait", "help", "version"};
+const std::set<std::string> kValueOptions = {"api",       "admin",       "token",  "scope",  "max-pages",
+                                             "max-depth", "max-bytes",   "max-seconds", "robots", "limit",
+                                             "offset",    "format",      "min-width", "session", "reason", "mode"};
+const std::set<std::string> kFlagOptions = {"wait", "help", "version", "json", "force"};
 
 bool parse_command_line(int argc, char** argv, CommandLine* cl, std::string* error) {
   for (int i = 1; i < argc; ++i) {
@@ -118,7 +143,7 @@ bool number_option(const CommandLine& cl, const std::string& name, uint64_t* out
 bool only_options(const CommandLine& cl, const std::set<std::string>& allowed, const std::string& command,
                   std::string* error) {
   for (const auto& [name, value] : cl.values)
-    if (name != "api" && name != "token" && !allowed.count(name)) {
+    if (name != "api" && name != "admin" && name != "token" && !allowed.count(name)) {
       *error = "'" + command + "' takes no option --" + name;
       return false;
     }
@@ -157,16 +182,81 @@ int main(int argc, char** argv) {
   if (cl.words.empty()) return usage("no command given");
 
   const std::string base = cl.values.count("api") ? cl.values["api"] : env_or("KESTREL_API", "http://127.0.0.1:8000");
+  const std::string admin_base =
+      cl.values.count("admin") ? cl.values["admin"] : env_or("KESTREL_ADMIN", "http://127.0.0.1:8001");
   const std::string token = cl.values.count("token") ? cl.values["token"] : env_or("KESTREL_TOKEN", "");
   WaitStyle style;
   style.terminal = isatty(STDOUT_FILENO) == 1;
 
   try {
     const ApiClient api(base, token);
+    const ApiClient admin(admin_base, token);
     const std::vector<std::string>& w = cl.words;
+    const bool json = cl.flags.count("json") != 0;
+    // HA commands: a command word, its argument count, its options.
+    auto ha_args = [&](size_t words, const std::set<std::string>& options, const std::string& form) {
+      if (w.size() != words) {
+        error = "usage: kestrelctl " + form;
+        return false;
+      }
+      std::set<std::string> allowed = options;
+      allowed.insert("json");
+      return only_options(cl, allowed, w[0], &error);
+    };
     if (w[0] == "status") {
-      if (w.size() != 1) return usage("'status' takes no arguments");
-      if (!only_options(cl, {}, "status", &error)) return usage(error);
+      if (!ha_args(1, {}, "status")) return usage(error);
+      return cmd_ha_status(admin, json, std::cout, std::cerr);
+    }
+    if (w[0] == "test") {
+      if (!ha_args(1, {}, "test")) return usage(error);
+      return cmd_ha_test(admin, json, std::cout, std::cerr);
+    }
+    if (w[0] == "failover") {
+      if (!ha_args(2, {"reason", "force"}, "failover NODE [--reason R] [--force]")) return usage(error);
+      return cmd_failover(admin, w[1], cl.values.count("reason") ? cl.values["reason"] : "", cl.flags.count("force") != 0,
+                          json, std::cout, std::cerr);
+    }
+    if (w[0] == "switchover") {
+      if (!ha_args(2, {}, "switchover NODE")) return usage(error);
+      return cmd_switchover(admin, w[1], json, std::cout, std::cerr);
+    }
+    if (w[0] == "history") {
+      if (!ha_args(1, {"limit"}, "history [--limit N]")) return usage(error);
+      uint64_t limit = 20;
+      if (!number_option(cl, "limit", &limit, &error)) return usage(error);
+      return cmd_history(admin, limit, json, std::cout, std::cerr);
+    }
+    if (w[0] == "replication-status") {
+      if (!ha_args(1, {}, "replication-status")) return usage(error);
+      return cmd_replication_status(admin, json, std::cout, std::cerr);
+    }
+    if (w[0] == "consistency-check" || w[0] == "force-sync") {
+      if (!ha_args(2, {}, w[0] + " NODE")) return usage(error);
+      return cmd_standby_action(admin, "/api/" + w[0], w[1], json, std::cout, std::cerr);
+    }
+    if (w[0] == "sync") {
+      if (w.size() == 2 && w[1] == "enable") {
+        if (!ha_args(2, {"mode", "force"}, "sync enable [--mode sync|semi-sync]")) return usage(error);
+        const std::string mode = cl.values.count("mode") ? cl.values["mode"] : "sync";
+        if (mode != "sync" && mode != "semi-sync") return usage("--mode must be sync or semi-sync");
+        return cmd_post(admin, "/api/sync/enable",
+                        "{\"mode\":\"" + mode + "\",\"force\":" + (cl.flags.count("force") ? "true" : "false") + "}",
+                        json, std::cout, std::cerr);
+      }
+      if (w.size() == 2 && w[1] == "disable") {
+        if (!ha_args(2, {}, "sync disable")) return usage(error);
+        return cmd_post(admin, "/api/sync/disable", "", json, std::cout, std::cerr);
+      }
+      return usage("'sync' needs enable or disable");
+    }
+    if (w[0] == "enable-auto-failover" || w[0] == "disable-auto-failover") {
+      if (!ha_args(1, {}, w[0])) return usage(error);
+      return cmd_post(admin, w[0] == "enable-auto-failover" ? "/api/auto-failover/enable" : "/api/auto-failover/disable",
+                      "", json, std::cout, std::cerr);
+    }
+    if (w[0] == "health") {
+      if (w.size() != 1) return usage("'health' takes no arguments");
+      if (!only_options(cl, {}, "health", &error)) return usage(error);
       return cmd_status(api, std::cout, std::cerr);
     }
     if (w[0] == "images") {

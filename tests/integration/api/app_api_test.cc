@@ -270,7 +270,7 @@ class AppApiTest : public CppUnit::TestFixture {
     TempDir dir("kestrelctl");
     const std::string api = "--api=" + d.api_url();
 
-    CtlRun s = kestrelctl(dir, {api, "status"});
+    CtlRun s = kestrelctl(dir, {api, "health"});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(s.out + s.err, 0, s.code);
     CPPUNIT_ASSERT_MESSAGE(s.out, contains(s.out, "status: ok"));
     CPPUNIT_ASSERT_MESSAGE(s.out, contains(s.out, "component crawler: started"));
@@ -311,7 +311,7 @@ class AppApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(2, kestrelctl(dir, {api, "crawl", "start"}).code);
     CPPUNIT_ASSERT_EQUAL(2, kestrelctl(dir, {api, "crawl", "start", site.url(), "--scope", "world"}).code);
     CPPUNIT_ASSERT_EQUAL(2, kestrelctl(dir, {api, "fly"}).code);
-    CtlRun down = kestrelctl(dir, {"--api", "http://127.0.0.1:" + std::to_string(free_loopback_port()), "status"});
+    CtlRun down = kestrelctl(dir, {"--api", "http://127.0.0.1:" + std::to_string(free_loopback_port()), "health"});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(down.err, 3, down.code);
     CtlRun help = kestrelctl(dir, {"--help"});
     CPPUNIT_ASSERT_EQUAL(0, help.code);
