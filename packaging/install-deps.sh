@@ -10,10 +10,12 @@ build_pkgs=(
   libxml2-dev libsqlite3-dev libpng-dev libjpeg-dev libgif-dev libwebp-dev libidn2-dev libpq-dev
   libssl-dev
 )
-# The demo site (GIMP manual on a private nginx) and the independent checks of the tests.
+# The demo site (GIMP manual on a private nginx) and the independent checks of the tests
+# (promtool, from prometheus, checks /metrics).
 test_pkgs=(
   nginx-light gimp-help-en sqlite3 procps time curl
   python3 python3-pil postgresql clang libclang-rt-14-dev iproute2
+  prometheus
 )
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")

@@ -48,6 +48,8 @@ ApiDaemon::ApiDaemon(const std::string& token) : dir_("api-daemon") {
   if (!kestrel_chain_built(&missing)) throw std::runtime_error("not built: " + missing);
   data_dir_ = dir_.make_dir("data");
   port_ = free_loopback_port();
+  do admin_port_ = free_loopback_port();
+  while (admin_port_ == port_);
   std::string yaml =
       "node:\n"
       "  name: api-node\n"
@@ -55,6 +57,8 @@ ApiDaemon::ApiDaemon(const std::string& token) : dir_("api-daemon") {
       "  paths: [\"" + plugin_dir() + "\"]\n"
       "api:\n"
       "  listen: \"127.0.0.1:" + std::to_string(port_) + "\"\n";
+  if (!token.empty()) yaml += "  token: \"${env:KESTREL_TEST_API_TOKEN}\"\n";
+  yaml += "admin:\n  listen: \"127.0.0.1:" + std::to_string(admin_port_) + "\"\n";
   if (!token.empty()) yaml += "  token: \"${env:KESTREL_TEST_API_TOKEN}\"\n";
   yaml +=
       "components:\n"
@@ -76,7 +80,8 @@ ApiDaemon::ApiDaemon(const std::string& token) : dir_("api-daemon") {
   const bool up = poll_until(
       [&] {
         if (!process_->running()) return true;  // exited: no use waiting
-        return http_call(port_, "GET", "/api/health").status == 200;
+        return http_call(port_, "GET", "/api/health").status == 200 &&
+               http_call(admin_port_, "GET", "/api/status").status == 200;
       },
       std::chrono::seconds(60), std::chrono::milliseconds(50));
   if (!up || !process_->running())

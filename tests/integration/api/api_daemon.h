@@ -43,6 +43,9 @@ class ApiDaemon {
   ApiDaemon& operator=(const ApiDaemon&) = delete;
 
   uint16_t port() const { return port_; }
+  // The HA API's port (admin.listen; admin.token = the api token).
+  uint16_t admin_port() const { return admin_port_; }
+  std::string admin_url() const { return "http://127.0.0.1:" + std::to_string(admin_port_); }
   std::string api_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string catalog_db() const { return data_dir_ + "/catalog.db"; }
   std::string images_dir() const { return data_dir_ + "/images"; }
@@ -64,6 +67,7 @@ class ApiDaemon {
   TempDir dir_;
   std::string data_dir_;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
 

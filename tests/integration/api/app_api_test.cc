@@ -79,6 +79,7 @@ class AppApiTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testHealthMetricsAndErrors);
   CPPUNIT_TEST(testCrawlImagesAndDelete);
   CPPUNIT_TEST(testKestrelctl);
+  CPPUNIT_TEST(testHaApiSingleNode);
   CPPUNIT_TEST(testListenErrors);
   CPPUNIT_TEST(testHealthLogsStateChangesNotEveryPoll);
   CPPUNIT_TEST_SUITE_END();
@@ -260,6 +261,85 @@ class AppApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(401, d.call("POST", "/api/crawl/stop").status);
 
     CPPUNIT_ASSERT_MESSAGE("token in the log", !contains(d.stderr_text(), kToken));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(d.stderr_text(), 0, d.stop());
+  }
+
+  // The HA API of the embedded default's shape (one SQLite catalog, no
+  // ha-catalog): one node, the primary, epoch 1, nothing to fail over to;
+  // admin.token rules; Patroni's checks; /metrics passes promtool; kestrelctl.
+  void testHaApiSingleNode() {
+    ApiDaemon d(kToken);
+    const uint16_t admin = d.admin_port();
+    HttpReply st = http_call(admin, "GET", "/api/status");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(st), 200, st.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), text(st.json, "epoch"));
+    CPPUNIT_ASSERT_EQUAL(std::string("api-node"), text(st.json, "primary"));
+    CPPUNIT_ASSERT_EQUAL(std::string("none"), text(st.json, "mode"));
+    Poco::JSON::Array::Ptr nodes = st.json->getArray("nodes");
+    CPPUNIT_ASSERT(nodes && nodes->size() == 1);
+    Poco::JSON::Object::Ptr n = nodes->getObject(0);
+    for (const char* key : {"name", "role", "priority", "healthy", "consecutive_failures", "response_ms", "lsn",
+                            "lag_bytes", "lag_seconds", "sync_state"})
+      CPPUNIT_ASSERT_MESSAGE(std::string("node field ") + key, n->has(key));
+    CPPUNIT_ASSERT_EQUAL(std::string("primary"), text(n, "role"));
+    CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/api/health").status);
+    CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/primary").status);
+    CPPUNIT_ASSERT_EQUAL(503, http_call(admin, "GET", "/replica").status);
+    CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/health").status);
+    CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/primary/api-node").status);
+    CPPUNIT_ASSERT_EQUAL(503, http_call(admin, "GET", "/replica/api-node").status);
+    CPPUNIT_ASSERT_EQUAL(404, http_call(admin, "GET", "/primary/ghost").status);
+    HttpReply hist = http_call(admin, "GET", "/api/history");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(hist), 200, hist.status);
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, hist.json->getArray("events")->size());
+    // Token rules as the App API's: 401 without, 403 with another.
+    CPPUNIT_ASSERT_EQUAL(401, http_call(admin, "POST", "/api/failover/api-node", "{}").status);
+    CPPUNIT_ASSERT_EQUAL(403, http_call(admin, "POST", "/api/failover/api-node", "{}", "wrong").status);
+    HttpReply fo = http_call(admin, "POST", "/api/failover/api-node", "{\"reason\": \"test\"}", kToken);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(fo), 409, fo.status);
+    CPPUNIT_ASSERT_MESSAGE(fo.body, contains(fo.body, "nothing to fail over to: this catalog has one node"));
+    HttpReply bad = http_call(admin, "POST", "/api/switchover", "{\"target\": 7}", kToken);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(bad), 400, bad.status);
+    CPPUNIT_ASSERT_MESSAGE(bad.body, contains(bad.body, "field 'target' must be a string"));
+    CPPUNIT_ASSERT_EQUAL(400, http_call(admin, "POST", "/api/switchover", "not json", kToken).status);
+    CPPUNIT_ASSERT_EQUAL(405, http_call(admin, "GET", "/api/switchover").status);
+    CPPUNIT_ASSERT_EQUAL(404, http_call(admin, "GET", "/api/nothing").status);
+    // The App API answers /api/sync-status as the HA API does.
+    HttpReply sync_app = d.call("GET", "/api/sync-status");
+    HttpReply sync_ha = http_call(admin, "GET", "/api/sync-status");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(sync_app), 200, sync_app.status);
+    CPPUNIT_ASSERT_EQUAL(sync_ha.body, sync_app.body);
+    // /metrics on both ports passes promtool (Debian's prometheus).
+    TempDir dir("ha-api");
+    for (uint16_t port : {admin, d.port()}) {
+      HttpReply m = http_call(port, "GET", "/metrics");
+      CPPUNIT_ASSERT_EQUAL(200, m.status);
+      write_file(dir.file("metrics.txt"), m.body);
+      ChildProcess check("/bin/sh", {"-c", "/usr/bin/promtool check metrics < '" + dir.file("metrics.txt") + "'"},
+                         dir.file("promtool.out"), dir.file("promtool.err"));
+      const int code = check.wait_or_kill(std::chrono::seconds(60));
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(check.stdout_text() + check.stderr_text(), 0, code);
+    }
+    // kestrelctl over the HA API.
+    const std::string admin_flag = "--admin=" + d.admin_url();
+    CtlRun s = kestrelctl(dir, {admin_flag, "status"});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(s.out + s.err, 0, s.code);
+    CPPUNIT_ASSERT_MESSAGE(s.out, contains(s.out, "primary: api-node  epoch: 1  mode: none"));
+    CtlRun j = kestrelctl(dir, {admin_flag, "status", "--json"});
+    CPPUNIT_ASSERT_EQUAL(0, j.code);
+    CPPUNIT_ASSERT_MESSAGE(j.out, contains(j.out, "\"epoch\":1"));
+    CtlRun t = kestrelctl(dir, {admin_flag, "test"});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(t.out + t.err, 0, t.code);
+    CtlRun h = kestrelctl(dir, {admin_flag, "history"});
+    CPPUNIT_ASSERT_EQUAL(0, h.code);
+    CPPUNIT_ASSERT_MESSAGE(h.out, contains(h.out, "no failover or switchover yet"));
+    CtlRun f = kestrelctl(dir, {admin_flag, "--token", kToken, "failover", "api-node"});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(f.out + f.err, 1, f.code);
+    CPPUNIT_ASSERT_MESSAGE(f.err, contains(f.err, "HTTP 409"));
+    CPPUNIT_ASSERT_EQUAL(2, kestrelctl(dir, {admin_flag, "failover"}).code);
+    CPPUNIT_ASSERT_EQUAL(3, kestrelctl(dir, {"--admin", "http://127.0.0.1:" + std::to_string(free_loopback_port()),
+                                             "status"})
+                                .code);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(d.stderr_text(), 0, d.stop());
   }
 
