@@ -5,6 +5,7 @@
 #   bash packaging/ha-demo.sh start  [DIR]   install, build, start everything, print what to try
 #   bash packaging/ha-demo.sh status [DIR]   what runs, and kestrelctl status
 #   bash packaging/ha-demo.sh stop   [DIR]   stop everything it started, by PID (DIR is kept)
+#   bash packaging/ha-demo.sh servers [DIR]  only the PostgreSQL servers (bench/failover runs its own client)
 #
 # DIR (default ./kestrel-ha-demo) holds: pg-a, pg-b, pg-c (the data
 # directories; pg-b and pg-c are filled by the replicator's pg_basebackup),
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 
-usage() { echo "usage: bash packaging/ha-demo.sh start|status|stop [DIR]" >&2; exit 2; }
+usage() { echo "usage: bash packaging/ha-demo.sh start|status|stop|servers [DIR]" >&2; exit 2; }
 die() { echo "ha-demo.sh: $*" >&2; exit 1; }
 [ $# -ge 1 ] && [ $# -le 2 ] || usage
 CMD=$1
@@ -104,20 +105,7 @@ start_standby_if_copied() {  # a standby the replicator copied before: start it 
   fi
 }
 
-cmd_start() {
-  bash packaging/install-deps.sh --test
-  if [ ! -x build/bin/kestreld ] || [ ! -x build/bin/kestrelctl ]; then
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build build -j2
-  fi
-  if alive "$(cat "$DIR/kestreld.pid" 2>/dev/null)"; then
-    echo "ha-demo.sh: already running in $DIR (pid $(cat "$DIR/kestreld.pid"))"
-    cmd_status
-    return
-  fi
-  for port in 8000 8001; do
-    ! ss -Htln "sport = :$port" | grep -q . || die "127.0.0.1:$port is in use: stop what listens there first"
-  done
+prepare() {  # passwords, token, ports; the primary (and copied standbys) running
   [ -s "$DIR/pg-password" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$DIR/pg-password")
   [ -s "$DIR/token" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$DIR/token")
   if [ ! -s "$DIR/ports" ]; then
@@ -132,6 +120,23 @@ cmd_start() {
   start_standby_if_copied pg-b "$KESTREL_DEMO_PORT_B"
   start_standby_if_copied pg-c "$KESTREL_DEMO_PORT_C"
   mkdir -p "$DIR/kestrel-data"
+}
+
+cmd_start() {
+  bash packaging/install-deps.sh --test
+  if [ ! -x build/bin/kestreld ] || [ ! -x build/bin/kestrelctl ]; then
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build build -j2
+  fi
+  if alive "$(cat "$DIR/kestreld.pid" 2>/dev/null)"; then
+    echo "ha-demo.sh: already running in $DIR (pid $(cat "$DIR/kestreld.pid"))"
+    cmd_status
+    return
+  fi
+  for port in 8000 8001; do
+    ! ss -Htln "sport = :$port" | grep -q . || die "127.0.0.1:$port is in use: stop what listens there first"
+  done
+  prepare
   nohup "$REPO/build/bin/kestreld" --config "$REPO/config/ha-demo.yaml" >>"$DIR/kestreld.log" 2>&1 &
   echo $! >"$DIR/kestreld.pid"
   local ok=0
@@ -197,6 +202,7 @@ cmd_stop() {
 
 case $CMD in
   start) cmd_start ;;
+  servers) prepare; echo "servers running in $DIR (ports $(cat "$DIR/ports"))" ;;
   status) cmd_status ;;
   stop) cmd_stop ;;
   *) usage ;;

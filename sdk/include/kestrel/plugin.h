@@ -140,8 +140,10 @@ typedef struct kestrel_metric kestrel_metric;
  * Topics are dotted lower-case names ([a-z0-9_.]+). Published by the host and
  * by plugins; the payload is one JSON object (UTF-8), whose fields each topic
  * documents here. Topics in use:
- *   failover         {"from","to","reason","automatic","epoch_before","epoch_after","duration_ms","lost_bytes"}
- *   switchover       {"from","to","epoch_before","epoch_after","pause_ms"}
+ *   failover         {"id","kind","from","to","reason","automatic","succeeded","epoch_before","epoch_after",
+ *                     "started_at_us","finished_at_us","duration_ms","lost_bytes","write_pause_ms","detail"}
+ *                    (published by the ha-catalog, source its component id; also when it failed)
+ *   switchover       the same fields, kind "switchover"
  *   node_down        {"node","role","consecutive_failures","error"}
  *   node_up          {"node","role","response_ms"}
  *   split_brain      {"nodes":[...], "detail"}

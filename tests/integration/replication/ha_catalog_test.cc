@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "api/ha_api.h"
 #include "ha/ha_control.h"
 #include "replication_env.h"
 
@@ -171,6 +172,15 @@ std::string describe(const ClusterView& c) {
   return s;
 }
 
+// GET `path` on the HA API over the env's runtime: the HTTP status.
+int ha_get(ReplicationEnv& e, const std::string& path) {
+  kestrel::host::HaApi api(e.runtime(), "", "n1");
+  kestrel::host::ApiRequest r;
+  r.method = "GET";
+  r.path = path;
+  return api.handle(r).status;
+}
+
 void expect_code(kestrel_result code, const std::function<void()>& fn, const std::string& needle) {
   try {
     fn();
@@ -227,12 +237,21 @@ class HaCatalogTest : public CppUnit::TestFixture {
                              return view(v, "b").sync_state == "quorum" && view(v, "c").sync_state == "quorum";
                            },
                                                                  30000));
+    // Patroni's checks for HAProxy, per node.
+    CPPUNIT_ASSERT_EQUAL(200, ha_get(e, "/primary/a"));
+    CPPUNIT_ASSERT_EQUAL(503, ha_get(e, "/primary/b"));
+    CPPUNIT_ASSERT_EQUAL(200, ha_get(e, "/replica/b"));
+    CPPUNIT_ASSERT_EQUAL(503, ha_get(e, "/replica/a"));
+    CPPUNIT_ASSERT_EQUAL(200, ha_get(e, "/api/health"));
     Writer writer(e.catalog("catalog"), "http://site/crash/");
     CPPUNIT_ASSERT(eventually([&] { return writer.count() >= 50; }, 20000));
     kill_postmaster(e.cluster("a"));
     const size_t at_crash = writer.count();
     CPPUNIT_ASSERT_MESSAGE(describe(ha.status()), eventually([&] { return ha.status().primary == "b"; }, 30000));
     CPPUNIT_ASSERT_EQUAL(uint64_t{2}, ha.status().epoch);
+    CPPUNIT_ASSERT_EQUAL(200, ha_get(e, "/primary/b"));
+    CPPUNIT_ASSERT_EQUAL(503, ha_get(e, "/primary/a"));
+    CPPUNIT_ASSERT_EQUAL(503, ha_get(e, "/replica/b"));
     // The crawl goes on, writing to the new primary.
     CPPUNIT_ASSERT_MESSAGE(writer.errors(), eventually([&] { return writer.count() >= at_crash + 50; }, 30000));
     writer.stop();

@@ -59,6 +59,8 @@ class ReplicationEnv {
   std::string create_errors(const std::string& yaml);
   // The catalog interface of started component `id` (a store or the ha-catalog).
   CatalogClient catalog(const std::string& id) const;
+  // The started runtime (for the HA API over it).
+  const host::ComponentRuntime& runtime() const { return *runtime_; }
   // The HaControl of started ha-catalog `id`.
   host::ha::HaControl& ha(const std::string& id) const;
   // The replicator interface of started component `id`.
