@@ -27,6 +27,10 @@
 #include <thread>
 #include <vector>
 
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/Logger.h>
+
 #include "config/component_graph.h"
 #include "config/config_document.h"
 #include "ha/ha_catalog.h"
@@ -187,6 +191,9 @@ int main(int argc, char** argv) {
   }
   const std::string config = argv[1], plugins = argv[2], demo = argv[3];
   const int runs = std::atoi(argv[4]);
+  // The components' log (failover steps, rejoins) to stderr: bench/failover keeps it in driver.log.
+  Poco::Logger::root().setChannel(Poco::AutoPtr<Poco::Channel>(new Poco::ConsoleChannel(std::cerr)));
+  Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
   ConfigErrors errors;
   auto doc = ConfigDocument::load_file(config, &errors);
   PluginRegistry registry(ComponentRuntime::host_api(), "bench");

@@ -137,6 +137,12 @@ void PgReplicator::replicator_rejoin(const std::string& name) {
                                              " has no data_dir= in its spec: rejoin runs pg_rewind on this machine");
   auto pconn = connect(p);
   prepare_primary(*pconn, s.name);
+  // pg_rewind reads the source's timeline from its control file, which a
+  // recently promoted primary updates only at its first checkpoint (the
+  // pg_rewind docs ask for one): without it the rewind is judged needless,
+  // and the standby then stops at "new timeline forked off ... before current
+  // recovery point".
+  pconn->exec("CHECKPOINT");
   LocalServer server(tools_, s, command_timeout_ms_);
   server.stop("fast");
   std::string path = "rewind";
