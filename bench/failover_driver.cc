@@ -60,6 +60,7 @@ class Writer {
   struct Ack {
     Clock::time_point at;
     std::string url;
+    uint64_t epoch;  // the ha-catalog's epoch right after the write returned
   };
   std::vector<Ack> acks() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -84,8 +85,12 @@ class Writer {
       op.image = &r;
       try {
         catalog_.write(0, &op, 1);
+        const auto at = Clock::now();
+        uint64_t epoch = 0;
+        std::string primary;
+        catalog_.cluster_state(&epoch, &primary);
         std::lock_guard<std::mutex> lock(mu_);
-        acks_.push_back({Clock::now(), url});
+        acks_.push_back({at, url, epoch});
       } catch (const kestrel::Error&) {
         ++errors_;
       }
@@ -139,14 +144,17 @@ long lost_on(const kestrel::CatalogClient& store, const std::vector<Writer::Ack>
   return lost;
 }
 
-// fault_to_first_write: from `fault` to the first write acknowledged at or
-// after `after` (crash: the fault itself, as the old primary is dead;
-// switchover: the promote's return). client_pause: the longest gap between
-// two consecutive acknowledged writes that overlaps [fault, after].
-Result measure(const std::vector<Writer::Ack>& acks, Clock::time_point fault, Clock::time_point after) {
+// fault_to_first_write: from `fault` to the first write acknowledged in an
+// epoch above `old_epoch` (a backend of a SIGKILLed postmaster may still
+// commit for a moment: those acknowledgements are the old primary's).
+// client_pause: the longest gap between two consecutive acknowledged writes
+// that overlaps [fault, the first new-epoch write].
+Result measure(const std::vector<Writer::Ack>& acks, Clock::time_point fault, uint64_t old_epoch) {
   Result r;
+  Clock::time_point after = fault;
   for (const auto& a : acks)
-    if (a.at >= after) {
+    if (a.at >= fault && a.epoch > old_epoch) {
+      after = a.at;
       r.fault_to_first_write_ms = ms_between(fault, a.at);
       break;
     }
@@ -240,7 +248,7 @@ int main(int argc, char** argv) {
           throw std::runtime_error("no failover within 60 s");
         std::this_thread::sleep_for(std::chrono::seconds(2));
         const auto acks = w.acks();
-        Result r = measure(acks, fault, fault);
+        Result r = measure(acks, fault, epoch);
         const ClusterView c = ha.status();
         const auto h = ha.history(1);
         if (!h.empty()) {
@@ -255,15 +263,15 @@ int main(int argc, char** argv) {
       // Planned switchover to the failover candidate.
       {
         const std::string target = ha.status().failover_candidate;
+        const uint64_t epoch = ha.status().epoch;
         if (target.empty()) throw std::runtime_error("no switchover target: " + ha.status().no_candidate_reason);
         Writer w(catalog);
         std::this_thread::sleep_for(std::chrono::seconds(2));
         const auto fault = Clock::now();
         const auto ev = ha.switchover(target);
-        const auto promoted = Clock::now();
         std::this_thread::sleep_for(std::chrono::seconds(2));
         const auto acks = w.acks();
-        Result r = measure(acks, fault, promoted);
+        Result r = measure(acks, fault, epoch);
         r.recorded_ms = ev.duration_ms;
         r.write_pause_ms = ev.write_pause_ms;
         r.lost = lost_on(kestrel::CatalogClient(runtime.interface_of(target, KESTREL_IFACE_CATALOG_V1)), acks);

@@ -434,6 +434,7 @@ void HaCatalog::load_state(uint64_t* epoch, std::string* primary) const {
 
 uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_catalog_op>& ops) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.failover_timeout_ms);
+  int64_t backoff_ms = 10;
   for (;;) {
     uint64_t position = 0;
     std::string last = "no primary accepts writes";
@@ -475,7 +476,11 @@ uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_
     }
     if (give_up || std::chrono::steady_clock::now() >= deadline) throw Error(code, last, true);
     monitor_->wake();
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(100, options_.monitor.retry_interval_ms)));
+    // Backing off 10, 20, 40 ms... up to 100: a new primary's store may hand
+    // out a few pooled connections from before the failover, each failing
+    // once at once; a primary that just died takes a check or two to confirm.
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min<int64_t>(backoff_ms * 2, 100);
   }
 }
 

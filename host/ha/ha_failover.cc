@@ -306,9 +306,10 @@ void HaCatalog::record_event(FailoverEvent& ev) {
   }
   // In the catalog of the (new) primary, in the new epoch, so that every node
   // replicates the history.
+  // Through the router, which retries what a failover leaves behind (the
+  // new primary's store may hold pooled connections from before).
   try {
-    const std::string p = primary();
-    if (!p.empty()) node(p).store.write(gate_.epoch(), &op, 1);
+    catalog_write(0, std::vector<kestrel_catalog_op>{op});
   } catch (const Error& e) {
     host_.logf(KESTREL_LOG_WARNING, "%s %s -> %s not recorded in failover_events: %s (kept in memory)",
                ev.kind.c_str(), ev.from_node.c_str(), ev.to_node.c_str(), e.what());
