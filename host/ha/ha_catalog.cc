@@ -54,6 +54,12 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
   return o;
 }
 
+// A read that failed after handing rows to its caller: never repeated.
+class PartialRead : public Error {
+ public:
+  using Error::Error;
+};
+
 bool is_retryable(const Error& e) {
   return e.retryable() || e.code() == KESTREL_ERR_UNAVAILABLE || e.code() == KESTREL_ERR_UNKNOWN_OUTCOME;
 }
@@ -505,27 +511,84 @@ const HaCatalog::Node& HaCatalog::read_node() const {
   return node(p);
 }
 
+// Reads ride through a failover like writes: a retryable failure is tried
+// again (on the node the router names then) until failover_timeout, unless
+// the primary is down with no failover coming. `call` is repeated, so it must
+// not have delivered anything when it fails (read_images checks that).
+void HaCatalog::read_through(bool primary_only, const std::function<void(const Node&)>& call) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.failover_timeout_ms);
+  int64_t backoff_ms = 10;
+  for (;;) {
+    try {
+      const int64_t left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  deadline - std::chrono::steady_clock::now())
+                                  .count();
+      gate_.wait_open(std::max<int64_t>(left_ms, 1));
+      const std::string p = primary();
+      if (primary_only && p.empty())
+        throw Error(KESTREL_ERR_UNAVAILABLE, "no primary accepts reads or writes yet", true);
+      call(primary_only ? node(p) : read_node());
+      return;
+    } catch (const Error& e) {
+      bool give_up;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        give_up = !no_failover_reason_.empty();
+      }
+      if (dynamic_cast<const PartialRead*>(&e) != nullptr || !is_retryable(e) || give_up ||
+          std::chrono::steady_clock::now() >= deadline)
+        throw;
+    }
+    monitor_->wake();
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min<int64_t>(backoff_ms * 2, 100);
+  }
+}
+
 void HaCatalog::catalog_read_images(uint64_t /*epoch*/, const kestrel_image_query& query,
                                     const std::function<bool(const kestrel_image_row&)>& fn) {
-  read_node().store.read_images(gate_.epoch(), query, fn);
+  read_through(false, [&](const Node& n) {
+    uint64_t delivered = 0;
+    try {
+      n.store.read_images(gate_.epoch(), query, [&](const kestrel_image_row& row) {
+        ++delivered;
+        return fn(row);
+      });
+    } catch (const Error& e) {
+      // Rows already handed to the caller cannot be taken back: not repeated.
+      if (delivered > 0) throw PartialRead(e.code(), e.what(), e.retryable());
+      throw;
+    }
+  });
 }
 
 int64_t HaCatalog::catalog_session_id(uint64_t /*epoch*/, const std::string& session_key) {
   // Read-your-writes: the crawler looks up the session it just wrote.
-  const std::string p = primary();
-  if (p.empty()) throw Error(KESTREL_ERR_UNAVAILABLE, "no primary accepts reads or writes yet", true);
-  return node(p).store.session_id(gate_.epoch(), session_key);
+  int64_t id = 0;
+  read_through(true, [&](const Node& n) { id = n.store.session_id(gate_.epoch(), session_key); });
+  return id;
 }
 
 uint64_t HaCatalog::catalog_count_images(uint64_t /*epoch*/, const kestrel_image_query& query) {
-  return read_node().store.count_images(gate_.epoch(), query);
+  uint64_t count = 0;
+  read_through(false, [&](const Node& n) { count = n.store.count_images(gate_.epoch(), query); });
+  return count;
 }
 
 void HaCatalog::catalog_read_failover_events(
     uint64_t /*epoch*/, uint32_t limit, const std::function<bool(int64_t, const kestrel_failover_record&)>& fn) {
-  const std::string p = primary();
-  if (p.empty()) throw Error(KESTREL_ERR_UNAVAILABLE, "no primary accepts reads or writes yet", true);
-  node(p).store.read_failover_events(gate_.epoch(), limit, fn);
+  read_through(true, [&](const Node& n) {
+    uint64_t delivered = 0;
+    try {
+      n.store.read_failover_events(gate_.epoch(), limit, [&](int64_t id, const kestrel_failover_record& r) {
+        ++delivered;
+        return fn(id, r);
+      });
+    } catch (const Error& e) {
+      if (delivered > 0) throw PartialRead(e.code(), e.what(), e.retryable());
+      throw;
+    }
+  });
 }
 
 void HaCatalog::catalog_cluster_state(uint64_t* epoch, std::string* primary_node) {

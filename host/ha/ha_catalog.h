@@ -121,6 +121,9 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // The store reads go to: the primary's, or a healthy standby's within
   // max_read_lag when read_from_standby is on.
   const Node& read_node() const;
+  // Runs a read on the primary (primary_only) or on read_node(), again after
+  // a retryable failure while a failover may come (see ha_catalog.cc).
+  void read_through(bool primary_only, const std::function<void(const Node&)>& call) const;
   void save_state() const;  // epoch and primary in the host's key-value store
   void load_state(uint64_t* epoch, std::string* primary) const;
 

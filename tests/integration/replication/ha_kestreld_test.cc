@@ -42,6 +42,17 @@ Poco::JSON::Object::Ptr node_of(const HttpReply& status, const std::string& name
   return nullptr;
 }
 
+// http_call, with status 0 while nothing listens yet.
+HttpReply try_call(uint16_t port, const std::string& method, const std::string& path) {
+  try {
+    return http_call(port, method, path);
+  } catch (const std::exception& e) {
+    HttpReply r;
+    r.body = e.what();
+    return r;
+  }
+}
+
 std::string store(ReplicationEnv& e, const std::string& name) {
   return "  " + name + ":\n    type: store-postgres\n    conninfo: \"" + e.cluster(name).conninfo("kestrel") +
          "\"\n    pool_size: 4\n";
@@ -86,7 +97,7 @@ class HaKestreldTest : public CppUnit::TestFixture {
                           dir.file("kestreld.err"));
     auto all_quorum = [&] {
       if (!kestreld.running()) return true;
-      const HttpReply s = http_call(admin, "GET", "/api/status");
+      const HttpReply s = try_call(admin, "GET", "/api/status");
       return s.status == 200 && text(node_of(s, "b"), "sync_state") == "quorum" &&
              text(node_of(s, "c"), "sync_state") == "quorum";
     };
