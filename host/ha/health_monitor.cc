@@ -53,6 +53,13 @@ void HealthMonitor::check_once() {
 void HealthMonitor::wake() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // While a node is suspect the thread already checks every retry_interval;
+    // an early check then would only count failures faster than the operator
+    // asked for (a failing writer wakes the monitor on each retry: three
+    // failures within ~150 ms instead of three retry_intervals).
+    for (const HealthTracker& t : trackers_) {
+      if (t.suspect(options_)) return;
+    }
     woken_ = true;
   }
   cv_.notify_all();

@@ -36,9 +36,12 @@ class HealthMonitor {
 
   // The nodes as last seen, in the order the probe first reported them.
   std::vector<NodeView> snapshot() const;
-  // Runs one check on the calling thread (tests; the first check at start).
-  // Wakes the thread for an early check (after a failover).
+  // Wakes the thread for an early check (after a failover, or when a write
+  // failed). Ignored while a node is suspect: the retry_interval pacing of
+  // failed checks is kept, so failure_threshold still means that many
+  // checks retry_interval apart. Any thread.
   void wake();
+  // Runs one check on the calling thread (tests; the first check at start).
   void check_once();
 
  private:

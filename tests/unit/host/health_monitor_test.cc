@@ -1,6 +1,7 @@
 // The monitor thread with a fed probe: a node failing twice then passing is
 // never reported down; three failures in a row are, after about two
-// retry_intervals (not two health_check_intervals).
+// retry_intervals (not two health_check_intervals); wake() brings a check
+// forward while every node is healthy, never while one is suspect.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <atomic>
@@ -20,6 +21,10 @@ struct ScriptedProbe {
   std::mutex mu;
   std::vector<bool> script;
   size_t next = 0;
+  size_t calls() {
+    std::lock_guard<std::mutex> lock(mu);
+    return next;
+  }
   std::vector<CheckResult> operator()() {
     std::lock_guard<std::mutex> lock(mu);
     bool up = script[next < script.size() ? next : script.size() - 1];
@@ -38,6 +43,7 @@ class HealthMonitorTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(HealthMonitorTest);
   CPPUNIT_TEST(fail_twice_then_pass_is_not_down);
   CPPUNIT_TEST(dead_node_confirmed_at_retry_interval);
+  CPPUNIT_TEST(wake_checks_early_only_while_healthy);
   CPPUNIT_TEST_SUITE_END();
 
   MonitorOptions options() {
@@ -78,6 +84,41 @@ class HealthMonitorTest : public CppUnit::TestFixture {
     m.stop();
     CPPUNIT_ASSERT_EQUAL(1, downs.load());
     CPPUNIT_ASSERT(!m.snapshot()[0].healthy);
+  }
+
+  // A failing writer wakes the monitor on every retry; were each wake a check,
+  // failure_threshold failures would come within milliseconds and a short
+  // outage (a restart, a switchover) would be taken for a crash.
+  void wake_checks_early_only_while_healthy() {
+    auto wait_for_calls = [](ScriptedProbe& p, size_t n) {
+      for (int i = 0; i < 500 && p.calls() < n; ++i) std::this_thread::sleep_for(10ms);
+      return p.calls();
+    };
+    MonitorOptions o = options();
+    o.retry_interval_ms = 60000;  // neither interval elapses during the test
+    {
+      ScriptedProbe healthy;
+      healthy.script = {true};
+      HealthMonitor m(o, [&] { return healthy(); }, nullptr);
+      m.start();  // first check at once
+      CPPUNIT_ASSERT_EQUAL(size_t{1}, wait_for_calls(healthy, 1));
+      m.wake();
+      CPPUNIT_ASSERT_EQUAL(size_t{2}, wait_for_calls(healthy, 2));
+      m.stop();
+    }
+    {
+      ScriptedProbe failing;
+      failing.script = {false};
+      HealthMonitor m(o, [&] { return failing(); }, nullptr);
+      m.start();  // first check fails: suspect, next check in retry_interval
+      for (int i = 0; i < 500 && m.snapshot().empty(); ++i) std::this_thread::sleep_for(10ms);
+      CPPUNIT_ASSERT_EQUAL(size_t{1}, failing.calls());
+      for (int i = 0; i < 5; ++i) m.wake();
+      std::this_thread::sleep_for(200ms);
+      CPPUNIT_ASSERT_EQUAL(size_t{1}, failing.calls());
+      CPPUNIT_ASSERT_EQUAL(1, m.snapshot()[0].consecutive_failures);
+      m.stop();
+    }
   }
 };
 

@@ -142,7 +142,11 @@ class KestreldCliTest : public CppUnit::TestFixture {
   void every_config_example_validates() {
     const std::map<std::string, std::string> env = {{"KESTREL_PG_PASSWORD", "pw"},
                                                     {"KESTREL_REPLICATION_PASSWORD", "rpw"},
-                                                    {"KESTREL_API_TOKEN", "token"}};
+                                                    {"KESTREL_API_TOKEN", "token"},
+                                                    {"KESTREL_DEMO_DIR", "/tmp/kestrel-demo"},
+                                                    {"KESTREL_DEMO_PORT_A", "5441"},
+                                                    {"KESTREL_DEMO_PORT_B", "5442"},
+                                                    {"KESTREL_DEMO_PORT_C", "5443"}};
     std::vector<std::string> files;
     Poco::File(kestrel::test::source_dir() + "/config").list(files);
     size_t checked = 0;

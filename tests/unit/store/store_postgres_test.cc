@@ -219,20 +219,34 @@ class StorePostgresTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(status->getValue<bool>("in_recovery"));
   }
 
+  // A node of an HA catalog may be down when kestreld starts: the store
+  // starts anyway, each call fails UNAVAILABLE (retryable) naming the server
+  // and libpq's reason, and once the server answers the first write creates
+  // the schema and lands. A wrong password is told the same way, unechoed.
   void testWrongConninfo() {
-    const std::string port = std::to_string(test::free_loopback_port());
-    ComponentHarness nobody(backend_->descriptor(),
-                            {{"conninfo", "host=127.0.0.1 port=" + port + " dbname=kestrel user=kestrel"}},
-                            backend_->data_dir());
-    const Error e = expect_error(KESTREL_ERR_UNAVAILABLE, [&] { nobody.start(); });
-    assert_contains(e.what(), "127.0.0.1:" + port);
+    test::PgCluster later(test::PgCluster::Options{"storelater", true, {}});
+    later.stop();
+    ComponentHarness down(backend_->descriptor(), {{"conninfo", later.conninfo("kestrel", "kestrel")}},
+                          backend_->data_dir());
+    down.start();
+    CatalogClient catalog(down.interface(KESTREL_IFACE_CATALOG_V1));
+    Batch b;
+    b.upsert({"http://127.0.0.1/after-start.png"});
+    const Error e = expect_error(KESTREL_ERR_UNAVAILABLE, [&] { catalog.write(0, b.ops(), b.size()); });
+    assert_contains(e.what(), "127.0.0.1:" + std::to_string(later.port()));
     assert_contains(e.what(), "cannot connect");
     CPPUNIT_ASSERT(e.retryable());
+    later.start();
+    catalog.write(0, b.ops(), b.size());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog.count_images(0, all_images()));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), later.query("SELECT COUNT(*) FROM images", "kestrel").at(0).at(0));
 
     const std::string good = backend_->options().at("conninfo");
     ComponentHarness bad_password(backend_->descriptor(), {{"conninfo", good + " password=wrong"}},
                                   backend_->data_dir());
-    const Error auth = expect_error(KESTREL_ERR_UNAVAILABLE, [&] { bad_password.start(); });
+    bad_password.start();
+    CatalogClient refused(bad_password.interface(KESTREL_IFACE_CATALOG_V1));
+    const Error auth = expect_error(KESTREL_ERR_UNAVAILABLE, [&] { refused.write(0, b.ops(), b.size()); });
     assert_contains(auth.what(), "password authentication failed");
     CPPUNIT_ASSERT(std::string(auth.what()).find("wrong") == std::string::npos);  // the secret is not echoed
   }
