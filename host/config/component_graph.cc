@@ -29,6 +29,17 @@ std::string hint_text(const std::string& word, const std::vector<std::string>& c
 
 // Reads one option's YAML value for its type. False (with *error) on a wrong shape or value.
 bool read_value(const OptionSpec& spec, const YAML::Node& node, OptionValue* out, std::string* error) {
+  if (spec.type == KESTREL_OPT_MAP_LIST) {  // the items are read once every component is known
+    out->type = spec.type;
+    out->is_set = true;
+    out->items.clear();
+    out->shared_from.clear();
+    if (node.IsNull() || node.IsSequence()) return true;
+    if (node.IsScalar()) return substitute_env(node.Scalar(), &out->shared_from, error);
+    *error = "must be a list of maps (a YAML sequence, one map per item) or the id of a component whose option '" +
+             spec.name + "' holds the list, not a map";
+    return false;
+  }
   if (node.IsMap()) {
     *error = "must be " + std::string(option_type_description(spec.type)) + ", not a map";
     return false;
@@ -71,6 +82,179 @@ std::string absolute_in(const std::string& dir, const std::string& path) {
   Poco::Path p(path);
   if (p.isAbsolute()) return p.toString();
   return Poco::Path(Poco::Path(dir).makeDirectory(), p).toString();
+}
+
+std::string location_text(const SourceLocation& w) {
+  return w.file + ":" + std::to_string(w.line) + ":" + std::to_string(w.column);
+}
+
+// One MAP_LIST written in place, and every component option that reads it
+// (the owner itself and those naming the owner's id).
+struct SharedList {
+  std::string owner, option;
+  YAML::Node node;            // the sequence (or null)
+  std::set<std::string> known_keys;  // the union of the readers' fields
+};
+
+// Reads `list`'s items into *out for a reader whose item schema is `spec`.
+// `reader` names it in messages ("component 'x' option 'nodes'"). Keys no
+// reader knows are reported with the owner (`report_unknown`); problems with
+// the data itself are reported once per place (`reported`).
+void read_items(const ConfigDocument& doc, const SharedList& list, const OptionSpec& spec, const std::string& reader,
+                bool report_unknown, const std::string& data_dir, OptionValue* out, std::set<std::string>* reported,
+                ConfigErrors* errors) {
+  auto report = [&](const SourceLocation& where, const std::string& message) {
+    if (reported->insert(location_text(where) + " " + message).second) errors->push_back({where, message});
+  };
+  const std::string list_name = "'" + list.option + "' of component '" + list.owner + "'";
+  std::vector<std::string> field_names;
+  for (const auto& f : spec.fields) field_names.push_back(f.name);
+  std::vector<std::string> all_known(list.known_keys.begin(), list.known_keys.end());
+  // Unique fields: value text -> where it was first seen.
+  std::vector<std::map<std::string, SourceLocation>> seen(spec.fields.size());
+  out->items.clear();
+  if (!list.node || list.node.IsNull()) return;
+  size_t index = 0;
+  for (const auto& item_node : list.node) {
+    const std::string item_name = "item " + std::to_string(index++) + " of " + list_name;
+    const SourceLocation item_where = doc.where(item_node);
+    if (!item_node.IsMap()) {
+      report(item_where, item_name + " must be a map (key: value lines), not " +
+                             (item_node.IsSequence() ? "a list" : "'" + item_node.as<std::string>("") + "'"));
+      continue;
+    }
+    OptionItem item;
+    item.where = location_text(item_where);
+    item.fields.resize(spec.fields.size());
+    std::vector<bool> given(spec.fields.size(), false);
+    bool ok = true;
+    for (auto it = item_node.begin(); it != item_node.end(); ++it) {
+      const std::string key = it->first.as<std::string>("");
+      auto pos = std::find(field_names.begin(), field_names.end(), key);
+      if (pos == field_names.end()) {
+        if (report_unknown && !list.known_keys.count(key))
+          report(doc.where(it->first), item_name + ": unknown key '" + key + "'" + hint_text(key, all_known) +
+                                           "; valid keys: " + join(all_known));
+        continue;
+      }
+      const size_t f = static_cast<size_t>(pos - field_names.begin());
+      if (given[f]) continue;  // a duplicate key, reported by the document
+      std::string err;
+      const OptionSpec& field = spec.fields[f];
+      if (!it->second.IsScalar() && !(field.type == KESTREL_OPT_STRING_LIST && it->second.IsSequence())) {
+        report(doc.where(it->second), item_name + ": key '" + key + "' must be " +
+                                          option_type_description(field.type));
+        ok = false;
+        continue;
+      }
+      if (!read_value(field, it->second, &item.fields[f], &err)) {
+        report(doc.where(it->second), item_name + ": key '" + key + "' " + err);
+        ok = false;
+        continue;
+      }
+      given[f] = true;
+      if (field.type == KESTREL_OPT_PATH && !item.fields[f].text.empty())
+        item.fields[f].text = absolute_in(data_dir, item.fields[f].text);
+      if (field.unique()) {
+        const std::string value = field.type == KESTREL_OPT_PATH || field.type == KESTREL_OPT_STRING
+                                      ? item.fields[f].text
+                                      : it->second.Scalar();
+        auto [first, inserted] = seen[f].emplace(value, doc.where(it->second));
+        if (!inserted) {
+          report(doc.where(it->second), item_name + ": key '" + key + "' is '" + value +
+                                            "', already the value of an item at line " +
+                                            std::to_string(first->second.line) + ": each item needs its own");
+          ok = false;
+        }
+      }
+    }
+    for (size_t f = 0; f < spec.fields.size(); ++f) {
+      if (given[f]) continue;
+      const OptionSpec& field = spec.fields[f];
+      OptionValue& v = item.fields[f];
+      if (field.has_default) {
+        std::string err;
+        parse_option_text(field.type, field.default_value, &v, &err);  // checked at plugin load
+        if (field.type == KESTREL_OPT_PATH && !v.text.empty()) v.text = absolute_in(data_dir, v.text);
+      } else if (field.required()) {
+        report(item_where, item_name + ": required key '" + field.name + "' is missing (" + field.description +
+                               ")" + (reader.empty() ? "" : "; " + reader + " reads it"));
+        ok = false;
+      } else {
+        v.type = field.type;
+        v.is_set = false;
+      }
+    }
+    if (ok) out->items.push_back(std::move(item));
+  }
+}
+
+// Fills every MAP_LIST value: a list written in place is read against its
+// owner's fields; one given as a component id ("nodes: catalog") is that
+// component's same-named list, read against the reader's own fields. A key
+// is unknown only when no reader of the list knows it.
+void read_map_lists(const ConfigDocument& doc, const std::string& data_dir, std::vector<ComponentConfig>* parsed,
+                    ConfigErrors* errors) {
+  std::map<std::string, SharedList> lists;  // by "owner\0option"
+  struct Reader {
+    ComponentConfig* component;
+    size_t option;
+    SharedList* list;
+  };
+  std::vector<Reader> readers;
+  auto raw_of = [&](const std::string& id) -> const RawComponent* {
+    for (const auto& raw : doc.components())
+      if (raw.id == id) return &raw;
+    return nullptr;
+  };
+  for (ComponentConfig& c : *parsed) {
+    if (!c.type_info) continue;
+    for (size_t i = 0; i < c.type_info->options.size(); ++i) {
+      const OptionSpec& spec = c.type_info->options[i];
+      if (spec.type != KESTREL_OPT_MAP_LIST || !c.values[i].is_set || !c.values[i].shared_from.empty()) continue;
+      SharedList& l = lists[c.id + '\0' + spec.name];
+      l.owner = c.id;
+      l.option = spec.name;
+      l.node = raw_of(c.id)->body[spec.name];
+    }
+  }
+  for (ComponentConfig& c : *parsed) {
+    if (!c.type_info) continue;
+    for (size_t i = 0; i < c.type_info->options.size(); ++i) {
+      const OptionSpec& spec = c.type_info->options[i];
+      OptionValue& v = c.values[i];
+      if (spec.type != KESTREL_OPT_MAP_LIST || !v.is_set) continue;
+      const std::string owner = v.shared_from.empty() ? c.id : v.shared_from;
+      auto it = lists.find(owner + '\0' + spec.name);
+      if (it == lists.end()) {
+        const RawComponent* raw = raw_of(c.id);
+        const SourceLocation where = raw ? doc.where(raw->body[spec.name]) : c.where;
+        const RawComponent* target = raw_of(owner);
+        std::string why = !target ? "which is not defined" + hint_text(owner, [&] {
+          std::vector<std::string> ids;
+          for (const auto& r : doc.components()) ids.push_back(r.id);
+          return ids;
+        }())
+                                  : target->body[spec.name] && target->body[spec.name].IsScalar()
+                                        ? "whose '" + spec.name + "' is itself a reference: name the component "
+                                                                  "that writes the list"
+                                        : "which has no list '" + spec.name + "'";
+        errors->push_back({where, "component '" + c.id + "' option '" + spec.name + "' refers to the list of '" +
+                                      owner + "', " + why});
+        v.is_set = false;
+        continue;
+      }
+      for (const auto& f : spec.fields) it->second.known_keys.insert(f.name);
+      readers.push_back({&c, i, &it->second});
+    }
+  }
+  std::set<std::string> reported;
+  for (const Reader& r : readers) {
+    const OptionSpec& spec = r.component->type_info->options[r.option];
+    const bool owner = r.component->id == r.list->owner;
+    const std::string reader = owner ? "" : "component '" + r.component->id + "' (type " + r.component->type + ")";
+    read_items(doc, *r.list, spec, reader, owner, data_dir, &r.component->values[r.option], &reported, errors);
+  }
 }
 
 }  // namespace
@@ -200,6 +384,8 @@ ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegi
     }
     parsed.push_back(std::move(c));
   }
+
+  read_map_lists(doc, data_dir, &parsed, errors);
 
   // References: the target exists and provides the interface.
   auto find_parsed = [&](const std::string& id) -> ComponentConfig* {

@@ -72,7 +72,7 @@ const char* option_type_description(kestrel_option_type type) {
 }
 
 bool option_type_known(uint32_t type) {
-  return (type >= KESTREL_OPT_STRING && type <= KESTREL_OPT_PATH) || type == KESTREL_OPT_REF_LIST;
+  return type >= KESTREL_OPT_STRING && type <= KESTREL_OPT_REF_LIST;
 }
 
 bool parse_int(const std::string& text, int64_t* out, std::string* error) {
@@ -226,6 +226,12 @@ bool parse_option_text(kestrel_option_type type, const std::string& text, Option
   }
   *error = "unknown option type";
   return false;
+}
+
+const OptionSpec* OptionSpec::field(const std::string& field_name) const {
+  for (const OptionSpec& f : fields)
+    if (f.name == field_name) return &f;
+  return nullptr;
 }
 
 }  // namespace kestrel::host

@@ -22,11 +22,23 @@ struct OptionSpec {
   uint32_t flags = 0;                // KESTREL_OPTION_* bits
   bool has_default = false;
   std::string default_value;         // config syntax; lists are comma-separated
-  std::string interface_name;        // KESTREL_OPT_REF only
+  std::string interface_name;        // KESTREL_OPT_REF and _REF_LIST only
   std::string description;
+  std::vector<OptionSpec> fields;    // KESTREL_OPT_MAP_LIST only: the schema of one item
 
   bool required() const { return (flags & KESTREL_OPTION_REQUIRED) != 0; }
   bool secret() const { return (flags & KESTREL_OPTION_SECRET) != 0; }
+  bool unique() const { return (flags & KESTREL_OPTION_UNIQUE) != 0; }
+  const OptionSpec* field(const std::string& field_name) const;
+};
+
+struct OptionValue;
+
+// One item of a MAP_LIST value: one value per field of the nested schema, in
+// schema order, defaults applied.
+struct OptionItem {
+  std::vector<OptionValue> fields;
+  std::string where;  // "file:line:column" of the item
 };
 
 // A parsed value owned by the host; see kestrel_option_value for the fields.
@@ -36,7 +48,9 @@ struct OptionValue {
   std::string text;               // STRING, REF (component id), PATH (absolute after resolution); else source text
   int64_t integer = 0;            // INT; BOOL 0/1; DURATION ms; SIZE bytes
   double real = 0;                // DOUBLE
-  std::vector<std::string> list;  // STRING_LIST
+  std::vector<std::string> list;  // STRING_LIST, REF_LIST
+  std::vector<OptionItem> items;  // MAP_LIST
+  std::string shared_from;        // MAP_LIST given as a component id: that component's list
 };
 
 // Human name of a type for messages: "a duration (e.g. 5s, 250ms)".

@@ -159,9 +159,58 @@ bool PluginRegistry::negotiate_and_register(PluginRecord& rec, kestrel_plugin_ne
   return register_components(rec, info);
 }
 
+namespace {
+
+// Copies one option descriptor (a MAP_LIST's nested fields included) into
+// *spec and checks it. Returns "" or what is wrong, naming the option.
+std::string read_option_spec(const kestrel_option_desc& o, bool nested, OptionSpec* spec) {
+  static const std::regex kOptionName("[a-z][a-z0-9_]{0,62}");
+  spec->name = str(o.name);
+  spec->flags = o.flags;
+  spec->has_default = o.default_value != nullptr;
+  spec->default_value = str(o.default_value);
+  spec->interface_name = str(o.interface_name);
+  spec->description = str(o.description);
+  const std::string what = std::string(nested ? "field" : "option") + " '" + spec->name + "'";
+  if (!std::regex_match(spec->name, kOptionName))
+    return (nested ? "field" : "option") + std::string(" name '") + spec->name + "' must match [a-z][a-z0-9_]*";
+  if (!nested && spec->name == "type") return "'type' is reserved and cannot be an option";
+  if (!option_type_known(o.type)) return what + " has unknown type " + std::to_string(o.type);
+  spec->type = static_cast<kestrel_option_type>(o.type);
+  if (nested && spec->type != KESTREL_OPT_STRING && spec->type != KESTREL_OPT_INT &&
+      spec->type != KESTREL_OPT_DOUBLE && spec->type != KESTREL_OPT_BOOL && spec->type != KESTREL_OPT_DURATION &&
+      spec->type != KESTREL_OPT_SIZE && spec->type != KESTREL_OPT_STRING_LIST && spec->type != KESTREL_OPT_PATH)
+    return what + " of a list of maps must have a scalar type or be a list of strings, not " +
+           option_type_name(spec->type);
+  if ((spec->type == KESTREL_OPT_REF || spec->type == KESTREL_OPT_REF_LIST) && spec->interface_name.empty())
+    return "reference " + what + " names no interface";
+  if ((spec->flags & KESTREL_OPTION_UNIQUE) != 0 && !nested)
+    return what + ": KESTREL_OPTION_UNIQUE applies to fields of a list of maps only";
+  if (spec->type == KESTREL_OPT_MAP_LIST) {
+    if (spec->has_default) return what + ": a list of maps has no default (an unset list is empty)";
+    if (o.field_count == 0 || o.fields == nullptr) return what + " is a list of maps with no fields";
+    std::set<std::string> names;
+    for (size_t f = 0; f < o.field_count; ++f) {
+      OptionSpec field;
+      std::string err = read_option_spec(kestrel::element(o.fields, f), true, &field);
+      if (!err.empty()) return what + ": " + err;
+      if (!names.insert(field.name).second) return what + ": field '" + field.name + "' is declared twice";
+      spec->fields.push_back(std::move(field));
+    }
+  }
+  if (spec->has_default) {
+    OptionValue v;
+    std::string err;
+    if (!parse_option_text(spec->type, spec->default_value, &v, &err))
+      return "default of " + what + ": " + err;
+  }
+  return "";
+}
+
+}  // namespace
+
 bool PluginRegistry::register_components(PluginRecord& rec, const kestrel_plugin_info& info) {
   static const std::regex kTypeName("[a-z][a-z0-9-]{0,62}");
-  static const std::regex kOptionName("[a-z][a-z0-9_]{0,62}");
   if (info.component_count > 0 && info.components == nullptr)
     return fail(rec, "component_count is " + std::to_string(info.component_count) + " but components is NULL");
 
@@ -184,29 +233,10 @@ bool PluginRegistry::register_components(PluginRecord& rec, const kestrel_plugin
       return fail(rec, where + ": ops create, start, stop, destroy and get_interface are required");
     for (size_t k = 0; k < d.provides_count; ++k) t.provides.push_back(str(d.provides[k]));
     for (size_t k = 0; k < d.option_count; ++k) {
-      kestrel_option_desc o = kestrel::element(d.options, k);
       OptionSpec spec;
-      spec.name = str(o.name);
-      spec.flags = o.flags;
-      spec.has_default = o.default_value != nullptr;
-      spec.default_value = str(o.default_value);
-      spec.interface_name = str(o.interface_name);
-      spec.description = str(o.description);
-      if (!std::regex_match(spec.name, kOptionName))
-        return fail(rec, where + ": option name '" + spec.name + "' must match [a-z][a-z0-9_]*");
-      if (spec.name == "type") return fail(rec, where + ": 'type' is reserved and cannot be an option");
-      if (!option_type_known(o.type))
-        return fail(rec, where + ": option '" + spec.name + "' has unknown type " + std::to_string(o.type));
-      spec.type = static_cast<kestrel_option_type>(o.type);
-      if ((spec.type == KESTREL_OPT_REF || spec.type == KESTREL_OPT_REF_LIST) && spec.interface_name.empty())
-        return fail(rec, where + ": reference option '" + spec.name + "' names no interface");
-      if (spec.has_default) {
-        OptionValue v;
-        std::string err;
-        if (!parse_option_text(spec.type, spec.default_value, &v, &err))
-          return fail(rec, where + ": default of option '" + spec.name + "': " + err);
-      }
-      t.options.push_back(spec);
+      std::string err = read_option_spec(kestrel::element(d.options, k), false, &spec);
+      if (!err.empty()) return fail(rec, where + ": " + err);
+      t.options.push_back(std::move(spec));
     }
     auto clash = types_.find(t.type);
     if (clash != types_.end())

@@ -6,6 +6,7 @@
 #include <Poco/Path.h>
 
 #include <cstring>
+#include <deque>
 
 #include "runtime/host_context.h"
 
@@ -30,6 +31,52 @@ Poco::Logger& logger() { return Poco::Logger::get("kestrel.runtime"); }
 std::string status_text(kestrel_result rc, const kestrel_status& st) {
   return st.message[0] ? std::string(st.message) : std::string(result_name(rc));
 }
+
+// kestrel_option_value views of host-owned OptionValues, for one create()
+// call. The deques keep every array at its address while more are added.
+class OptionViews {
+ public:
+  kestrel_option_value view(const OptionSpec& spec, const OptionValue& v) {
+    kestrel_option_value out;
+    std::memset(&out, 0, sizeof out);
+    out.struct_size = sizeof out;
+    out.name = spec.name.c_str();
+    out.type = spec.type;
+    out.is_set = v.is_set ? 1 : 0;
+    out.text = v.is_set ? v.text.c_str() : nullptr;
+    out.integer = v.integer;
+    out.real = v.real;
+    if (!v.list.empty()) {
+      std::vector<const char*> items;
+      for (const auto& item : v.list) items.push_back(item.c_str());
+      out.list = lists_.emplace_back(std::move(items)).data();
+      out.list_count = v.list.size();
+    }
+    if (!v.items.empty()) {
+      std::vector<kestrel_option_map> maps;
+      for (const OptionItem& item : v.items) {
+        std::vector<kestrel_option_value> fields;
+        for (size_t f = 0; f < spec.fields.size() && f < item.fields.size(); ++f)
+          fields.push_back(view(spec.fields[f], item.fields[f]));
+        kestrel_option_map m;
+        std::memset(&m, 0, sizeof m);
+        m.struct_size = sizeof m;
+        m.field_count = fields.size();
+        m.fields = fields_.emplace_back(std::move(fields)).data();
+        m.where = item.where.c_str();
+        maps.push_back(m);
+      }
+      out.item_count = maps.size();
+      out.items = maps_.emplace_back(std::move(maps)).data();
+    }
+    return out;
+  }
+
+ private:
+  std::deque<std::vector<const char*>> lists_;
+  std::deque<std::vector<kestrel_option_value>> fields_;
+  std::deque<std::vector<kestrel_option_map>> maps_;
+};
 
 }  // namespace
 
@@ -65,23 +112,9 @@ bool ComponentRuntime::create_all(std::vector<std::string>* errors) {
     const auto& schema = c.type_info->options;
 
     // Borrowed views of the host-owned values, alive for the call.
-    std::vector<std::vector<const char*>> lists(schema.size());
-    std::vector<kestrel_option_value> values(schema.size());
-    for (size_t i = 0; i < schema.size(); ++i) {
-      const OptionValue& v = c.values[i];
-      kestrel_option_value& out = values[i];
-      std::memset(&out, 0, sizeof out);
-      out.struct_size = sizeof out;
-      out.name = schema[i].name.c_str();
-      out.type = schema[i].type;
-      out.is_set = v.is_set ? 1 : 0;
-      out.text = v.is_set ? v.text.c_str() : nullptr;
-      out.integer = v.integer;
-      out.real = v.real;
-      for (const auto& item : v.list) lists[i].push_back(item.c_str());
-      out.list = lists[i].empty() ? nullptr : lists[i].data();
-      out.list_count = lists[i].size();
-    }
+    OptionViews views;
+    std::vector<kestrel_option_value> values;
+    for (size_t i = 0; i < schema.size(); ++i) values.push_back(views.view(schema[i], c.values[i]));
     kestrel_create_args args;
     std::memset(&args, 0, sizeof args);
     args.struct_size = sizeof args;

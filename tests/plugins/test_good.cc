@@ -2,7 +2,8 @@
 //  - test-node: one option of every type; appends its lifecycle ("create X",
 //    "start X", "lookup X peer ok", "stop X", "destroy X") to the file named
 //    by `journal`, so tests can check the order the host drives it in, and
-//    counts its starts in the metric kestrel_test_starts_total (ABI 1.1).
+//    counts its starts in the metric kestrel_test_starts_total (ABI 1.1),
+//    and journals the items of its list of maps `nodes` (ABI 1.3).
 //  - test-failing: its create always fails with a clear message.
 #include <kestrel/plugin.hpp>
 
@@ -31,6 +32,10 @@ class TestNode : public kestrel::Component {
     if (!journal_.empty() && journal_[0] != '/') journal_ = a.data_dir() + "/" + journal_;
     if (a.get_int("count") < 0) throw kestrel::Error(KESTREL_ERR_INVALID, "option count: must be >= 0");
     note("create " + id_);
+    for (const kestrel::OptionMap& n : a.get_maps("nodes"))  // ABI 1.3 list of maps
+      note("node " + n.get_string("name") + " priority " + std::to_string(n.get_int("priority")) + " address " +
+           (n.is_set("address") ? n.get_string("address") : "(unset)") + " dir " + n.get_string("dir") + " at " +
+           n.where());
   }
   ~TestNode() override { note("destroy " + id_); }
   void start() override {
@@ -70,6 +75,16 @@ class TestFailing : public kestrel::Component {
   }
 };
 
+const kestrel_option_desc kNodeFields[] = {
+    kestrel::option("name", KESTREL_OPT_STRING, nullptr, "node name", KESTREL_OPTION_REQUIRED | KESTREL_OPTION_UNIQUE),
+    kestrel::option("priority", KESTREL_OPT_INT, "100", "lower wins"),
+    kestrel::option("address", KESTREL_OPT_STRING, nullptr, "host:port", KESTREL_OPTION_UNIQUE),
+    kestrel::option("dir", KESTREL_OPT_PATH, nullptr, "a folder"),
+};
+const kestrel_option_desc kZoneFields[] = {
+    kestrel::option("name", KESTREL_OPT_STRING, nullptr, "node name", KESTREL_OPTION_REQUIRED),
+    kestrel::option("zone", KESTREL_OPT_STRING, nullptr, "where it runs", KESTREL_OPTION_REQUIRED),
+};
 const kestrel_option_desc kNodeOptions[] = {
     kestrel::option("journal", KESTREL_OPT_STRING, "", "file the lifecycle is appended to (relative: in the data dir)"),
     kestrel::option("label", KESTREL_OPT_STRING, "x", "a string"),
@@ -83,10 +98,12 @@ const kestrel_option_desc kNodeOptions[] = {
     kestrel::option("peer", KESTREL_OPT_REF, nullptr, "another test-node", 0, kTestInterface),
     kestrel::option("file", KESTREL_OPT_PATH, nullptr, "a file of its own"),
     kestrel::option("peers", KESTREL_OPT_REF_LIST, "", "other test-nodes (ABI 1.3)", 0, kTestInterface),
+    kestrel::map_list("nodes", kNodeFields, "a list of maps (ABI 1.3), or the id of a component holding it"),
 };
 const kestrel_option_desc kFailingOptions[] = {
     kestrel::option("reason", KESTREL_OPT_STRING, "always fails", "what create reports"),
     kestrel::option("needed", KESTREL_OPT_STRING, nullptr, "a required option", KESTREL_OPTION_REQUIRED),
+    kestrel::map_list("nodes", kZoneFields, "another reader's view of a shared list"),
 };
 const char* const kNodeProvides[] = {kTestInterface};
 const char* const kFailingProvides[] = {"kestrel.test.failing.v1"};

@@ -197,22 +197,22 @@ constexpr kestrel_option_desc reference(const char* name, const char* interface_
                 interface_name);
 }
 
-// What a component's constructor receives: validated options and host services.
-// Valid only during the constructor, except host(), which lives as long as the
-// component.
-class CreateArgs {
- public:
-  explicit CreateArgs(const kestrel_create_args* raw) : raw_(copy_in(raw)) {
-    for (size_t i = 0; i < raw_.option_count; ++i) options_.push_back(element(raw_.options, i));
-  }
-  std::string component_id() const { return raw_.component_id ? raw_.component_id : ""; }
-  std::string node_name() const { return raw_.node_name ? raw_.node_name : ""; }
-  std::string data_dir() const { return raw_.data_dir ? raw_.data_dir : ""; }
-  std::string config_dir() const { return raw_.config_dir ? raw_.config_dir : ""; }
-  const kestrel_host_api* host() const { return raw_.host; }
-  kestrel_host_ctx* host_ctx() const { return raw_.host_ctx; }
+// A list of maps (ABI 1.3): each item is checked against `fields` (scalar
+// options or string lists; KESTREL_OPTION_REQUIRED and _UNIQUE apply per
+// item). `fields` must be static, like every option table.
+template <size_t N>
+constexpr kestrel_option_desc map_list(const char* name, const kestrel_option_desc (&fields)[N],
+                                       const char* description, uint32_t flags = 0) {
+  return kestrel_option_desc{sizeof(kestrel_option_desc), name, static_cast<uint32_t>(KESTREL_OPT_MAP_LIST),
+                             flags, nullptr, nullptr, description, fields, N};
+}
 
-  // Typed getters; throw Error(KESTREL_ERR_INVALID) when the option is unknown.
+// Typed getters over a set of validated values (a component's options, or
+// the fields of one item of a list of maps). Views of host memory: valid only
+// during the constructor. Each getter throws Error(KESTREL_ERR_INVALID) when
+// `name` is not in the schema.
+class OptionReader {
+ public:
   bool is_set(const char* name) const { return find(name).is_set != 0; }
   std::string get_string(const char* name) const {
     const auto& v = find(name);
@@ -230,14 +230,54 @@ class CreateArgs {
     return out;
   }
 
- private:
+ protected:
   const kestrel_option_value& find(const char* name) const {
-    for (const auto& v : options_)
+    for (const auto& v : values_)
       if (v.name && std::strcmp(v.name, name) == 0) return v;
-    throw Error(KESTREL_ERR_INVALID, std::string("option '") + name + "' is not in this component's schema");
+    throw Error(KESTREL_ERR_INVALID, std::string("option '") + name + "' is not in this schema");
   }
+  std::vector<kestrel_option_value> values_;
+};
+
+// One item of a list of maps: its fields by name, and where it was written.
+class OptionMap : public OptionReader {
+ public:
+  explicit OptionMap(const kestrel_option_map& raw) : where_(raw.where ? raw.where : "") {
+    for (size_t i = 0; i < raw.field_count; ++i) values_.push_back(element(raw.fields, i));
+  }
+  // "file:line:column" of the item, for messages.
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
+};
+
+// What a component's constructor receives: validated options and host services.
+// Valid only during the constructor, except host(), which lives as long as the
+// component.
+class CreateArgs : public OptionReader {
+ public:
+  explicit CreateArgs(const kestrel_create_args* raw) : raw_(copy_in(raw)) {
+    for (size_t i = 0; i < raw_.option_count; ++i) values_.push_back(element(raw_.options, i));
+  }
+  std::string component_id() const { return raw_.component_id ? raw_.component_id : ""; }
+  std::string node_name() const { return raw_.node_name ? raw_.node_name : ""; }
+  std::string data_dir() const { return raw_.data_dir ? raw_.data_dir : ""; }
+  std::string config_dir() const { return raw_.config_dir ? raw_.config_dir : ""; }
+  const kestrel_host_api* host() const { return raw_.host; }
+  kestrel_host_ctx* host_ctx() const { return raw_.host_ctx; }
+
+  // The items of a list of maps (ABI 1.3), in the config's order; empty when
+  // unset or when the host predates ABI 1.3 (copy_in zeroed item_count).
+  std::vector<OptionMap> get_maps(const char* name) const {
+    const auto& v = find(name);
+    std::vector<OptionMap> out;
+    for (size_t i = 0; i < v.item_count; ++i) out.emplace_back(element(v.items, i));
+    return out;
+  }
+
+ private:
   kestrel_create_args raw_;
-  std::vector<kestrel_option_value> options_;
 };
 
 // One metric series (ABI 1.1). A default-constructed or unregistered Metric

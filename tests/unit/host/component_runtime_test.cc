@@ -40,8 +40,9 @@ class ComponentRuntimeTest : public CppUnit::TestFixture {
     const std::string yaml =
         "components:\n"
         "  top:\n    type: test-node\n    peer: middle\n    peers: [bottom, middle]\n    journal: j.txt\n"
-        "  middle:\n    type: test-node\n    peer: bottom\n    journal: j.txt\n"
-        "  bottom:\n    type: test-node\n    journal: j.txt\n";
+        "  middle:\n    type: test-node\n    peer: bottom\n    journal: j.txt\n    nodes: bottom\n"
+        "  bottom:\n    type: test-node\n    journal: j.txt\n    nodes:\n"
+        "      - {name: a, priority: 1, address: \"h:1\", dir: pg-a}\n      - name: b\n";
     {
       NodeSettings node{"n1", dir.path()};
       ComponentRuntime rt(graph(yaml, dir.path()), node, dir.path());
@@ -53,8 +54,11 @@ class ComponentRuntimeTest : public CppUnit::TestFixture {
       rt.stop_all(1000);
       rt.destroy_all();
     }
+    // The list of maps reaches both readers (middle through "nodes: bottom").
+    const std::string node_a = "node a priority 1 address h:1 dir " + dir.path() + "/pg-a at test.yaml:16:9";
+    const std::string node_b = "node b priority 100 address (unset) dir  at test.yaml:17:9";
     const std::vector<std::string> expected = {
-        "create bottom", "create middle", "create top",  "start bottom",  "start middle",   "lookup middle peer ok",
+        "create bottom", node_a, node_b, "create middle", node_a, node_b, "create top",  "start bottom",  "start middle",   "lookup middle peer ok",
         "start top",     "lookup top peer ok", "lookup top peers[0] ok", "lookup top peers[1] ok", "stop top", "stop middle", "stop bottom", "destroy top",
         "destroy middle", "destroy bottom"};
     std::vector<std::string> got = kestrel::test::read_lines(dir.path() + "/j.txt");

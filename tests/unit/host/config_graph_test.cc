@@ -44,6 +44,8 @@ class ConfigGraphTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(reference_to_component_without_interface);
   CPPUNIT_TEST(values_defaults_and_start_order);
   CPPUNIT_TEST(reference_list_items_checked_and_ordered);
+  CPPUNIT_TEST(map_list_items_checked_key_by_key);
+  CPPUNIT_TEST(map_list_shared_by_reference);
   CPPUNIT_TEST(long_cycle_printed_once);
   CPPUNIT_TEST(empty_and_non_map_documents);
   CPPUNIT_TEST_SUITE_END();
@@ -183,6 +185,69 @@ class ConfigGraphTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("b"), ok.graph.components[1].id);
     CPPUNIT_ASSERT_EQUAL(std::string("n"), ok.graph.components[2].id);
     CPPUNIT_ASSERT_EQUAL(size_t{2}, ok.graph.find("n")->value("peers")->list.size());
+  }
+
+  // ABI 1.3 lists of maps: every item checked against the nested schema,
+  // each problem at its own line and column.
+  void map_list_items_checked_key_by_key() {
+    Parsed p = parse(*registry_,
+                     "components:\n  n:\n    type: test-node\n    nodes:\n"
+                     "      - name: a\n        address: h:1\n"             // 5, 6: fine
+                     "      - priority: 2\n"                                  // 7: no name
+                     "      - name: a\n        address: h:1\n"             // 8, 9: both taken
+                     "      - name: c\n        priorty: 3\n"                // 10, 11: unknown key
+                     "      - name: d\n        priority: high\n"           // 12, 13: not an integer
+                     "      - just-a-string\n"                              // 14
+                     "  m:\n    type: test-node\n    nodes: {name: x}\n"); // 17: a map, not a list
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(dump(p.errors), size_t{7}, p.errors.size());
+    CPPUNIT_ASSERT(has_error(p.errors, 7, "item 1 of 'nodes' of component 'n': required key 'name' is missing"));
+    CPPUNIT_ASSERT(has_error(p.errors, 8, "item 2 of 'nodes' of component 'n': key 'name' is 'a', already the value "
+                                          "of an item at line 5"));
+    CPPUNIT_ASSERT(has_error(p.errors, 9, "key 'address' is 'h:1', already the value of an item at line 6"));
+    CPPUNIT_ASSERT(has_error(p.errors, 11, "unknown key 'priorty' (did you mean 'priority'?); valid keys: address, "
+                                           "dir, name, priority"));
+    CPPUNIT_ASSERT(has_error(p.errors, 13, "key 'priority' must be an integer"));
+    CPPUNIT_ASSERT(has_error(p.errors, 14, "item 5 of 'nodes' of component 'n' must be a map"));
+    CPPUNIT_ASSERT(has_error(p.errors, 17, "option 'nodes' must be a list of maps"));
+    for (const auto& e : p.errors)
+      if (e.where.line == 11) CPPUNIT_ASSERT_EQUAL(9, e.where.column);
+
+    Parsed ok = parse(*registry_,
+                      "components:\n  n:\n    type: test-node\n    nodes:\n"
+                      "      - {name: a, address: \"h:1\", dir: pg-a}\n      - name: b\n        priority: 0\n");
+    CPPUNIT_ASSERT_MESSAGE(dump(ok.errors), ok.errors.empty());
+    const OptionValue* nodes = ok.graph.find("n")->value("nodes");
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, nodes->items.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("/var/lib/k/pg-a"), nodes->items[0].fields[3].text);  // PATH resolved
+    CPPUNIT_ASSERT_EQUAL(int64_t{100}, nodes->items[0].fields[1].integer);               // default
+    CPPUNIT_ASSERT_EQUAL(int64_t{0}, nodes->items[1].fields[1].integer);
+    CPPUNIT_ASSERT(!nodes->items[1].fields[2].is_set);
+    CPPUNIT_ASSERT_EQUAL(std::string("test.yaml:6:9"), nodes->items[1].where);
+  }
+
+  // "nodes: n" reads component n's list against the reader's own fields: a
+  // key is unknown only when no reader knows it; a reader's required key is
+  // missing where the item is written.
+  void map_list_shared_by_reference() {
+    Parsed p = parse(*registry_,
+                     "components:\n  n:\n    type: test-node\n    nodes:\n"
+                     "      - {name: a, zone: z1, priority: 1}\n"   // 5
+                     "      - {name: b, priority: 2}\n"             // 6: f needs a zone
+                     "      - {name: c, zone: z3, colour: red}\n"   // 7: nobody knows colour
+                     "  f:\n    type: test-failing\n    needed: y\n    nodes: n\n"
+                     "  g:\n    type: test-failing\n    needed: y\n    nodes: f\n"     // 15: a reference to a reference
+                     "  h:\n    type: test-failing\n    needed: y\n    nodes: ghost\n"); // 19
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(dump(p.errors), size_t{4}, p.errors.size());
+    CPPUNIT_ASSERT(has_error(p.errors, 6, "item 1 of 'nodes' of component 'n': required key 'zone' is missing "
+                                          "(where it runs); component 'f' (type test-failing) reads it"));
+    CPPUNIT_ASSERT(has_error(p.errors, 7, "unknown key 'colour'; valid keys: address, dir, name, priority, zone"));
+    CPPUNIT_ASSERT(has_error(p.errors, 15, "option 'nodes' refers to the list of 'f', whose 'nodes' is itself a "
+                                           "reference"));
+    CPPUNIT_ASSERT(has_error(p.errors, 19, "option 'nodes' refers to the list of 'ghost', which is not defined"));
+    const OptionValue* f = p.graph.find("f")->value("nodes");
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, f->items.size());  // a and c
+    CPPUNIT_ASSERT_EQUAL(std::string("z3"), f->items[1].fields[1].text);
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, p.graph.find("n")->value("nodes")->items.size());
   }
 
   void values_defaults_and_start_order() {
