@@ -32,6 +32,32 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
   HaCatalogOptions o;
   o.stores = a.get_list("stores");
   if (o.stores.empty()) throw Error(KESTREL_ERR_INVALID, "option stores: name at least one catalog component");
+  // The nodes, written once (the stores and the replicator read the same
+  // list): every store is a node, every node has a store, one server each.
+  const std::vector<OptionMap> nodes = a.get_maps("nodes");
+  std::set<std::string> node_names;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const OptionMap& n = nodes[i];
+    const std::string name = n.get_string("name");
+    node_names.insert(name);
+    if (std::find(o.stores.begin(), o.stores.end(), name) == o.stores.end())
+      throw Error(KESTREL_ERR_INVALID, "option nodes: node '" + name + "' (" + n.where() +
+                                           ") has no store: add its catalog component '" + name + "' to stores");
+    if (!n.is_set("host")) continue;
+    const std::string address = n.get_string("host") + ":" + std::to_string(n.get_int("port"));
+    for (size_t j = 0; j < i; ++j)
+      if (nodes[j].is_set("host") &&
+          nodes[j].get_string("host") + ":" + std::to_string(nodes[j].get_int("port")) == address)
+        throw Error(KESTREL_ERR_INVALID, "option nodes: nodes '" + nodes[j].get_string("name") + "' (" +
+                                             nodes[j].where() + ") and '" + name + "' (" + n.where() +
+                                             ") have one address, " + address + ": each node needs its own server");
+  }
+  if (!nodes.empty())
+    for (const std::string& store : o.stores)
+      if (!node_names.count(store))
+        throw Error(KESTREL_ERR_INVALID, "option stores: '" + store +
+                                             "' is not a node of the nodes list: each store's component id is "
+                                             "its node's name");
   o.has_replicator = a.is_set("replicator");
   if (!o.has_replicator && o.stores.size() > 1)
     throw Error(KESTREL_ERR_INVALID, "option stores: " + std::to_string(o.stores.size()) +

@@ -8,7 +8,21 @@
 namespace kestrel::host::ha {
 namespace {
 
+// One node of the cluster. The list is written here once; the stores and the
+// replicator read it too ("nodes: catalog"), each the keys it needs (the
+// replicator also data_dir, bindir, fence).
+const kestrel_option_desc kNodeFields[] = {
+    option("name", KESTREL_OPT_STRING, nullptr, "node name, also its store's component id",
+           KESTREL_OPTION_REQUIRED | KESTREL_OPTION_UNIQUE),
+    option("priority", KESTREL_OPT_INT, "100", "failover priority, lower wins"),
+    option("host", KESTREL_OPT_STRING, nullptr, "the server's host name or address"),
+    option("port", KESTREL_OPT_INT, "5432", "the server's TCP port"),
+    option("dbname", KESTREL_OPT_STRING, "kestrel", "the catalog database"),
+};
+
 const kestrel_option_desc kOptions[] = {
+    map_list("nodes", kNodeFields,
+             "the cluster's nodes (name, priority, host, port, dbname; data_dir, bindir, fence for the replicator)"),
     option("stores", KESTREL_OPT_REF_LIST, nullptr,
            "one catalog component per node, each component id being the node's name in the replicator",
            KESTREL_OPTION_REQUIRED, KESTREL_IFACE_CATALOG_V1),

@@ -152,5 +152,33 @@ NodeSpec parse_node_spec(const std::string& option, const std::string& text) {
   return spec;
 }
 
+std::vector<NodeSpec> node_specs_from_list(const std::vector<OptionMap>& nodes, const std::string& conninfo) {
+  for (const auto& kv : tokenize("conninfo", conninfo))
+    if (kv.first == "host" || kv.first == "hostaddr" || kv.first == "port" || kv.first == "dbname" ||
+        kv.first == "name" || kv.first == "priority" || kv.first == "data_dir" || kv.first == "bindir" ||
+        kv.first == "fence")
+      bad("conninfo", kv.first + "= belongs to each node of the nodes list, not to the shared conninfo");
+  std::vector<NodeSpec> out;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const OptionMap& n = nodes[i];
+    const std::string option = "nodes[" + std::to_string(i) + "] (" + n.where() + ")";
+    std::string text = "name=" + conninfo_quote(n.get_string("name")) +
+                       " priority=" + std::to_string(n.get_int("priority")) +
+                       " host=" + conninfo_quote(n.get_string("host")) + " port=" + std::to_string(n.get_int("port")) +
+                       " dbname=" + conninfo_quote(n.get_string("dbname"));
+    if (n.is_set("data_dir")) text += " data_dir=" + conninfo_quote(n.get_string("data_dir"));
+    if (n.is_set("bindir")) text += " bindir=" + conninfo_quote(n.get_string("bindir"));
+    if (n.is_set("fence")) text += " fence=" + conninfo_quote(n.get_string("fence"));
+    if (!conninfo.empty()) text += " " + conninfo;
+    NodeSpec spec = parse_node_spec(option, text);
+    for (const NodeSpec& other : out)
+      if (other.host == spec.host && other.port == spec.port)
+        bad(option, "node " + spec.name + " is at " + spec.host + ":" + spec.port + ", the address of node " +
+                        other.name + ": each node needs its own server");
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
 }  // namespace replicator_pg
 }  // namespace kestrel

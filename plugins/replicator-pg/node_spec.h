@@ -16,7 +16,10 @@
 #ifndef KESTREL_REPLICATOR_PG_NODE_SPEC_H
 #define KESTREL_REPLICATOR_PG_NODE_SPEC_H
 
+#include <kestrel/plugin.hpp>
+
 #include <string>
+#include <vector>
 
 namespace kestrel {
 namespace replicator_pg {
@@ -38,6 +41,13 @@ struct NodeSpec {
 // kestrel::Error(KESTREL_ERR_INVALID) naming the option and the bad key or
 // value. Any thread; no I/O.
 NodeSpec parse_node_spec(const std::string& option, const std::string& text);
+
+// The nodes of a `nodes` list (ABI 1.3 list of maps: name, priority, host,
+// port, dbname, data_dir, bindir, fence), each joined with `conninfo` (the
+// shared libpq keywords: user, password, sslmode...), which must not carry
+// host, port or dbname. Checked like parse_node_spec; messages name the
+// item's file:line:column. Two nodes at one host:port are refused.
+std::vector<NodeSpec> node_specs_from_list(const std::vector<OptionMap>& nodes, const std::string& conninfo);
 
 // `conninfo` without its password= key; the password goes to *password ("" if
 // none). For command lines, where the password travels in PGPASSWORD instead

@@ -98,20 +98,31 @@ kestrel_replication_mode mode_from_settings(const std::string& standby_names, co
 
 PgReplicator::PgReplicator(const CreateArgs& args)
     : host_(args), tools_(args.host(), args.host_ctx()), id_(args.component_id()) {
-  nodes_.push_back(parse_node_spec("primary", args.get_string("primary")));
-  const std::vector<std::string> standbys = args.get_list("standbys");
-  for (size_t i = 0; i < standbys.size(); ++i) {
-    NodeSpec s = parse_node_spec("standbys[" + std::to_string(i) + "]", standbys[i]);
-    for (const auto& n : nodes_)
-      if (n.name == s.name)
-        throw Error(KESTREL_ERR_INVALID, "option standbys[" + std::to_string(i) + "]: node name \"" + s.name +
-                                             "\" is used twice (every node needs its own name=)");
-    nodes_.push_back(s);
+  const std::vector<OptionMap> listed = args.get_maps("nodes");
+  if (!listed.empty()) {
+    if (args.is_set("primary") || args.is_set("standbys"))
+      throw Error(KESTREL_ERR_INVALID, "options nodes and primary/standbys: give the nodes once, in nodes");
+    nodes_ = node_specs_from_list(listed, args.get_string("conninfo"));
+  } else {
+    if (!args.is_set("primary"))
+      throw Error(KESTREL_ERR_INVALID, "option nodes: missing (or, the older form, primary and standbys)");
+    if (args.is_set("conninfo"))
+      throw Error(KESTREL_ERR_INVALID, "option conninfo: goes with nodes; primary and standbys carry their own");
+    nodes_.push_back(parse_node_spec("primary", args.get_string("primary")));
+    const std::vector<std::string> standbys = args.get_list("standbys");
+    for (size_t i = 0; i < standbys.size(); ++i)
+      nodes_.push_back(parse_node_spec("standbys[" + std::to_string(i) + "]", standbys[i]));
   }
+  for (size_t i = 1; i < nodes_.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (nodes_[i].name == nodes_[j].name)
+        throw Error(KESTREL_ERR_INVALID, "node name \"" + nodes_[i].name +
+                                             "\" is used twice (every node needs its own name)");
+  const bool has_standbys = nodes_.size() > 1;
   mode_ = parse_mode(args.get_string("mode"));
-  if (mode_ != KESTREL_REPLICATION_ASYNC && standbys.empty())
+  if (mode_ != KESTREL_REPLICATION_ASYNC && !has_standbys)
     throw Error(KESTREL_ERR_INVALID, std::string("option mode: ") + mode_name(mode_) +
-                                         " needs at least one standby (option standbys is empty)");
+                                         " needs at least one standby (only one node is configured)");
   synchronous_commit_ = args.get_string("synchronous_commit");
   if (synchronous_commit_ != "on" && synchronous_commit_ != "remote_apply")
     throw Error(KESTREL_ERR_INVALID,

@@ -8,11 +8,33 @@ namespace {
 
 using kestrel::option;
 
+// One node of the `nodes` list (shared with the ha-catalog and the stores:
+// "nodes: catalog"). The same defaults as theirs.
+const kestrel_option_desc kNodeFields[] = {
+    option("name", KESTREL_OPT_STRING, nullptr, "node name ([A-Za-z0-9_.-]+)",
+           KESTREL_OPTION_REQUIRED | KESTREL_OPTION_UNIQUE),
+    option("priority", KESTREL_OPT_INT, "100", "failover priority, lower wins"),
+    option("host", KESTREL_OPT_STRING, nullptr, "the server's host name or address", KESTREL_OPTION_REQUIRED),
+    option("port", KESTREL_OPT_INT, "5432", "the server's TCP port"),
+    option("dbname", KESTREL_OPT_STRING, "kestrel", "the catalog database"),
+    option("data_dir", KESTREL_OPT_PATH, nullptr,
+           "the data directory when the server runs on this machine (pg_ctl, pg_basebackup, pg_rewind)"),
+    option("bindir", KESTREL_OPT_PATH, nullptr, "PostgreSQL's bin folder (default: the build's pg_config --bindir)"),
+    option("fence", KESTREL_OPT_STRING, nullptr, "stop (the default with data_dir) or sql"),
+};
+
 const kestrel_option_desc kOptions[] = {
+    kestrel::map_list("nodes", kNodeFields,
+                      "the nodes, the first one the primary to bootstrap from; or the id of the component holding "
+                      "the list (nodes: catalog). Instead of primary and standbys"),
+    option("conninfo", KESTREL_OPT_STRING, nullptr,
+           "with nodes: libpq keywords for every node (a superuser: user=, password=, sslmode=...); host, port "
+           "and dbname come from the node",
+           KESTREL_OPTION_SECRET),
     option("primary", KESTREL_OPT_STRING, nullptr,
-           "primary node spec: libpq key=value (a superuser) plus name=, priority=, data_dir= (local), bindir=, fence=",
-           KESTREL_OPTION_REQUIRED),
-    option("standbys", KESTREL_OPT_STRING_LIST, nullptr, "standby node specs, same syntax as primary"),
+           "without nodes: the primary node spec, libpq key=value (a superuser) plus name=, priority=, data_dir= "
+           "(local), bindir=, fence="),
+    option("standbys", KESTREL_OPT_STRING_LIST, nullptr, "without nodes: standby node specs, same syntax as primary"),
     option("mode", KESTREL_OPT_STRING, "async",
            "replication mode: async, semi-sync (ANY 1) or sync (FIRST n, all); applied at start as far as the "
            "streaming standbys allow (held back, logged and unhealthy until they stream, never blocking writes)"),

@@ -1,6 +1,7 @@
 #include "pg_options.h"
 
 #include <map>
+#include <vector>
 
 #include "pg_conninfo.h"
 
@@ -13,6 +14,30 @@ PgOptions parse_options(const CreateArgs& args) {
   if (raw.empty())
     throw Error(KESTREL_ERR_INVALID, "option conninfo: empty (e.g. 'host=db1 dbname=kestrel user=kestrel')");
   std::map<std::string, std::string> kv = pg::parse("option conninfo: not a libpq connection string or URI", raw);
+  const std::vector<OptionMap> nodes = args.get_maps("nodes");
+  if (!nodes.empty()) {
+    // The server's address comes from the node list, written once for every
+    // component that reads it; the conninfo keeps the credentials.
+    for (const char* key : {"host", "hostaddr", "port", "dbname"})
+      if (kv.count(key))
+        throw Error(KESTREL_ERR_INVALID, std::string("option conninfo: ") + key +
+                                             "= is the node's, in the nodes list; leave it out here");
+    const std::string name = args.is_set("node") ? args.get_string("node") : args.component_id();
+    const OptionMap* node = nullptr;
+    std::string names;
+    for (const OptionMap& n : nodes) {
+      if (n.get_string("name") == name) node = &n;
+      names += (names.empty() ? "" : ", ") + n.get_string("name");
+    }
+    if (!node)
+      throw Error(KESTREL_ERR_INVALID, "option node: no node named '" + name + "' in the nodes list (" + names +
+                                           ")" + (args.is_set("node") ? "" : "; set node, or name the component after it"));
+    kv["host"] = node->get_string("host");
+    kv["port"] = std::to_string(node->get_int("port"));
+    kv["dbname"] = node->get_string("dbname");
+  } else if (args.is_set("node")) {
+    throw Error(KESTREL_ERR_INVALID, "option node: needs nodes (the list it names a node of)");
+  }
 
   o.connect_timeout_ms = args.get_duration_ms("connect_timeout");
   if (o.connect_timeout_ms < 1000 || o.connect_timeout_ms > 3600000)

@@ -205,9 +205,13 @@ class ReplicationStartTest : public CppUnit::TestFixture {
     a.start();
     // ANY 1 (b) with b not streaming blocks every commit: not kept, async until b streams.
     CPPUNIT_ASSERT_MESSAGE(where(e, "down"), eventually([&] { return ssn(a).empty(); }, 15000));
-    status = e.status_json("down");
-    CPPUNIT_ASSERT_MESSAGE(status, contains(status, "\"mode\":\"async\"") &&
-                                       contains(status, "\"mode_held_back\":\"semi-sync held back on a: 0 of 1"));
+    // The reason is recorded just after the setting is applied: wait for it.
+    CPPUNIT_ASSERT_MESSAGE(status, eventually([&] {
+                             status = e.status_json("down");
+                             return contains(status, "\"mode\":\"async\"") &&
+                                    contains(status, "\"mode_held_back\":\"semi-sync held back on a: 0 of 1");
+                           },
+                                                         15000));
     ReplicationEnv::insert_images(a, "http://site/a/", 1);  // does not block
   }
 };
