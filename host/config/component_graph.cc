@@ -103,8 +103,11 @@ struct SharedList {
 void read_items(const ConfigDocument& doc, const SharedList& list, const OptionSpec& spec, const std::string& reader,
                 bool report_unknown, const std::string& data_dir, OptionValue* out, std::set<std::string>* reported,
                 ConfigErrors* errors) {
-  auto report = [&](const SourceLocation& where, const std::string& message) {
-    if (reported->insert(location_text(where) + " " + message).second) errors->push_back({where, message});
+  // `what` identifies the problem across readers (their messages differ in
+  // the field's description): each is reported once, by the first reader.
+  auto report = [&](const SourceLocation& where, const std::string& message, const std::string& what = "") {
+    if (reported->insert(location_text(where) + " " + (what.empty() ? message : what)).second)
+      errors->push_back({where, message});
   };
   const std::string list_name = "'" + list.option + "' of component '" + list.owner + "'";
   std::vector<std::string> field_names;
@@ -177,8 +180,10 @@ void read_items(const ConfigDocument& doc, const SharedList& list, const OptionS
         parse_option_text(field.type, field.default_value, &v, &err);  // checked at plugin load
         if (field.type == KESTREL_OPT_PATH && !v.text.empty()) v.text = absolute_in(data_dir, v.text);
       } else if (field.required()) {
-        report(item_where, item_name + ": required key '" + field.name + "' is missing (" + field.description +
-                               ")" + (reader.empty() ? "" : "; " + reader + " reads it"));
+        report(item_where,
+               item_name + ": required key '" + field.name + "' is missing (" + field.description + ")" +
+                   (reader.empty() ? "" : "; " + reader + " reads it"),
+               "required " + field.name);
         ok = false;
       } else {
         v.type = field.type;
@@ -193,8 +198,8 @@ void read_items(const ConfigDocument& doc, const SharedList& list, const OptionS
 // owner's fields; one given as a component id ("nodes: catalog") is that
 // component's same-named list, read against the reader's own fields. A key
 // is unknown only when no reader of the list knows it.
-void read_map_lists(const ConfigDocument& doc, const std::string& data_dir, std::vector<ComponentConfig>* parsed,
-                    ConfigErrors* errors) {
+void read_map_lists(const ConfigDocument& doc, const std::string& data_dir, const std::vector<std::string>& ids,
+                    std::vector<ComponentConfig>* parsed, ConfigErrors* errors) {
   std::map<std::string, SharedList> lists;  // by "owner\0option"
   struct Reader {
     ComponentConfig* component;
@@ -230,11 +235,7 @@ void read_map_lists(const ConfigDocument& doc, const std::string& data_dir, std:
         const RawComponent* raw = raw_of(c.id);
         const SourceLocation where = raw ? doc.where(raw->body[spec.name]) : c.where;
         const RawComponent* target = raw_of(owner);
-        std::string why = !target ? "which is not defined" + hint_text(owner, [&] {
-          std::vector<std::string> ids;
-          for (const auto& r : doc.components()) ids.push_back(r.id);
-          return ids;
-        }())
+        std::string why = !target ? "which is not defined" + hint_text(owner, ids)
                                   : target->body[spec.name] && target->body[spec.name].IsScalar()
                                         ? "whose '" + spec.name + "' is itself a reference: name the component "
                                                                   "that writes the list"
@@ -248,6 +249,9 @@ void read_map_lists(const ConfigDocument& doc, const std::string& data_dir, std:
       readers.push_back({&c, i, &it->second});
     }
   }
+  // Owners first, so that a problem every reader has is told in the owner's words.
+  std::stable_partition(readers.begin(), readers.end(),
+                        [](const Reader& r) { return r.component->id == r.list->owner; });
   std::set<std::string> reported;
   for (const Reader& r : readers) {
     const OptionSpec& spec = r.component->type_info->options[r.option];
@@ -385,7 +389,7 @@ ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegi
     parsed.push_back(std::move(c));
   }
 
-  read_map_lists(doc, data_dir, &parsed, errors);
+  read_map_lists(doc, data_dir, ids, &parsed, errors);
 
   // References: the target exists and provides the interface.
   auto find_parsed = [&](const std::string& id) -> ComponentConfig* {

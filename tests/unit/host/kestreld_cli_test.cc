@@ -49,6 +49,7 @@ class KestreldCliTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(version_and_help);
   CPPUNIT_TEST(every_config_example_validates);
   CPPUNIT_TEST(crawler_concurrency_alone_validates);
+  CPPUNIT_TEST(nodes_written_once_for_catalog_stores_and_replicator);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -158,6 +159,51 @@ class KestreldCliTest : public CppUnit::TestFixture {
       ++checked;
     }
     CPPUNIT_ASSERT(checked >= 2);  // default.yaml and cluster-postgres.yaml at least
+  }
+
+  // Issue 9 item 1: one `nodes:` list in the ha-catalog, read by the stores
+  // and the replicator (nodes: catalog), through the real plugins' create()
+  // (--validate runs it). Bad items and clashing nodes are named.
+  void nodes_written_once_for_catalog_stores_and_replicator() {
+    kestrel::test::TempDir dir("host");
+    auto config = [&](const std::string& nodes, const std::string& store_a_conninfo) {
+      return "plugins:\n  paths: [\"" + kestrel::test::plugin_dir() +
+             "\"]\ncomponents:\n"
+             "  a:\n    type: store-postgres\n    nodes: catalog\n    conninfo: \"" + store_a_conninfo + "\"\n"
+             "  b:\n    type: store-postgres\n    nodes: catalog\n    conninfo: \"user=kestrel\"\n"
+             "  repl:\n    type: replicator-pg\n    nodes: catalog\n    conninfo: \"user=postgres\"\n"
+             "    replication_password: pw\n"
+             "  catalog:\n    type: ha-catalog\n    stores: [a, b]\n    replicator: repl\n    nodes:\n" + nodes;
+    };
+    Run good = kestreld({"--validate", kestrel::test::write_in(dir, "good.yaml",
+                                                                config("      - {name: a, host: h1}\n"
+                                                                       "      - {name: b, host: h2, priority: 1}\n",
+                                                                       "user=kestrel"))});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(good.err, 0, good.code);
+
+    Run items = kestreld({"--validate", kestrel::test::write_in(dir, "items.yaml",
+                                                                 config("      - {name: a, host: h1, prio: 1}\n"
+                                                                        "      - {host: h2}\n"
+                                                                        "      - {name: a, host: h3}\n",
+                                                                        "user=kestrel"))});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(items.err, 78, items.code);
+    CPPUNIT_ASSERT_MESSAGE(items.err, items.err.find("3 errors in the configuration") != std::string::npos);
+    for (const char* needle : {"items.yaml:22:29: error: item 0 of 'nodes' of component 'catalog': unknown key 'prio'",
+                               "items.yaml:23:9: error: item 1 of 'nodes' of component 'catalog': required key 'name' "
+                               "is missing",
+                               "items.yaml:24:16: error: item 2 of 'nodes' of component 'catalog': key 'name' is 'a', "
+                               "already the value of an item at line 22"})
+      CPPUNIT_ASSERT_MESSAGE(items.err, items.err.find(needle) != std::string::npos);
+
+    Run clash = kestreld({"--validate", kestrel::test::write_in(dir, "clash.yaml",
+                                                                 config("      - {name: a, host: h1}\n"
+                                                                        "      - {name: b, host: h1}\n",
+                                                                        "host=h9 user=kestrel"))});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(clash.err, 78, clash.code);
+    for (const char* needle : {"option conninfo: host= is the node's, in the nodes list",
+                               "node b is at h1:5432, the address of node a",
+                               "nodes 'a' (", "and 'b' (", "have one address, h1:5432"})
+      CPPUNIT_ASSERT_MESSAGE(clash.err, clash.err.find(needle) != std::string::npos);
   }
 
   // Issue 16 item 5: setting only `concurrency` below per_host_connections'
