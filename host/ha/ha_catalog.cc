@@ -40,6 +40,7 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
     const OptionMap& n = nodes[i];
     const std::string name = n.get_string("name");
     node_names.insert(name);
+    if (n.is_set("data_dir")) o.data_dirs[name] = n.get_string("data_dir");
     if (std::find(o.stores.begin(), o.stores.end(), name) == o.stores.end())
       throw Error(KESTREL_ERR_INVALID, "option nodes: node '" + name + "' (" + n.where() +
                                            ") has no store: add its catalog component '" + name + "' to stores");
@@ -211,10 +212,24 @@ void HaCatalog::start() {
   }
   rejoin_thread_ = std::thread([this] { rejoin_loop(); });
   monitor_->check_once();
+  if (!options_.data_dirs.empty()) {
+    postmaster_watch_ = std::make_unique<PostmasterWatch>(
+        options_.data_dirs, options_.monitor.retry_interval_ms, [this](const std::string& node, long pid) {
+          host_.logf(KESTREL_LOG_WARNING, "node %s: its postmaster (PID %ld) exited; checking the nodes now",
+                     node.c_str(), pid);
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            postmaster_exited_[node] = pid;
+          }
+          monitor_->alarm();
+        });
+    postmaster_watch_->start();
+  }
   monitor_->start();
 }
 
 void HaCatalog::stop(uint32_t /*deadline_ms*/) {
+  if (postmaster_watch_) postmaster_watch_->stop();
   if (monitor_) monitor_->stop();
   {
     std::lock_guard<std::mutex> lock(rejoin_mu_);
@@ -288,6 +303,19 @@ std::vector<CheckResult> HaCatalog::probe() {
     }
   }
   keep_primary_view(out);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (CheckResult& r : out) {
+      auto exited = postmaster_exited_.find(r.name);
+      if (exited == postmaster_exited_.end()) continue;
+      if (r.answered) {
+        postmaster_exited_.erase(exited);
+      } else {
+        r.detail = "its postmaster (PID " + std::to_string(exited->second) + ") exited" +
+                   (r.detail.empty() ? "" : "; " + r.detail);
+      }
+    }
+  }
   for (const CheckResult& r : out) {
     for (const Node& n : nodes_) {
       if (n.name != r.name) continue;

@@ -33,6 +33,7 @@
 #include "ha/failover_policy.h"
 #include "ha/ha_control.h"
 #include "ha/health_monitor.h"
+#include "ha/postmaster_watch.h"
 #include "ha/write_gate.h"
 
 namespace kestrel::host::ha {
@@ -45,6 +46,7 @@ kestrel_result ha_catalog_negotiate(const kestrel_loader_info* loader, kestrel_p
 // The ha-catalog's options, parsed (units in the names).
 struct HaCatalogOptions {
   std::vector<std::string> stores;     // component ids = node names
+  std::map<std::string, std::string> data_dirs;  // node -> local data directory (watched postmaster)
   bool has_replicator = false;
   MonitorOptions monitor;
   bool auto_failover = true;
@@ -137,6 +139,7 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   std::vector<Node> nodes_;  // in stores: order; fixed after start()
   ReplicatorClient replicator_;
   std::unique_ptr<HealthMonitor> monitor_;
+  std::unique_ptr<PostmasterWatch> postmaster_watch_;  // nodes with a data_dir
   WriteGate gate_{0};
 
   mutable std::mutex mu_;          // guards the fields below
@@ -147,6 +150,7 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   std::set<std::string> fenced_;   // fenced by this catalog, to be rejoined
   uint64_t last_primary_lsn_ = 0;  // the primary's position at its last answer
   std::map<std::string, std::string> last_sync_state_;  // each standby's, at the primary's last answer
+  std::map<std::string, long> postmaster_exited_;  // node -> PID seen exiting, until it answers again
 
   std::mutex failover_mu_;         // one failover or switchover at a time
 

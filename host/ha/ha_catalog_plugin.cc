@@ -18,11 +18,14 @@ const kestrel_option_desc kNodeFields[] = {
     option("host", KESTREL_OPT_STRING, nullptr, "the server's host name or address"),
     option("port", KESTREL_OPT_INT, "5432", "the server's TCP port"),
     option("dbname", KESTREL_OPT_STRING, "kestrel", "the catalog database"),
+    option("data_dir", KESTREL_OPT_PATH, nullptr,
+           "a local server's data directory: its postmaster is watched as a process (postmaster.pid), so a "
+           "crash is checked at once"),
 };
 
 const kestrel_option_desc kOptions[] = {
     map_list("nodes", kNodeFields,
-             "the cluster's nodes (name, priority, host, port, dbname; data_dir, bindir, fence for the replicator)"),
+             "the cluster's nodes (name, priority, host, port, dbname, data_dir; bindir, fence for the replicator)"),
     option("stores", KESTREL_OPT_REF_LIST, nullptr,
            "one catalog component per node, each component id being the node's name in the replicator",
            KESTREL_OPTION_REQUIRED, KESTREL_IFACE_CATALOG_V1),

@@ -65,6 +65,14 @@ void HealthMonitor::wake() {
   cv_.notify_all();
 }
 
+void HealthMonitor::alarm() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    woken_ = true;
+  }
+  cv_.notify_all();
+}
+
 void HealthMonitor::run() {
   for (;;) {
     check_once();

@@ -41,6 +41,9 @@ class HealthMonitor {
   // failed checks is kept, so failure_threshold still means that many
   // checks retry_interval apart. Any thread.
   void wake();
+  // Wakes the thread for a check now, also while a node is suspect: a fact
+  // was seen (a watched postmaster exited), not a retry. Any thread.
+  void alarm();
   // Runs one check on the calling thread (tests; the first check at start).
   void check_once();
 
