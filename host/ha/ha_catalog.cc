@@ -7,6 +7,7 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Timestamp.h>
 
 #include <algorithm>
@@ -60,6 +61,7 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
                                              "' is not a node of the nodes list: each store's component id is "
                                              "its node's name");
   o.has_replicator = a.is_set("replicator");
+  o.has_coordinator = a.is_set("coordinator");
   if (!o.has_replicator && o.stores.size() > 1)
     throw Error(KESTREL_ERR_INVALID, "option stores: " + std::to_string(o.stores.size()) +
                                          " stores need a replicator (option replicator) to keep them in step");
@@ -96,7 +98,7 @@ bool is_retryable(const Error& e) {
 HaCatalog::HaCatalog(const CreateArgs& args)
     : options_(parse_options(args)),
       id_(args.component_id()),
-      this_node_(args.node_name()),
+      this_node_(args.node_name().empty() ? "kestreld" : args.node_name()),
       api_(args.host()),
       ctx_(args.host_ctx()),
       host_(args),
@@ -148,11 +150,27 @@ void HaCatalog::start() {
     }
   }
 
-  uint64_t saved_epoch = 0;
-  std::string saved_primary;
-  load_state(&saved_epoch, &saved_primary);
+  if (options_.has_coordinator) {
+    coordinator_ = CoordinatorClient(host_.lookup("coordinator", KESTREL_IFACE_COORDINATOR_V1));
+  } else {
+    own_coordinator_ = std::make_unique<LocalCoordinator>(api_, ctx_);
+    coordinator_ = CoordinatorClient(own_coordinator_->as_interface());
+  }
+  // Patroni's ttl is three loop_waits: a leader that misses two renewals keeps it.
+  lease_ttl_ms_ = 3 * options_.monitor.health_check_interval_ms + options_.monitor.health_check_timeout_ms;
+  const CoordinatedState saved = load_state();
+  const uint64_t saved_epoch = saved.epoch;
+  const std::string saved_primary = saved.primary;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // A runtime enable/disable survives a restart, unless the config's
+    // value changed since (then the config is the newer word).
+    if (saved.has_auto_failover && saved.auto_failover_configured == options_.auto_failover &&
+        saved.auto_failover != auto_failover_) {
+      auto_failover_ = saved.auto_failover;
+      host_.logf(KESTREL_LOG_INFO, "auto_failover %s, as last set at run time (the config says %s)",
+                 auto_failover_ ? "on" : "off", options_.auto_failover ? "on" : "off");
+    }
     for (const Node& n : nodes_)
       if (n.name == saved_primary) primary_ = saved_primary;  // until a healthy primary is seen
   }
@@ -202,10 +220,11 @@ void HaCatalog::start() {
   gate_.begin();
   gate_.end(epoch);
   epoch_metric_.set(static_cast<double>(epoch));
+  hold_lease();
   save_state();
   host_.logf(KESTREL_LOG_INFO, "epoch %llu, primary %s, %zu node(s), auto_failover %s",
              static_cast<unsigned long long>(epoch), p.empty() ? "(none answers yet)" : p.c_str(), nodes_.size(),
-             options_.auto_failover ? "on" : "off");
+             auto_failover_ ? "on" : "off");
   {
     std::lock_guard<std::mutex> lock(rejoin_mu_);
     stopping_ = false;
@@ -231,6 +250,7 @@ void HaCatalog::start() {
 void HaCatalog::stop(uint32_t /*deadline_ms*/) {
   if (postmaster_watch_) postmaster_watch_->stop();
   if (monitor_) monitor_->stop();
+  release_lease();
   {
     std::lock_guard<std::mutex> lock(rejoin_mu_);
     stopping_ = true;
@@ -363,6 +383,13 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
     auto_failover = auto_failover_;
   }
   if (gate_.in_progress()) return;  // a manual failover or switchover runs
+  if (!hold_lease()) {
+    // Another daemon decides; this one only watches and routes.
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    std::lock_guard<std::mutex> lock2(mu_);
+    no_failover_reason_ = lease_note_;
+    return;
+  }
   if (p.empty()) {
     for (const NodeView& v : views)
       if (v.healthy && v.role == "primary") {
@@ -470,24 +497,129 @@ PolicyDecision HaCatalog::decide(const std::vector<NodeView>& views, const std::
   return choose_failover_candidate(views, exclude, po);
 }
 
-// The cluster state kept in the host's key-value store (node.db): "EPOCH PRIMARY".
-void HaCatalog::save_state() const {
-  if (!api_ || !KESTREL_HAS(api_, kestrel_host_api, kv_put) || !api_->kv_put) return;
-  const std::string value = std::to_string(gate_.epoch()) + " " + primary();
-  kestrel_status st = make_status();
-  if (api_->kv_put(ctx_, "cluster/state", value.data(), value.size(), nullptr, &st) != KESTREL_OK)
-    host_.logf(KESTREL_LOG_WARNING, "cluster state not saved in node.db: %s", st.message);
+// ---- coordinator -----------------------------------------------------------
+
+HaCatalog::CoordinatedState HaCatalog::load_state() {
+  CoordinatedState out;
+  uint64_t version = 0;
+  std::string text;
+  try {
+    text = coordinator_.get_state(&version);
+  } catch (const Error& e) {
+    host_.logf(KESTREL_LOG_WARNING, "cluster state not read from the coordinator: %s", e.what());
+    return out;
+  }
+  try {
+    auto o = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+    out.epoch = o->optValue<Poco::UInt64>("epoch", 0);
+    out.primary = o->optValue<std::string>("primary", "");
+    out.has_auto_failover = o->has("auto_failover");
+    out.auto_failover = o->optValue<bool>("auto_failover", true);
+    out.auto_failover_configured = o->optValue<bool>("auto_failover_configured", out.auto_failover);
+  } catch (const Poco::Exception& e) {
+    host_.logf(KESTREL_LOG_WARNING, "cluster state in the coordinator is not a JSON object (%s): ignored",
+               e.displayText().c_str());
+  }
+  std::lock_guard<std::mutex> lock(coord_mu_);
+  state_version_ = version;
+  coordinated_epoch_ = out.epoch;
+  return out;
 }
 
-void HaCatalog::load_state(uint64_t* epoch, std::string* primary) const {
-  *epoch = 0;
-  primary->clear();
-  if (!api_ || !KESTREL_HAS(api_, kestrel_host_api, kv_get) || !api_->kv_get) return;
-  std::string value;
-  kestrel_status st = make_status();
-  if (api_->kv_get(ctx_, "cluster/state", &string_sink, &value, nullptr, &st) != KESTREL_OK) return;
-  std::istringstream in(value);
-  in >> *epoch >> *primary;
+void HaCatalog::write_state(uint64_t epoch, const std::string& primary_node) {
+  std::lock_guard<std::mutex> lock(coord_mu_);
+  for (int attempt = 0;; ++attempt) {
+    if (epoch < coordinated_epoch_)
+      throw Error(KESTREL_ERR_CONFLICT, "the coordinator holds epoch " + std::to_string(coordinated_epoch_) +
+                                            ", newer than this daemon's " + std::to_string(epoch) +
+                                            ": another daemon moved the cluster on");
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("epoch", epoch);
+    o->set("primary", primary_node);
+    {
+      std::lock_guard<std::mutex> lock2(mu_);
+      o->set("auto_failover", auto_failover_);
+    }
+    o->set("auto_failover_configured", options_.auto_failover);
+    o->set("updated_at_us", now_us());
+    o->set("by", this_node_);
+    try {
+      state_version_ = coordinator_.compare_and_set(state_version_, to_text(o));
+      coordinated_epoch_ = epoch;
+      return;
+    } catch (const Error& e) {
+      if (e.code() != KESTREL_ERR_CONFLICT || attempt >= 3) throw;
+    }
+    // Lost: read what is there now and try again over it (unless newer).
+    uint64_t version = 0;
+    const std::string text = coordinator_.get_state(&version);
+    state_version_ = version;
+    try {
+      auto now = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
+      coordinated_epoch_ = std::max<uint64_t>(coordinated_epoch_, now->optValue<Poco::UInt64>("epoch", 0));
+    } catch (const Poco::Exception&) {
+    }
+  }
+}
+
+void HaCatalog::save_state() {
+  uint64_t epoch = gate_.epoch();
+  {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    epoch = std::max(epoch, coordinated_epoch_);
+  }
+  try {
+    write_state(epoch, primary());
+  } catch (const Error& e) {
+    host_.logf(KESTREL_LOG_WARNING, "cluster state not saved in the coordinator: %s", e.what());
+  }
+}
+
+uint64_t HaCatalog::claim_epoch(const std::string& to) {
+  uint64_t next = gate_.epoch();
+  {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    next = std::max(next, coordinated_epoch_) + 1;
+  }
+  try {
+    write_state(next, to);
+  } catch (const Error& e) {
+    throw Error(KESTREL_ERR_BUSY, "epoch " + std::to_string(next) + " not claimed in the coordinator (" +
+                                      e.what() + "): nothing changed");
+  }
+  return next;
+}
+
+bool HaCatalog::hold_lease() {
+  const int64_t now = now_us();
+  std::lock_guard<std::mutex> lock(coord_mu_);
+  if (leader_ && lease_until_us_ - now > lease_ttl_ms_ * 1000 / 2) return true;
+  const bool was = leader_;
+  try {
+    const Lease l = coordinator_.acquire(this_node_, static_cast<uint32_t>(lease_ttl_ms_));
+    leader_ = l.is_leader;
+    lease_until_us_ = l.until_us;
+    lease_note_ = leader_ ? "" : "another daemon holds the coordinator's lease: it decides failovers";
+  } catch (const Error& e) {
+    leader_ = false;
+    lease_until_us_ = 0;
+    lease_note_ = std::string("the coordinator does not answer (") + e.what() + "): no failover without its lease";
+  }
+  if (was != leader_)
+    host_.logf(leader_ ? KESTREL_LOG_INFO : KESTREL_LOG_WARNING, "%s", leader_ ? "holding the coordinator's lease" : lease_note_.c_str());
+  return leader_;
+}
+
+void HaCatalog::release_lease() {
+  std::lock_guard<std::mutex> lock(coord_mu_);
+  if (!leader_ || !coordinator_) return;
+  try {
+    coordinator_.release(this_node_);
+  } catch (const Error& e) {
+    host_.logf(KESTREL_LOG_WARNING, "coordinator lease not released: %s", e.what());
+  }
+  leader_ = false;
+  lease_until_us_ = 0;
 }
 
 // ---- router ----------------------------------------------------------------
@@ -657,7 +789,10 @@ ClusterView HaCatalog::status() const {
   c.epoch = gate_.epoch();
   c.mode = mode_name(mode());
   c.failover_in_progress = gate_.in_progress();
-  c.leader = this_node_;  // coordinator "local": this daemon manages every node
+  {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    if (leader_) c.leader = this_node_;  // another daemon's name comes with the etcd coordinator
+  }
   c.this_node = this_node_;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -33,6 +33,7 @@
 #include "ha/failover_policy.h"
 #include "ha/ha_control.h"
 #include "ha/health_monitor.h"
+#include "ha/local_coordinator.h"
 #include "ha/postmaster_watch.h"
 #include "ha/write_gate.h"
 
@@ -48,6 +49,7 @@ struct HaCatalogOptions {
   std::vector<std::string> stores;     // component ids = node names
   std::map<std::string, std::string> data_dirs;  // node -> local data directory (watched postmaster)
   bool has_replicator = false;
+  bool has_coordinator = false;         // else a LocalCoordinator over this component's node.db namespace
   MonitorOptions monitor;
   bool auto_failover = true;
   bool auto_rejoin = true;
@@ -126,8 +128,35 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // Runs a read on the primary (primary_only) or on read_node(), again after
   // a retryable failure while a failover may come (see ha_catalog.cc).
   void read_through(bool primary_only, const std::function<void(const Node&)>& call) const;
-  void save_state() const;  // epoch and primary in the host's key-value store
-  void load_state(uint64_t* epoch, std::string* primary) const;
+  // The cluster state in the coordinator (a JSON object: epoch, primary,
+  // auto_failover, auto_failover_configured, updated_at_us, by). Written only
+  // by compare-and-set; never with a lower epoch than the one stored.
+  struct CoordinatedState {
+    uint64_t epoch = 0;
+    std::string primary;
+    bool has_auto_failover = false;
+    bool auto_failover = true;
+    bool auto_failover_configured = true;  // the config's value when auto_failover was stored
+  };
+  CoordinatedState load_state();
+  // Writes epoch and primary; throws Error(KESTREL_ERR_CONFLICT) when the
+  // stored epoch is higher (another daemon moved on), UNAVAILABLE when the
+  // coordinator fails.
+  void write_state(uint64_t epoch, const std::string& primary);
+  void save_state();  // write_state(current epoch, primary), errors logged
+  // Claims the next epoch for `to` in the coordinator before it is promoted:
+  // the epoch after the highest of the router's and the stored one. Throws
+  // Error(KESTREL_ERR_BUSY) when another daemon claimed it first.
+  uint64_t claim_epoch(const std::string& to);
+  // True while this daemon holds the coordinator's lease (renewed when less
+  // than half of lease_ttl is left). Only the holder fails over, switches
+  // over, fences and rejoins. Any thread.
+  bool hold_lease();
+  void release_lease();
+  std::string lease_note() const {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    return lease_note_;
+  }
 
   const HaCatalogOptions options_;
   const std::string id_;
@@ -138,6 +167,9 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
 
   std::vector<Node> nodes_;  // in stores: order; fixed after start()
   ReplicatorClient replicator_;
+  std::unique_ptr<LocalCoordinator> own_coordinator_;  // when no coordinator: is set
+  CoordinatorClient coordinator_;
+  int64_t lease_ttl_ms_ = 0;
   std::unique_ptr<HealthMonitor> monitor_;
   std::unique_ptr<PostmasterWatch> postmaster_watch_;  // nodes with a data_dir
   WriteGate gate_{0};
@@ -153,6 +185,13 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   std::map<std::string, long> postmaster_exited_;  // node -> PID seen exiting, until it answers again
 
   std::mutex failover_mu_;         // one failover or switchover at a time
+
+  mutable std::mutex coord_mu_;    // guards the coordinator's view below; serializes state writes
+  uint64_t state_version_ = 0;     // the version of the state this daemon last read or wrote
+  uint64_t coordinated_epoch_ = 0; // the epoch stored there then
+  bool leader_ = false;
+  int64_t lease_until_us_ = 0;
+  std::string lease_note_;         // why this daemon is not the leader, "" when it is
 
   std::mutex rejoin_mu_;
   std::condition_variable rejoin_cv_;

@@ -32,6 +32,9 @@ const kestrel_option_desc kOptions[] = {
     option("replicator", KESTREL_OPT_REF, nullptr,
            "the replicator keeping the stores in step (unset: one node, nothing to fail over to)", 0,
            KESTREL_IFACE_REPLICATOR_V1),
+    option("coordinator", KESTREL_OPT_REF, nullptr,
+           "who may fail over: the daemon holding this coordinator's lease (unset: a local coordinator in this "
+           "daemon's node.db, one daemon managing every node)", 0, KESTREL_IFACE_COORDINATOR_V1),
     option("health_check_interval", KESTREL_OPT_DURATION, "5s", "between health checks of a healthy cluster"),
     option("retry_interval", KESTREL_OPT_DURATION, "500ms", "between re-checks after a failed check"),
     option("failure_threshold", KESTREL_OPT_INT, "3", "consecutive failed checks that mark a node down"),

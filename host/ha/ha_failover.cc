@@ -60,9 +60,17 @@ FailoverEvent from_record(int64_t id, const kestrel_failover_record& r) {
 
 FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string& to, const std::string& reason,
                                       bool automatic, const std::vector<NodeView>& views) {
+  if (!hold_lease()) throw Error(KESTREL_ERR_BUSY, "no failover from this daemon: " + lease_note());
   std::unique_lock<std::mutex> one(failover_mu_, std::try_to_lock);
   if (!one.owns_lock() || !gate_.begin())
     throw Error(KESTREL_ERR_BUSY, "a failover or switchover already runs: try again when it ends");
+  uint64_t next = 0;
+  try {
+    next = claim_epoch(to);
+  } catch (const Error&) {
+    gate_.end(gate_.epoch());
+    throw;
+  }
   FailoverEvent ev;
   ev.kind = "failover";
   ev.from_node = from;
@@ -74,7 +82,7 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
   ev.started_at_us = now_us();
   ev.lost_bytes = lost_bytes(find_view(views, from), find_view(views, to));
   host_.logf(KESTREL_LOG_WARNING, "failover from %s to %s (epoch %llu -> %llu): %s", from.c_str(), to.c_str(),
-             static_cast<unsigned long long>(ev.epoch_before), static_cast<unsigned long long>(ev.epoch_before + 1),
+             static_cast<unsigned long long>(ev.epoch_before), static_cast<unsigned long long>(next),
              reason.c_str());
   try {
     if (!from.empty()) {
@@ -89,13 +97,13 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
         ev.detail = "old primary " + from + " not fenced now (" + e.what() + "): fenced when it answers";
       }
     }
-    replicator_.promote(to, ev.epoch_before + 1, static_cast<uint32_t>(options_.failover_timeout_ms));
+    replicator_.promote(to, next, static_cast<uint32_t>(options_.failover_timeout_ms));
     {
       std::lock_guard<std::mutex> lock(mu_);
       primary_ = to;
       no_failover_reason_.clear();
     }
-    ev.epoch_after = ev.epoch_before + 1;
+    ev.epoch_after = next;
     ev.succeeded = true;
   } catch (const Error& e) {
     ev.detail += std::string(ev.detail.empty() ? "" : "; ") + "promote " + to + " failed: " + e.what();
@@ -174,6 +182,7 @@ FailoverEvent HaCatalog::switchover(const std::string& target) {
                                                (v ? v->role + (v->detail.empty() ? "" : ", " + v->detail) : "") +
                                                "): no switchover to it");
   }
+  if (!hold_lease()) throw Error(KESTREL_ERR_BUSY, "no switchover from this daemon: " + lease_note());
   std::unique_lock<std::mutex> one(failover_mu_, std::try_to_lock);
   if (!one.owns_lock() || !gate_.begin())
     throw Error(KESTREL_ERR_BUSY, "a failover or switchover already runs: try again when it ends");
@@ -203,6 +212,9 @@ FailoverEvent HaCatalog::switchover(const std::string& target) {
                                              " behind; nothing changed");
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    // The epoch is claimed before anything irreversible: a daemon that loses
+    // the claim has fenced nothing.
+    const uint64_t next = claim_epoch(target);
     // The old primary stops first (a clean shutdown sends its last WAL to
     // the standbys), so it never accepts a write after the target's promote.
     replicator_.fence(p);
@@ -222,12 +234,12 @@ FailoverEvent HaCatalog::switchover(const std::string& target) {
       if (received) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    replicator_.promote(target, ev.epoch_before + 1, static_cast<uint32_t>(options_.failover_timeout_ms));
+    replicator_.promote(target, next, static_cast<uint32_t>(options_.failover_timeout_ms));
     {
       std::lock_guard<std::mutex> lock(mu_);
       primary_ = target;
     }
-    ev.epoch_after = ev.epoch_before + 1;
+    ev.epoch_after = next;
     ev.succeeded = true;
   } catch (const Error& e) {
     ev.detail = e.what();
@@ -345,9 +357,12 @@ std::vector<FailoverEvent> HaCatalog::history(size_t limit) const {
 }
 
 void HaCatalog::set_auto_failover(bool on) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto_failover_ = on;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto_failover_ = on;
+  }
   host_.logf(KESTREL_LOG_INFO, "auto_failover %s", on ? "enabled" : "disabled");
+  save_state();  // kept across a restart (see start())
 }
 
 void HaCatalog::set_mode(const std::string& m, bool force) {

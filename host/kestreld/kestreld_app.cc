@@ -63,7 +63,10 @@ void print_errors(const ConfigErrors& errors) {
 
 // The plugins compiled into kestreld, registered before any .so so that a
 // plugin file cannot take their type names.
-void load_builtins(PluginRegistry& registry) { registry.load_builtin("ha-catalog", &ha::ha_catalog_negotiate); }
+void load_builtins(PluginRegistry& registry) {
+  registry.load_builtin("ha-catalog", &ha::ha_catalog_negotiate);
+  registry.load_builtin("coordinator-local", &ha::coordinator_local_negotiate);
+}
 
 }  // namespace
 
