@@ -33,6 +33,7 @@
 
 #include "config/component_graph.h"
 #include "config/config_document.h"
+#include "ha/builtin_plugins.h"
 #include "ha/ha_catalog.h"
 #include "ha/ha_control.h"
 #include "loader/plugin_registry.h"
@@ -205,7 +206,7 @@ int main(int argc, char** argv) {
   ConfigErrors errors;
   auto doc = ConfigDocument::load_file(config, &errors);
   PluginRegistry registry(ComponentRuntime::host_api(), "bench");
-  registry.load_builtin("ha-catalog", &ha::ha_catalog_negotiate);
+  ha::load_builtin_plugins(registry);
   if (doc) registry.load_directory(plugins);
   ComponentGraph graph;
   if (doc && errors.empty()) graph = build_component_graph(*doc, registry, doc->node().data_dir, &errors);

@@ -383,13 +383,9 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
     auto_failover = auto_failover_;
   }
   if (gate_.in_progress()) return;  // a manual failover or switchover runs
-  if (!hold_lease()) {
-    // Another daemon decides; this one only watches and routes.
-    std::lock_guard<std::mutex> lock(coord_mu_);
-    std::lock_guard<std::mutex> lock2(mu_);
-    no_failover_reason_ = lease_note_;
-    return;
-  }
+  // Without the lease another daemon decides (or none can): this one only
+  // watches and routes; status says why (lease_note).
+  if (!hold_lease()) return;
   if (p.empty()) {
     for (const NodeView& v : views)
       if (v.healthy && v.role == "primary") {
@@ -600,9 +596,10 @@ bool HaCatalog::hold_lease() {
     leader_ = l.is_leader;
     lease_until_us_ = l.until_us;
     lease_note_ = leader_ ? "" : "another daemon holds the coordinator's lease: it decides failovers";
+    stop_writes_at_us_ = 0;  // renewed, or another daemon leads (the epoch guards our writes)
   } catch (const Error& e) {
+    if (leader_ && lease_until_us_ > 0) stop_writes_at_us_ = lease_until_us_;
     leader_ = false;
-    lease_until_us_ = 0;
     lease_note_ = std::string("the coordinator does not answer (") + e.what() + "): no failover without its lease";
   }
   if (was != leader_)
@@ -638,6 +635,11 @@ uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_
                                  .count());
     const CallOutcome outcome = gate_.run(
         [&](uint64_t epoch) {
+          const int64_t stop_at = stop_writes_at_us_.load();
+          if (stop_at != 0 && now_us() >= stop_at) {
+            last = "this daemon's coordinator lease ran out unrenewed: it routes no writes until it renews";
+            return CallOutcome::kRetryable;
+          }
           const std::string p = primary();
           if (p.empty()) return CallOutcome::kRetryable;
           try {
@@ -792,6 +794,7 @@ ClusterView HaCatalog::status() const {
   {
     std::lock_guard<std::mutex> lock(coord_mu_);
     if (leader_) c.leader = this_node_;  // another daemon's name comes with the etcd coordinator
+    c.lease_note = lease_note_;
   }
   c.this_node = this_node_;
   {

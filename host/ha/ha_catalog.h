@@ -20,6 +20,7 @@
 
 #include <kestrel/plugin.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -192,6 +193,10 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   bool leader_ = false;
   int64_t lease_until_us_ = 0;
   std::string lease_note_;         // why this daemon is not the leader, "" when it is
+  // Self-fencing: when the leader cannot renew its lease (the coordinator
+  // does not answer), it stops routing writes once the lease it held runs
+  // out (UTC µs; 0: no such deadline). Read by writers without coord_mu_.
+  std::atomic<int64_t> stop_writes_at_us_{0};
 
   std::mutex rejoin_mu_;
   std::condition_variable rejoin_cv_;

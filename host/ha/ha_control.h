@@ -52,6 +52,7 @@ struct ClusterView {
   bool auto_failover = true;
   bool failover_in_progress = false;
   std::string leader;               // the daemon holding the coordinator's lease ("" if none)
+  std::string lease_note;           // why this daemon does not hold the lease, "" when it does
   std::string this_node;            // node.name of this daemon
   std::vector<NodeView> nodes;      // in nodes: order
   std::string failover_candidate;   // the standby a failover now would promote, "" if none

@@ -38,6 +38,7 @@ Poco::JSON::Object::Ptr cluster_json(const ClusterView& c) {
   o->set("auto_failover", c.auto_failover);
   o->set("failover_in_progress", c.failover_in_progress);
   o->set("leader", c.leader);
+  if (!c.lease_note.empty()) o->set("lease_note", c.lease_note);
   o->set("this_node", c.this_node);
   o->set("failover_candidate", c.failover_candidate);
   o->set("no_candidate_reason", c.no_candidate_reason);

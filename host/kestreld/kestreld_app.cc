@@ -24,6 +24,7 @@
 #include "kestreld/crawl_once.h"
 #include "kestreld/default_config.h"
 #include "kestreld/exit_codes.h"
+#include "ha/builtin_plugins.h"
 #include "ha/ha_catalog.h"
 #include "loader/plugin_registry.h"
 #include "runtime/component_runtime.h"
@@ -63,10 +64,7 @@ void print_errors(const ConfigErrors& errors) {
 
 // The plugins compiled into kestreld, registered before any .so so that a
 // plugin file cannot take their type names.
-void load_builtins(PluginRegistry& registry) {
-  registry.load_builtin("ha-catalog", &ha::ha_catalog_negotiate);
-  registry.load_builtin("coordinator-local", &ha::coordinator_local_negotiate);
-}
+void load_builtins(PluginRegistry& registry) { ha::load_builtin_plugins(registry); }
 
 }  // namespace
 
