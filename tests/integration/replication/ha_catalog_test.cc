@@ -38,9 +38,11 @@ std::unique_ptr<ReplicationEnv>& shared_env() {
   return env;
 }
 
-std::string store_yaml(ReplicationEnv& e, const std::string& name) {
-  return "  " + name + ":\n    type: store-postgres\n    conninfo: \"" + e.cluster(name).conninfo("kestrel") +
-         "\"\n    pool_size: 4\n";
+// The store on node `name`, reading the catalog's nodes list (the app role's
+// credentials here; the address is the node's).
+std::string store_yaml(const std::string& name) {
+  return "  " + name + ":\n    type: store-postgres\n    nodes: catalog\n    node: " + name +
+         "\n    conninfo: \"user=kestrel password=kestrel connect_timeout=5\"\n    pool_size: 4\n";
 }
 
 ReplicationEnv& env() {
@@ -50,17 +52,24 @@ ReplicationEnv& env() {
     e->add_initialized("a");  // the store on a creates the schema (migrations), as kestreld does
     e->add_empty("b");
     e->add_empty("c");
-    const std::string repl = "  repl:\n    type: replicator-pg\n    primary: \"" + e->spec("a", 0) +
-                             "\"\n    standbys:\n      - \"" + e->spec("b", 1) + "\"\n      - \"" + e->spec("c", 2) +
-                             "\"\n    replication_password: \"s3cret-repl\"\n    poll_interval: 1s\n"
-                             "    catch_up_timeout: 30s\n    connect_timeout: 2s\n    bootstrap: manual\n"
-                             "    mode: semi-sync\n";
-    // The standbys are copied first; the stores on them start once they run.
-    e->start_runtime("components:\n" + repl);
+    const std::vector<std::string> nodes = {e->node_item("a", 0), e->node_item("b", 1), e->node_item("c", 2)};
+    const std::string repl_options =
+        "    replication_password: \"s3cret-repl\"\n    poll_interval: 1s\n"
+        "    catch_up_timeout: 30s\n    connect_timeout: 2s\n    bootstrap: manual\n"
+        "    mode: semi-sync\n";
+    // The standbys are copied first, by the replicator alone (no catalog yet:
+    // it holds the list itself); the stores on them start once they run.
+    e->start_runtime("components:\n  repl:\n    type: replicator-pg\n" + ReplicationEnv::replicator_nodes(nodes) +
+                     repl_options);
     e->replicator("repl").bootstrap("b");
     e->replicator("repl").bootstrap("c");
-    e->start_runtime("components:\n" + repl + store_yaml(*e, "a") + store_yaml(*e, "b") + store_yaml(*e, "c") +
-                     "  catalog:\n    type: ha-catalog\n    stores: [a, b, c]\n    replicator: repl\n"
+    // Then as kestreld runs them: the nodes written once, in the catalog's
+    // list, read by the replicator and the stores (nodes: catalog).
+    e->start_runtime("components:\n  repl:\n    type: replicator-pg\n    nodes: catalog\n    conninfo: \"" +
+                     ReplicationEnv::superuser_conninfo() + "\"\n" + repl_options + store_yaml("a") +
+                     store_yaml("b") + store_yaml("c") + "  catalog:\n    type: ha-catalog\n" +
+                     ReplicationEnv::nodes_option(nodes) +
+                     "    stores: [a, b, c]\n    replicator: repl\n"
                      "    health_check_interval: 1s\n    retry_interval: 200ms\n    failure_threshold: 3\n"
                      "    failover_timeout: 30s\n");
   }

@@ -53,9 +53,11 @@ HttpReply try_call(uint16_t port, const std::string& method, const std::string& 
   }
 }
 
-std::string store(ReplicationEnv& e, const std::string& name) {
-  return "  " + name + ":\n    type: store-postgres\n    conninfo: \"" + e.cluster(name).conninfo("kestrel") +
-         "\"\n    pool_size: 4\n";
+// The store on node `name`, reading the catalog's nodes list (the app role's
+// credentials here; the address is the node's).
+std::string store(const std::string& name) {
+  return "  " + name + ":\n    type: store-postgres\n    nodes: catalog\n    node: " + name +
+         "\n    conninfo: \"user=kestrel password=kestrel connect_timeout=5\"\n    pool_size: 4\n";
 }
 
 }  // namespace
@@ -82,12 +84,14 @@ class HaKestreldTest : public CppUnit::TestFixture {
     const std::string yaml =
         "node:\n  name: n1\n  data_dir: " + dir.make_dir("data") + "\nplugins:\n  paths: [\"" + plugin_dir() +
         "\"]\napi:\n  listen: \"127.0.0.1:" + std::to_string(api) + "\"\nadmin:\n  listen: \"127.0.0.1:" +
-        std::to_string(admin) + "\"\ncomponents:\n" + store(e, "a") + store(e, "b") + store(e, "c") +
-        "  repl:\n    type: replicator-pg\n    primary: \"" + e.spec("a", 0) + "\"\n    standbys:\n      - \"" +
-        e.spec("b", 1) + "\"\n      - \"" + e.spec("c", 2) +
+        std::to_string(admin) + "\"\ncomponents:\n" + store("a") + store("b") + store("c") +
+        "  repl:\n    type: replicator-pg\n    nodes: catalog\n    conninfo: \"" +
+        ReplicationEnv::superuser_conninfo() +
         "\"\n    replication_password: \"s3cret-repl\"\n    poll_interval: 1s\n    connect_timeout: 2s\n"
         "    bootstrap: auto\n    mode: semi-sync\n"
-        "  catalog:\n    type: ha-catalog\n    stores: [a, b, c]\n    replicator: repl\n"
+        "  catalog:\n    type: ha-catalog\n" +
+        ReplicationEnv::nodes_option({e.node_item("a", 0), e.node_item("b", 1), e.node_item("c", 2)}) +
+        "    stores: [a, b, c]\n    replicator: repl\n"
         "    health_check_interval: 1s\n    retry_interval: 200ms\n"
         "  images:\n    type: blob-local\n"
         "  crawler:\n    type: crawler-http\n    catalog: catalog\n    files: images\n    concurrency: 4\n"

@@ -134,12 +134,25 @@ PgCluster& ReplicationEnv::add_initialized(const std::string& name) {
   return *(clusters_[name] = std::make_unique<PgCluster>(o));
 }
 
-std::string ReplicationEnv::spec(const std::string& name, int priority, const std::string& extra) const {
+std::string ReplicationEnv::node_item(const std::string& name, int priority, const std::string& fence) const {
   const PgCluster& c = *clusters_.at(name);
-  std::string s = "name=" + name + " priority=" + std::to_string(priority) + " data_dir=" + c.data_dir() +
-                  " bindir=" + PgCluster::bindir() + " host=127.0.0.1 port=" + std::to_string(c.port()) +
-                  " user=postgres password=postgres dbname=kestrel";
-  return extra.empty() ? s : s + " " + extra;
+  std::string s = "{name: " + name + ", priority: " + std::to_string(priority) +
+                  ", host: 127.0.0.1, port: " + std::to_string(c.port()) + ", dbname: kestrel, data_dir: \"" +
+                  c.data_dir() + "\", bindir: \"" + PgCluster::bindir() + "\"";
+  if (!fence.empty()) s += ", fence: " + fence;
+  return s + "}";
+}
+
+std::string ReplicationEnv::nodes_option(const std::vector<std::string>& items) {
+  std::string y = "    nodes:\n";
+  for (const auto& item : items) y += "      - " + item + "\n";
+  return y;
+}
+
+std::string ReplicationEnv::superuser_conninfo() { return "user=postgres password=postgres"; }
+
+std::string ReplicationEnv::replicator_nodes(const std::vector<std::string>& items, const std::string& conninfo) {
+  return nodes_option(items) + "    conninfo: \"" + conninfo + "\"\n";
 }
 
 std::string ReplicationEnv::create_errors(const std::string& yaml) {

@@ -48,9 +48,19 @@ class ReplicationEnv {
   PgCluster& add_initialized(const std::string& name);
   PgCluster& cluster(const std::string& name) { return *clusters_.at(name); }
 
-  // The node spec of cluster `name` (superuser postgres, dbname kestrel,
-  // data_dir and bindir); `extra` is appended (e.g. "fence=sql").
-  std::string spec(const std::string& name, int priority, const std::string& extra = std::string()) const;
+  // Cluster `name` as one item of a `nodes:` list, a YAML flow map: name,
+  // priority, host 127.0.0.1, its port, dbname kestrel, data_dir, bindir, and
+  // fence when `fence` is not empty ("sql" or "stop").
+  std::string node_item(const std::string& name, int priority, const std::string& fence = std::string()) const;
+  // A component's `nodes:` option (indented as an option, 4 spaces) holding
+  // `items` (node_item's, or hand-written flow maps), one per line.
+  static std::string nodes_option(const std::vector<std::string>& items);
+  // The replicator's shared conninfo: the superuser postgres, with its password.
+  static std::string superuser_conninfo();
+  // What a replicator-pg component needs of the nodes: nodes_option(items)
+  // and `conninfo:` (superuser_conninfo() unless given).
+  static std::string replicator_nodes(const std::vector<std::string>& items,
+                                      const std::string& conninfo = superuser_conninfo());
 
   // Loads the plugin, builds the graph from `yaml` (components: ...),
   // creates and starts every component. CppUnit assertions on failure.

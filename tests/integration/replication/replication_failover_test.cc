@@ -30,9 +30,10 @@ ReplicationEnv& env() {
     e->add_primary("a");
     e->add_empty("b");
     e->add_empty("c");
-    e->start_runtime("components:\n  repl:\n    type: replicator-pg\n    primary: \"" + e->spec("a", 0, "fence=sql") +
-                     "\"\n    standbys:\n      - \"" + e->spec("b", 1) + "\"\n      - \"" + e->spec("c", 2) +
-                     "\"\n    replication_password: \"s3cret-repl\"\n    poll_interval: 1s\n"
+    e->start_runtime("components:\n  repl:\n    type: replicator-pg\n" +
+                     ReplicationEnv::replicator_nodes({e->node_item("a", 0, "sql"), e->node_item("b", 1),
+                                                       e->node_item("c", 2)}) +
+                     "    replication_password: \"s3cret-repl\"\n    poll_interval: 1s\n"
                      "    catch_up_timeout: 30s\n    connect_timeout: 2s\n    bootstrap: manual\n");
     ReplicationEnv::insert_images(e->cluster("a"), "http://site/first/", 40);
     e->replicator("repl").bootstrap("b");

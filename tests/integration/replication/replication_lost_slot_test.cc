@@ -20,9 +20,9 @@ class ReplicationLostSlotTest : public CppUnit::TestFixture {
     ReplicationEnv e;
     PgCluster& p = e.add_primary("p", {{"max_slot_wal_keep_size", "'1MB'"}, {"wal_keep_size", "0"}});
     PgCluster& s = e.add_empty("s");
-    e.start_runtime("components:\n  repl:\n    type: replicator-pg\n    primary: \"" + e.spec("p", 0) +
-                    "\"\n    standbys:\n      - \"" + e.spec("s", 1) +
-                    "\"\n    replication_password: \"pw\"\n    wal_keep_size: 0\n    poll_interval: 1s\n"
+    e.start_runtime("components:\n  repl:\n    type: replicator-pg\n" +
+                    ReplicationEnv::replicator_nodes({e.node_item("p", 0), e.node_item("s", 1)}) +
+                    "    replication_password: \"pw\"\n    wal_keep_size: 0\n    poll_interval: 1s\n"
                     "    catch_up_timeout: 30s\n    bootstrap: manual\n");
     kestrel::ReplicatorClient r = e.replicator("repl");
     r.bootstrap("s");

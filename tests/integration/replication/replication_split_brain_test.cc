@@ -50,9 +50,9 @@ class ReplicationSplitBrainTest : public CppUnit::TestFixture {
     ReplicationEnv e;
     PgCluster& m = e.add_primary("m");
     PgCluster& n = e.add_empty("n");
-    e.start_runtime("components:\n  sb:\n    type: replicator-pg\n    primary: \"" + e.spec("m", 0) +
-                    "\"\n    standbys:\n      - \"" + e.spec("n", 1, "fence=sql") +
-                    "\"\n    replication_password: \"pw\"\n    poll_interval: 200ms\n    catch_up_timeout: 30s\n"
+    e.start_runtime("components:\n  sb:\n    type: replicator-pg\n" +
+                    ReplicationEnv::replicator_nodes({e.node_item("m", 0), e.node_item("n", 1, "sql")}) +
+                    "    replication_password: \"pw\"\n    poll_interval: 200ms\n    catch_up_timeout: 30s\n"
                     "    connect_timeout: 2s\n    bootstrap: manual\n");
     ReplicatorClient r = e.replicator("sb");
     ReplicationEnv::insert_images(m, "http://site/common/", 10);

@@ -26,12 +26,11 @@ namespace {
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
-std::string component(const std::string& id, const std::string& primary, const std::vector<std::string>& standbys,
-                      const std::string& extra) {
-  std::string y = "  " + id + ":\n    type: replicator-pg\n    primary: \"" + primary + "\"\n    standbys:\n";
-  for (const auto& s : standbys) y += "      - \"" + s + "\"\n";
-  return y + "    replication_password: \"s3cret-repl\"\n    poll_interval: 200ms\n    catch_up_timeout: 30s\n"
-             "    connect_timeout: 2s\n" + extra;
+// `nodes`: node_item's, the primary first.
+std::string component(const std::string& id, const std::vector<std::string>& nodes, const std::string& extra) {
+  return "  " + id + ":\n    type: replicator-pg\n" + ReplicationEnv::replicator_nodes(nodes) +
+         "    replication_password: \"s3cret-repl\"\n    poll_interval: 200ms\n    catch_up_timeout: 30s\n"
+         "    connect_timeout: 2s\n" + extra;
 }
 
 kestrel::NodeStatus status_of(const ReplicatorClient& r, const std::string& node) {
@@ -78,7 +77,7 @@ class ReplicationStartTest : public CppUnit::TestFixture {
     PgCluster& a = e.add_primary("a");
     PgCluster& b = e.add_empty("b");
     e.add_empty("c");
-    e.start_runtime("components:\n" + component("repl", e.spec("a", 0), {e.spec("b", 1), e.spec("c", 2)},
+    e.start_runtime("components:\n" + component("repl", {e.node_item("a", 0), e.node_item("b", 1), e.node_item("c", 2)},
                                                 "    mode: semi-sync\n    bootstrap: manual\n"));
     ReplicatorClient r = e.replicator("repl");
 
@@ -148,7 +147,8 @@ class ReplicationStartTest : public CppUnit::TestFixture {
     ReplicationEnv::insert_images(p, "http://site/p/", 20);
     // bootstrap is not set: auto is the default for local standbys.
     e.start_runtime("components:\n" +
-                    component("auto", e.spec("p", 0, "fence=sql"), {e.spec("q", 1), e.spec("r", 2)}, "    mode: sync\n"));
+                    component("auto", {e.node_item("p", 0, "sql"), e.node_item("q", 1), e.node_item("r", 2)},
+                              "    mode: sync\n"));
     ReplicatorClient r = e.replicator("auto");
 
     // Item 3: both copied from p without a call, on the poller thread.
@@ -195,7 +195,7 @@ class ReplicationStartTest : public CppUnit::TestFixture {
     e.add_empty("b");
     a.query("ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 (b)'");  // left over, and stronger than safe
     a.stop("fast");
-    e.start_runtime("components:\n" + component("down", e.spec("a", 0), {e.spec("b", 1)},
+    e.start_runtime("components:\n" + component("down", {e.node_item("a", 0), e.node_item("b", 1)},
                                                 "    mode: semi-sync\n    bootstrap: manual\n"));
     std::string status = e.status_json("down");
     CPPUNIT_ASSERT_MESSAGE(status, contains(status, "\"mode\":\"unknown\"") &&

@@ -26,10 +26,11 @@ std::unique_ptr<ReplicationEnv>& shared_env() {
 
 const char* const kPassword = "s3cret-repl";
 
-std::string component(const std::string& id, const std::string& primary, const std::vector<std::string>& standbys,
-                      const std::string& extra = std::string()) {
-  std::string y = "  " + id + ":\n    type: replicator-pg\n    primary: \"" + primary + "\"\n    standbys:\n";
-  for (const auto& s : standbys) y += "      - \"" + s + "\"\n";
+// `nodes`: node_item's (or hand-written flow maps), the primary first.
+std::string component(const std::string& id, const std::vector<std::string>& nodes,
+                      const std::string& extra = std::string(),
+                      const std::string& conninfo = ReplicationEnv::superuser_conninfo()) {
+  std::string y = "  " + id + ":\n    type: replicator-pg\n" + ReplicationEnv::replicator_nodes(nodes, conninfo);
   y += "    replication_password: \"" + std::string(kPassword) + "\"\n    poll_interval: 200ms\n"
        "    catch_up_timeout: 30s\n    connect_timeout: 2s\n    range_size: 10\n"
        "    bootstrap: manual\n" + extra;  // the scenarios bootstrap each standby themselves
@@ -45,12 +46,13 @@ ReplicationEnv& env() {
     e->add_empty("c");
     e->add_empty("d");
     e->add_initialized("x");
-    std::string bad_primary = e->spec("a", 0);
-    bad_primary.replace(bad_primary.find("password=postgres"), 17, "password=wrong");
-    const std::string bad_standby = "name=b priority=1 host=127.0.0.1 port=1 user=postgres password=postgres";
-    e->start_runtime("components:\n" + component("repl", e->spec("a", 0), {e->spec("b", 1), e->spec("c", 2)}) +
-                     component("copy", e->spec("a", 0), {e->spec("d", 3), e->spec("x", 4)}) +
-                     component("wrong", bad_primary, {bad_standby}));
+    // "wrong": a's password is wrong; b is a remote node where nothing listens.
+    const std::string bad_standby = "{name: b, priority: 1, host: 127.0.0.1, port: 1}";
+    e->start_runtime("components:\n" +
+                     component("repl", {e->node_item("a", 0), e->node_item("b", 1), e->node_item("c", 2)}) +
+                     component("copy", {e->node_item("a", 0), e->node_item("d", 3), e->node_item("x", 4)}) +
+                     component("wrong", {e->node_item("a", 0), bad_standby}, std::string(),
+                               "user=postgres password=wrong"));
   }
   return *e;
 }
@@ -94,17 +96,22 @@ class ReplicationStreamingTest : public CppUnit::TestFixture {
  public:
   void bad_node_specs_are_refused_at_create() {
     ReplicationEnv& e = env();
-    const std::string good = e.spec("a", 0);
-    std::string err = e.create_errors("components:\n" + component("r", good, {"name=z hots=127.0.0.1"}));
-    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "standbys[0]") && contains(err, "hots"));
-    err = e.create_errors("components:\n" + component("r", good, {"host=127.0.0.1 port=5"}));
-    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "standbys[0]") && contains(err, "name="));
-    err = e.create_errors("components:\n" + component("r", good, {"name=q port"}));
-    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "missing \"=\""));
-    err = e.create_errors("components:\n" + component("r", good, {}, "    mode: fast\n"));
+    const std::string good = e.node_item("a", 0);
+    std::string err = e.create_errors("components:\n" + component("r", {good, "{name: z, hots: 127.0.0.1}"}));
+    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "item 1 of 'nodes'") && contains(err, "hots"));
+    err = e.create_errors("components:\n" + component("r", {good, "{host: 127.0.0.1, port: 5}"}));
+    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "item 1 of 'nodes'") && contains(err, "'name' is missing"));
+    err = e.create_errors("components:\n" + component("r", {good}, std::string(), "user=postgres password"));
+    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "option conninfo") && contains(err, "missing \"=\""));
+    err = e.create_errors("components:\n" + component("r", {good}, "    mode: fast\n"));
     CPPUNIT_ASSERT_MESSAGE(err, contains(err, "option mode") && contains(err, "fast"));
-    err = e.create_errors("components:\n" + component("r", good, {e.spec("a", 1)}));
-    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "used twice"));
+    err = e.create_errors("components:\n" + component("r", {good, e.node_item("a", 1)}));
+    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "key 'name' is 'a', already the value of an item"));
+    // Another name, the same server.
+    std::string same_server = e.node_item("a", 1);
+    same_server.replace(same_server.find("name: a"), 7, "name: a2");
+    err = e.create_errors("components:\n" + component("r", {good, same_server}));
+    CPPUNIT_ASSERT_MESSAGE(err, contains(err, "node a2 is at 127.0.0.1:") && contains(err, "the address of node a"));
   }
 
   void bootstrap_streams_rows_to_both_standbys() {
