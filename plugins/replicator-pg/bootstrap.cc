@@ -8,6 +8,7 @@
 #include "hba_editor.h"
 #include "local_server.h"
 #include "pg_connection.h"
+#include "pg_conninfo.h"
 #include "pg_replicator.h"
 
 namespace kestrel {
@@ -120,8 +121,8 @@ void PgReplicator::bootstrap_locked(const std::string& standby, bool force) {
   if (s.name == p.name) throw Error(KESTREL_ERR_INVALID, "node " + s.name + " is the primary: it cannot be bootstrapped");
   if (!s.local())
     throw Error(KESTREL_ERR_UNSUPPORTED, "node " + s.name +
-                                             " has no data_dir= in its spec: bootstrap runs pg_basebackup on this "
-                                             "machine; add data_dir= or bootstrap it where it runs");
+                                             " has no data_dir in the nodes list: bootstrap runs pg_basebackup on "
+                                             "this machine; add its data_dir or bootstrap it where it runs");
   auto pconn = connect(p);
   const std::string primary_id = pconn->value("SELECT system_identifier::text FROM pg_control_system()");
   LocalServer server(tools_, s, command_timeout_ms_);
@@ -173,10 +174,11 @@ std::string PgReplicator::bootstrap_fix(const NodeSpec& s, const NodeSpec& p, co
   if (s.local() && bootstrap_auto_)
     return why + "; bootstrap: auto copies it from " + p.name + " (pg_basebackup, on the poller thread)";
   std::string password;
-  const std::string conninfo = without_password(replication_conninfo(p, s.name), &password);
+  const std::string conninfo = pg::without_password(replication_conninfo(p, s.name), &password);
   std::string fix = s.local() ? "fix: set bootstrap: auto on component '" + id_ + "' and restart kestreld (it copies " +
                                     s.name + " from " + p.name + "), or bootstrap it by hand"
-                              : "fix (kestreld cannot copy it: its spec has no data_dir=): bootstrap it where it runs";
+                              : "fix (kestreld cannot copy it: it has no data_dir in the nodes list): bootstrap it "
+                                "where it runs";
   fix += ": as the data directory's owner, pg_basebackup -D " + (s.local() ? s.data_dir : std::string("<data_dir>")) +
          " -S " + slot_name(s.name) + " -C -R -X stream -c fast -d \"" + conninfo + "\" (first the role " +
          replication_user_ + " LOGIN REPLICATION and a pg_hba replication rule for it on " + p.name +

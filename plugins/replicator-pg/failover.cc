@@ -134,7 +134,7 @@ void PgReplicator::replicator_rejoin(const std::string& name) {
   if (s.name == p.name) throw Error(KESTREL_ERR_INVALID, "node " + name + " is the current primary: nothing to rejoin");
   if (!s.local())
     throw Error(KESTREL_ERR_UNSUPPORTED, "node " + name +
-                                             " has no data_dir= in its spec: rejoin runs pg_rewind on this machine");
+                                             " has no data_dir in the nodes list: rejoin runs pg_rewind on this machine");
   auto pconn = connect(p);
   prepare_primary(*pconn, s.name);
   // pg_rewind reads the source's timeline from its control file, which a

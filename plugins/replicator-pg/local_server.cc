@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "pg_conninfo.h"
 #include "pg_tools.h"
 
 namespace kestrel {
@@ -113,7 +114,7 @@ bool LocalServer::basebackup(const std::string& conninfo, const std::string& slo
     }
   }
   std::string password;
-  const std::string safe = without_password(conninfo, &password);
+  const std::string safe = pg::without_password(conninfo, &password);
   ProcessResult r = tools_.run({tool("pg_basebackup"), "-D", spec_.data_dir, "-S", slot, "-R", "-X", "stream", "-c",
                                  "fast", "-d", safe},
                                 owner_for(spec_.data_dir), timeout_ms_, password_env(password));
@@ -124,7 +125,7 @@ bool LocalServer::basebackup(const std::string& conninfo, const std::string& slo
 
 bool LocalServer::rewind(const std::string& source_conninfo, std::string* why) const {
   std::string password;
-  const std::string safe = without_password(source_conninfo, &password);
+  const std::string safe = pg::without_password(source_conninfo, &password);
   ProcessResult r = tools_.run({tool("pg_rewind"), "--target-pgdata=" + spec_.data_dir, "--source-server=" + safe},
                                 owner_for(spec_.data_dir), timeout_ms_, password_env(password));
   if (r.exit_code == 0) return true;

@@ -1,5 +1,5 @@
 // LocalServer: control of a PostgreSQL node whose data directory is on this
-// machine (a node spec with data_dir=): pg_ctl, pg_basebackup, pg_rewind,
+// machine (a node with data_dir): pg_ctl, pg_basebackup, pg_rewind,
 // pg_controldata, and the files a standby needs (standby.signal,
 // postgresql.auto.conf). Commands run as the data directory's owner (see
 // pg_tools.h). The server log is <data_dir>/kestrel-server.log (inside

@@ -1,18 +1,19 @@
-// NodeSpec: one PostgreSQL node as configured for the replicator.
-//
-// A node spec is a libpq keyword=value connection string (the libpq
-// "Keyword/Value Connection Strings" syntax: values may be single-quoted, with
-// \' and \\ escapes) with extra keys the replicator strips before connecting:
-//   name=      node name (required; [A-Za-z0-9_.-]+)
-//   priority=  failover priority, lower wins (default 100)
-//   data_dir=  the node's data directory when it is on this machine: the
+// NodeSpec: one PostgreSQL node as the replicator uses it, made from one item
+// of the `nodes` list (plugin.cc's node fields: the list the ha-catalog and
+// the stores read too, "nodes: catalog") and the shared `conninfo`:
+//   name       node name (required; [A-Za-z0-9_.-]+, 1-50 characters)
+//   priority   failover priority, lower wins (default 100)
+//   host, port, dbname   the server (port 5432 and dbname kestrel by default)
+//   data_dir   the node's data directory when it is on this machine: the
 //              replicator may then run pg_ctl, pg_basebackup and pg_rewind
-//   bindir=    PostgreSQL's bin folder (default: `pg_config --bindir` at build
+//   bindir     PostgreSQL's bin folder (default: `pg_config --bindir` at build
 //              time, else /usr/lib/postgresql/15/bin)
-//   fence=     "stop" (pg_ctl stop; the default when data_dir is set) or
+//   fence      "stop" (pg_ctl stop; the default when data_dir is set) or
 //              "sql" (roles NOLOGIN + pg_hba reject + terminate backends)
-// The remaining keys must be libpq keywords (checked with PQconninfoParse);
-// they should name a superuser (control queries, ALTER SYSTEM, slots).
+// `conninfo` holds the libpq keywords every node shares (checked with
+// libpq's own parser); they should name a superuser (control queries, ALTER
+// SYSTEM, slots). The server's address is the node's: host, hostaddr, port
+// and dbname are refused there.
 #ifndef KESTREL_REPLICATOR_PG_NODE_SPEC_H
 #define KESTREL_REPLICATOR_PG_NODE_SPEC_H
 
@@ -25,37 +26,24 @@ namespace kestrel {
 namespace replicator_pg {
 
 struct NodeSpec {
-  std::string name;         // node name from name=
+  std::string name;         // node name
   int priority = 100;       // lower wins a failover
   std::string data_dir;     // absolute path when local; empty for a remote node
   std::string bindir;       // PostgreSQL's bin folder
   bool fence_by_stop = false;  // fence by stopping the server (local nodes only)
-  std::string conninfo;     // the libpq part, re-quoted, extra keys removed
-  std::string host;         // host= (for messages and replication conninfo), may be empty
-  std::string port;         // port= (text), may be empty (libpq default 5432)
-  std::string dbname;       // dbname=, may be empty
+  std::string conninfo;     // libpq keyword/value string: host, port, dbname, then the shared keywords
+  std::string host;         // for messages and the replication conninfo
+  std::string port;         // (text)
+  std::string dbname;
   bool local() const { return !data_dir.empty(); }
 };
 
-// Parses `text`, the value of option `option` (e.g. "standbys[1]"). Throws
-// kestrel::Error(KESTREL_ERR_INVALID) naming the option and the bad key or
-// value. Any thread; no I/O.
-NodeSpec parse_node_spec(const std::string& option, const std::string& text);
-
-// The nodes of a `nodes` list (ABI 1.3 list of maps: name, priority, host,
-// port, dbname, data_dir, bindir, fence), each joined with `conninfo` (the
-// shared libpq keywords: user, password, sslmode...), which must not carry
-// host, port or dbname. Checked like parse_node_spec; messages name the
-// item's file:line:column. Two nodes at one host:port are refused.
+// The nodes of a `nodes` list (ABI 1.3 list of maps), each joined with
+// `conninfo`. Throws kestrel::Error(KESTREL_ERR_INVALID) naming the option
+// (items as "nodes[i] (file:line:column)") and the bad key or value: a bad
+// name, port, data_dir or fence, a malformed conninfo or one carrying the
+// node's keys, two nodes at one host:port. Any thread; no I/O.
 std::vector<NodeSpec> node_specs_from_list(const std::vector<OptionMap>& nodes, const std::string& conninfo);
-
-// `conninfo` without its password= key; the password goes to *password ("" if
-// none). For command lines, where the password travels in PGPASSWORD instead
-// of argv (visible to every local user). Throws like parse_node_spec.
-std::string without_password(const std::string& conninfo, std::string* password);
-
-// Quotes a libpq conninfo value: 'value' with \ and ' escaped. Never fails.
-std::string conninfo_quote(const std::string& value);
 
 }  // namespace replicator_pg
 }  // namespace kestrel

@@ -42,10 +42,10 @@ PgConnection::PgConnection(const std::string& node, const std::string& conninfo,
                       why.find("does not exist") != std::string::npos || why.find("pg_hba") != std::string::npos;
     if (auth)
       throw Error(KESTREL_ERR_INVALID, "node " + node_ + ": login refused: " + why +
-                                           " (fix the user/password/dbname in the node spec, or the node's pg_hba.conf)");
+                                           " (fix user/password in conninfo, the node's dbname, or its pg_hba.conf)");
     throw Error(KESTREL_ERR_UNAVAILABLE,
                 "node " + node_ + ": cannot connect: " + why +
-                    " (check host/port in the node spec and that the server is running)",
+                    " (check the node's host and port in the nodes list, and that the server is running)",
                 true);
   }
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "pg_connection.h"
+#include "pg_conninfo.h"
 
 namespace kestrel {
 namespace replicator_pg {
@@ -99,25 +100,11 @@ kestrel_replication_mode mode_from_settings(const std::string& standby_names, co
 PgReplicator::PgReplicator(const CreateArgs& args)
     : host_(args), tools_(args.host(), args.host_ctx()), id_(args.component_id()) {
   const std::vector<OptionMap> listed = args.get_maps("nodes");
-  if (!listed.empty()) {
-    if (args.is_set("primary") || args.is_set("standbys"))
-      throw Error(KESTREL_ERR_INVALID, "options nodes and primary/standbys: give the nodes once, in nodes");
-    nodes_ = node_specs_from_list(listed, args.get_string("conninfo"));
-  } else {
-    if (!args.is_set("primary"))
-      throw Error(KESTREL_ERR_INVALID, "option nodes: missing (or, the older form, primary and standbys)");
-    if (args.is_set("conninfo"))
-      throw Error(KESTREL_ERR_INVALID, "option conninfo: goes with nodes; primary and standbys carry their own");
-    nodes_.push_back(parse_node_spec("primary", args.get_string("primary")));
-    const std::vector<std::string> standbys = args.get_list("standbys");
-    for (size_t i = 0; i < standbys.size(); ++i)
-      nodes_.push_back(parse_node_spec("standbys[" + std::to_string(i) + "]", standbys[i]));
-  }
-  for (size_t i = 1; i < nodes_.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (nodes_[i].name == nodes_[j].name)
-        throw Error(KESTREL_ERR_INVALID, "node name \"" + nodes_[i].name +
-                                             "\" is used twice (every node needs its own name)");
+  if (listed.empty())
+    throw Error(KESTREL_ERR_INVALID,
+                "option nodes: missing or empty: list the nodes (name, priority, host, port, dbname, data_dir, "
+                "bindir, fence), the primary first, or name the component holding the list (nodes: catalog)");
+  nodes_ = node_specs_from_list(listed, args.get_string("conninfo"));
   const bool has_standbys = nodes_.size() > 1;
   mode_ = parse_mode(args.get_string("mode"));
   if (mode_ != KESTREL_REPLICATION_ASYNC && !has_standbys)
@@ -324,10 +311,10 @@ std::string PgReplicator::slot_name(const std::string& standby) const {
 
 std::string PgReplicator::replication_conninfo(const NodeSpec& from, const std::string& application_name) const {
   std::string c;
-  if (!from.host.empty()) c += "host=" + conninfo_quote(from.host) + " ";
-  if (!from.port.empty()) c += "port=" + conninfo_quote(from.port) + " ";
-  c += "user=" + conninfo_quote(replication_user_) + " password=" + conninfo_quote(replication_password_) +
-       " application_name=" + conninfo_quote(application_name);
+  if (!from.host.empty()) c += "host=" + pg::quote(from.host) + " ";
+  if (!from.port.empty()) c += "port=" + pg::quote(from.port) + " ";
+  c += "user=" + pg::quote(replication_user_) + " password=" + pg::quote(replication_password_) +
+       " application_name=" + pg::quote(application_name);
   return c;
 }
 

@@ -68,7 +68,7 @@ class PgConnection;
 
 class PgReplicator : public Component, public ReplicatorProvider {
  public:
-  // Parses and checks the options (node specs, mode names); no I/O. Throws
+  // Parses and checks the options (the nodes list, mode names); no I/O. Throws
   // kestrel::Error(KESTREL_ERR_INVALID) naming the option.
   explicit PgReplicator(const CreateArgs& args);
   ~PgReplicator() override;

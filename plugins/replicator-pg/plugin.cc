@@ -26,15 +26,12 @@ const kestrel_option_desc kNodeFields[] = {
 const kestrel_option_desc kOptions[] = {
     kestrel::map_list("nodes", kNodeFields,
                       "the nodes, the first one the primary to bootstrap from; or the id of the component holding "
-                      "the list (nodes: catalog). Instead of primary and standbys"),
+                      "the list (nodes: catalog)",
+                      KESTREL_OPTION_REQUIRED),
     option("conninfo", KESTREL_OPT_STRING, nullptr,
-           "with nodes: libpq keywords for every node (a superuser: user=, password=, sslmode=...); host, port "
-           "and dbname come from the node",
+           "libpq keywords for every node (a superuser: user=, password=, sslmode=...); host, port and dbname "
+           "come from the node",
            KESTREL_OPTION_SECRET),
-    option("primary", KESTREL_OPT_STRING, nullptr,
-           "without nodes: the primary node spec, libpq key=value (a superuser) plus name=, priority=, data_dir= "
-           "(local), bindir=, fence="),
-    option("standbys", KESTREL_OPT_STRING_LIST, nullptr, "without nodes: standby node specs, same syntax as primary"),
     option("mode", KESTREL_OPT_STRING, "async",
            "replication mode: async, semi-sync (ANY 1) or sync (FIRST n, all); applied at start as far as the "
            "streaming standbys allow (held back, logged and unhealthy until they stream, never blocking writes)"),

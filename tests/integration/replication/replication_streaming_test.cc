@@ -1,6 +1,6 @@
 // replicator-pg against real PostgreSQL: bootstrap of two standbys, rows on
 // both, lag while replay is paused, each mode's guarantee, the consistency
-// check, and bad input (node specs, connection info, a foreign cluster, a
+// check, and bad input (the nodes list, connection info, a foreign cluster, a
 // replication slot in use). One set of clusters for the whole suite: a
 // (primary), b and c (standbys), d (a copy promoted behind Kestrel's back), x
 // (another cluster).

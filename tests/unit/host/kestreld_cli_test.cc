@@ -163,7 +163,8 @@ class KestreldCliTest : public CppUnit::TestFixture {
 
   // Issue 9 item 1: one `nodes:` list in the ha-catalog, read by the stores
   // and the replicator (nodes: catalog), through the real plugins' create()
-  // (--validate runs it). Bad items and clashing nodes are named.
+  // (--validate runs it). Bad items and clashing nodes are named; the
+  // replicator's older primary/standbys form is refused.
   void nodes_written_once_for_catalog_stores_and_replicator() {
     kestrel::test::TempDir dir("host");
     auto config = [&](const std::string& nodes, const std::string& store_a_conninfo) {
@@ -204,6 +205,24 @@ class KestreldCliTest : public CppUnit::TestFixture {
                                "node b is at h1:5432, the address of node a",
                                "nodes 'a' (", "and 'b' (", "have one address, h1:5432"})
       CPPUNIT_ASSERT_MESSAGE(clash.err, clash.err.find(needle) != std::string::npos);
+
+    // The replicator's older form (primary and standbys, libpq strings with
+    // name= and priority=) is gone: refused, and nodes is required.
+    const std::string repl_head = "plugins:\n  paths: [\"" + kestrel::test::plugin_dir() +
+                                  "\"]\ncomponents:\n  repl:\n    type: replicator-pg\n"
+                                  "    replication_password: pw\n";
+    Run old = kestreld({"--validate", kestrel::test::write_in(dir, "old.yaml",
+                                                               repl_head +
+                                                                   "    primary: \"name=a host=h1 user=postgres\"\n"
+                                                                   "    standbys: [\"name=b host=h2 user=postgres\"]\n")});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(old.err, 78, old.code);
+    for (const char* needle : {"old.yaml:7:5: error: component 'repl' (type replicator-pg): unknown option 'primary'",
+                               "old.yaml:8:5: error: component 'repl' (type replicator-pg): unknown option 'standbys'",
+                               "required option 'nodes' is missing"})
+      CPPUNIT_ASSERT_MESSAGE(old.err, old.err.find(needle) != std::string::npos);
+    Run empty = kestreld({"--validate", kestrel::test::write_in(dir, "empty.yaml", repl_head + "    nodes: []\n")});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(empty.err, 78, empty.code);
+    CPPUNIT_ASSERT_MESSAGE(empty.err, empty.err.find("option nodes: missing or empty") != std::string::npos);
   }
 
   // Issue 16 item 5: setting only `concurrency` below per_host_connections'
