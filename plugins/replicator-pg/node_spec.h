@@ -6,8 +6,8 @@
 //   host, port, dbname   the server (port 5432 and dbname kestrel by default)
 //   data_dir   the node's data directory when it is on this machine: the
 //              replicator may then run pg_ctl, pg_basebackup and pg_rewind
-//   bindir     PostgreSQL's bin folder (default: `pg_config --bindir` at build
-//              time, else /usr/lib/postgresql/15/bin)
+//   bindir     PostgreSQL's bin folder (default: KESTREL_PG_BINDIR, which no
+//              build file defines yet, so /usr/lib/postgresql/15/bin)
 //   fence      "stop" (pg_ctl stop; the default when data_dir is set) or
 //              "sql" (roles NOLOGIN + pg_hba reject + terminate backends)
 // `conninfo` holds the libpq keywords every node shares (checked with

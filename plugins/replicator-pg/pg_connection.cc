@@ -32,7 +32,7 @@ std::string trimmed(const char* s) {
 PgConnection::PgConnection(const std::string& node, const std::string& conninfo, int64_t connect_timeout_ms)
     : node_(node), conn_(nullptr, PQfinish) {
   const int64_t seconds = connect_timeout_ms <= 0 ? 5 : (connect_timeout_ms + 999) / 1000;
-  // Keys given later win, so the spec's own connect_timeout still applies.
+  // Keys given later win, so a connect_timeout in conninfo still applies.
   const std::string full = "connect_timeout=" + std::to_string(seconds) + " " + conninfo;
   conn_.reset(PQconnectdb(full.c_str()));
   if (!conn_) throw Error(KESTREL_ERR_INTERNAL, "node " + node_ + ": libpq could not allocate a connection");

@@ -19,7 +19,7 @@ const kestrel_option_desc kNodeFields[] = {
     option("dbname", KESTREL_OPT_STRING, "kestrel", "the catalog database"),
     option("data_dir", KESTREL_OPT_PATH, nullptr,
            "the data directory when the server runs on this machine (pg_ctl, pg_basebackup, pg_rewind)"),
-    option("bindir", KESTREL_OPT_PATH, nullptr, "PostgreSQL's bin folder (default: the build's pg_config --bindir)"),
+    option("bindir", KESTREL_OPT_PATH, nullptr, "PostgreSQL's bin folder (default: /usr/lib/postgresql/15/bin)"),
     option("fence", KESTREL_OPT_STRING, nullptr, "stop (the default with data_dir) or sql"),
 };
 
