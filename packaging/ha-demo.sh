@@ -9,7 +9,7 @@
 #
 # DIR (default ./kestrel-ha-demo) holds: pg-a, pg-b, pg-c (the data
 # directories; pg-b and pg-c are filled by the replicator's pg_basebackup),
-# pg-*.log, kestrel-data/ (node.db, images/), kestreld.log, kestreld.pid,
+# pg-*.log, kestrel-data/ (node.db, host-state.db, images/), kestreld.log, kestreld.pid,
 # ports (the three servers' ports), token (the bearer token of both APIs)
 # pg-password and run/ (the servers' sockets). The App API listens on 127.0.0.1:8000, the HA API on
 # 127.0.0.1:8001. Runs as root (the servers run as the postgres user) or as

@@ -139,8 +139,8 @@ void HaCatalog::start() {
     for (const Node& n : nodes_)
       if (!replicated.count(n.name))
         throw Error(KESTREL_ERR_INVALID, "option stores: '" + n.name +
-                                             "' is not a node of the replicator (its nodes are named by their "
-                                             "name= keys; each store's component id must be its node's name)");
+                                             "' is not a node of the replicator (each store's component id must be "
+                                             "its node's name in the nodes list)");
     for (const std::string& r : replicated) {
       bool found = false;
       for (const Node& n : nodes_) found = found || n.name == r;
@@ -234,8 +234,14 @@ void HaCatalog::start() {
   if (!options_.data_dirs.empty()) {
     postmaster_watch_ = std::make_unique<PostmasterWatch>(
         options_.data_dirs, options_.monitor.retry_interval_ms, [this](const std::string& node, long pid) {
-          host_.logf(KESTREL_LOG_WARNING, "node %s: its postmaster (PID %ld) exited; checking the nodes now",
-                     node.c_str(), pid);
+          bool rejoining;
+          {
+            std::lock_guard<std::mutex> lock(rejoin_mu_);
+            rejoining = rejoining_ == node;  // the rejoin stops and starts it: expected
+          }
+          host_.logf(rejoining ? KESTREL_LOG_INFO : KESTREL_LOG_WARNING,
+                     "node %s: its postmaster (PID %ld) exited%s; checking the nodes now", node.c_str(), pid,
+                     rejoining ? " (it is being rejoined)" : "");
           {
             std::lock_guard<std::mutex> lock(mu_);
             postmaster_exited_[node] = pid;

@@ -50,7 +50,7 @@ struct HaCatalogOptions {
   std::vector<std::string> stores;     // component ids = node names
   std::map<std::string, std::string> data_dirs;  // node -> local data directory (watched postmaster)
   bool has_replicator = false;
-  bool has_coordinator = false;         // else a LocalCoordinator over this component's node.db namespace
+  bool has_coordinator = false;         // else a LocalCoordinator over this component's host-state.db namespace
   MonitorOptions monitor;
   bool auto_failover = true;
   bool auto_rejoin = true;

@@ -33,7 +33,7 @@ kestrel_result coordinator_local_negotiate(const kestrel_loader_info* loader, ke
                                            kestrel_status* status) {
   static const kestrel_component_desc components[] = {describe<LocalCoordinator>(
       "coordinator-local",
-      "one kestreld manages every node: the leader lease and the cluster state in node.db, by compare-and-set",
+      "one kestreld manages every node: the leader lease and the cluster state in host-state.db, by compare-and-set",
       kProvides)};
   return detail::negotiate(loader, out, status, "coordinator-local", KESTREL_VERSION, "built into kestreld",
                            components, 1);
@@ -60,7 +60,7 @@ bool LocalCoordinator::get(const char* key, std::string* value, uint64_t* versio
   kestrel_status st = make_status();
   const kestrel_result r = api_->kv_get(ctx_, key, &string_sink, value, version, &st);
   if (r == KESTREL_ERR_NOT_FOUND) return false;
-  if (r != KESTREL_OK) throw Error(KESTREL_ERR_UNAVAILABLE, std::string("local coordinator: node.db: ") + st.message, true);
+  if (r != KESTREL_OK) throw Error(KESTREL_ERR_UNAVAILABLE, std::string("local coordinator: host-state.db: ") + st.message, true);
   return true;
 }
 
@@ -72,7 +72,7 @@ uint64_t LocalCoordinator::compare_and_set(const char* key, uint64_t expected, c
   if (r == KESTREL_ERR_CONFLICT)
     throw Error(KESTREL_ERR_CONFLICT, std::string(key) + " changed: its version is " + std::to_string(version) +
                                           ", not " + std::to_string(expected));
-  if (r != KESTREL_OK) throw Error(KESTREL_ERR_UNAVAILABLE, std::string("local coordinator: node.db: ") + st.message, true);
+  if (r != KESTREL_OK) throw Error(KESTREL_ERR_UNAVAILABLE, std::string("local coordinator: host-state.db: ") + st.message, true);
   return version;
 }
 
@@ -153,7 +153,7 @@ uint64_t LocalCoordinator::coordinator_watch(uint64_t after_version, uint32_t ti
       throw Error(KESTREL_ERR_TIMEOUT, "cluster state still at version " + std::to_string(v) + " after " +
                                            std::to_string(timeout_ms) + " ms");
     // Woken at once by a change in this process; another process sharing
-    // node.db is seen within 100 ms.
+    // host-state.db is seen within 100 ms.
     std::unique_lock<std::mutex> lock(mu_);
     changed_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(100)));
   }

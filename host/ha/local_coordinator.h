@@ -1,7 +1,7 @@
 // LocalCoordinator: the `local` coordinator (kestrel.coordinator.v1, issue 9
 // item 7): one kestreld manages every node, so agreement is local. The
 // leader lease and the cluster state are two keys of the host's durable
-// key-value store (node.db, synchronous=FULL), both changed only by
+// key-value store (host-state.db, synchronous=FULL), both changed only by
 // compare-and-set on the key's version, so that two processes started by
 // mistake on one data dir never both hold the lease, and an epoch written by
 // one is never overwritten by the other's older one. The `etcd` coordinator
@@ -16,7 +16,7 @@
 // instance over its own namespace when that option is unset.
 //
 // Threads: any thread may call every method; watch blocks up to its timeout.
-// Errors: KESTREL_ERR_UNAVAILABLE when node.db fails (the caller is then not
+// Errors: KESTREL_ERR_UNAVAILABLE when host-state.db fails (the caller is then not
 // the leader), KESTREL_ERR_CONFLICT, KESTREL_ERR_TIMEOUT, KESTREL_ERR_INVALID
 // (a state that is not a JSON object).
 #ifndef KESTREL_HOST_HA_LOCAL_COORDINATOR_H_
@@ -41,7 +41,7 @@ class LocalCoordinator : public Component, public CoordinatorProvider {
   // both outlive this object).
   LocalCoordinator(const kestrel_host_api* api, kestrel_host_ctx* ctx);
 
-  // Component: nothing to open; state lives in node.db.
+  // Component: nothing to open; state lives in host-state.db.
   void start() override {}
   void stop(uint32_t) override {}
   void health() override;
@@ -58,7 +58,7 @@ class LocalCoordinator : public Component, public CoordinatorProvider {
   kestrel_interface as_interface();
 
  private:
-  // false when absent; throws UNAVAILABLE when node.db fails.
+  // false when absent; throws UNAVAILABLE when host-state.db fails.
   bool get(const char* key, std::string* value, uint64_t* version) const;
   // The new version; throws CONFLICT (lost) or UNAVAILABLE.
   uint64_t compare_and_set(const char* key, uint64_t expected, const std::string& value);

@@ -90,6 +90,8 @@ int cmd_ha_status(const ApiClient& admin, bool json, std::ostream& out, std::ost
       << text(s, "epoch") << "  mode: " << text(s, "mode") << "  auto_failover: "
       << (flag(s, "auto_failover") ? "on" : "off") << (flag(s, "failover_in_progress") ? "  FAILOVER RUNNING" : "")
       << "\n";
+  if (!text(s, "lease_note").empty()) out << "leader: " << (text(s, "leader").empty() ? "not this daemon" : text(s, "leader"))
+                                          << " (" << text(s, "lease_note") << ")\n";
   std::ostringstream table;
   table << std::left << std::setw(12) << "NODE" << std::setw(9) << "ROLE" << std::setw(10) << "PRIORITY"
         << std::setw(10) << "HEALTH" << std::setw(12) << "RESPONSE" << std::setw(12) << "LAG" << "SYNC\n";

@@ -76,7 +76,7 @@ void KestreldApp::defineOptions(Poco::Util::OptionSet& options) {
                         .argument("FILE")
                         .repeatable(false));
   options.addOption(Option("data-dir", "d",
-                           "node data directory (overrides node.data_dir): catalog.db, images/, node.db")
+                           "node data directory (overrides node.data_dir): catalog.db, images/, node.db, host-state.db")
                         .argument("DIR")
                         .repeatable(false));
   options.addOption(Option("seed", "s", "start URL; repeatable; replaces the crawler's configured seeds")

@@ -27,9 +27,9 @@ struct ComponentConfig;
 
 // The node-wide services a runtime offers its components (ABI 1.3).
 struct HostServices {
-  explicit HostServices(const std::string& data_dir) : state(data_dir + "/node.db") {}
+  explicit HostServices(const std::string& data_dir) : state(data_dir + "/host-state.db") {}
   EventBus events;
-  StateStore state;  // <data_dir>/node.db, opened on first use
+  StateStore state;  // <data_dir>/host-state.db, opened on first use
   ProcessService processes;
 };
 

@@ -1,10 +1,13 @@
 // StateStore: the durable key-value store of ABI 1.3 (kv_* in
-// kestrel_host_api), one namespace per component, kept in the node's own
-// state database <data_dir>/node.db.
+// kestrel_host_api), one namespace per component, kept in the host's own
+// state database <data_dir>/host-state.db.
 //
-// Storage: raw SQLite (the crawler's frontier shares the file: this store
-// owns only the tables host_kv and host_kv_clock and never touches
-// PRAGMA user_version, which is the frontier's schema number). WAL journal,
+// Storage: raw SQLite in a file of its own (tables host_kv and
+// host_kv_clock). Not in node.db beside the crawler's frontier: the frontier
+// keeps a write transaction open until the catalog acknowledges its batch,
+// which during a failover is up to failover_timeout, and SQLite has one
+// writer per file, so the HA catalog's epoch claim there waited on it
+// ("database is locked" after the 5 s busy timeout). WAL journal,
 // synchronous=FULL on this store's connection: a write that returned is on
 // stable storage. Each write runs in a BEGIN IMMEDIATE transaction, so a
 // compare-and-set is atomic against other threads and against other

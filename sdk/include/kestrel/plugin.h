@@ -169,7 +169,8 @@ typedef struct kestrel_subscription kestrel_subscription;
 
 /* ---- ABI 1.3: durable key-value store ----
  * One namespace per component id, kept in the node's state database
- * (<data_dir>/node.db, SQLite, synchronous=FULL): a put that returned OK
+ * (<data_dir>/host-state.db, SQLite, synchronous=FULL; a file of its own, so
+ * that no plugin's long transaction in another file ever blocks it): a put that returned OK
  * survives a crash of the process or the machine. Keys: UTF-8, 1-1024 bytes;
  * values: bytes, at most 16 MiB. Every successful put, compare-and-set or
  * delete of a key gives it a new version, larger than any version any key of
@@ -883,7 +884,8 @@ typedef struct kestrel_replicator_v1 {
 /* Agreement between the daemons of one cluster (DESIGN §4): a leader lease
  * (only the daemon holding it may fail over or switch over) and one cluster
  * state document changed only by compare-and-set on its version. `local`
- * (built in: one daemon manages every node) keeps both in node.db; `etcd`
+ * (built in: one daemon manages every node) keeps both in the host's
+ * key-value store (host-state.db); `etcd`
  * keeps them in etcd (the lease as an etcd lease, the version as the key's
  * mod_revision). Consensus is never home-made. Versions only grow, so an
  * epoch derived from them only grows. All calls are blocking, bounded by the

@@ -21,6 +21,7 @@
 
 #include "config/component_graph.h"
 #include "config/config_document.h"
+#include "ha/builtin_plugins.h"
 #include "ha/ha_catalog.h"
 #include "kestrel/test/paths.h"
 #include "loader/plugin_registry.h"
@@ -161,7 +162,7 @@ std::string ReplicationEnv::create_errors(const std::string& yaml) {
     CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-replicator-pg.so"));
     // The HA catalog's scenarios: per-node stores and the built-in ha-catalog.
     CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-store-postgres.so"));
-    CPPUNIT_ASSERT(registry_->load_builtin("ha-catalog", &host::ha::ha_catalog_negotiate));
+    host::ha::load_builtin_plugins(*registry_);
   }
   host::ConfigErrors errors;
   auto doc = host::ConfigDocument::load_text(yaml, "replication.yaml", node_dir_.path(), &errors);
@@ -176,6 +177,21 @@ std::string ReplicationEnv::create_errors(const std::string& yaml) {
   if (rt.create_all(&create)) return std::string();
   for (const auto& e : create) text += e + "\n";
   return text;
+}
+
+std::unique_ptr<host::ComponentRuntime> ReplicationEnv::start_second_runtime(const std::string& yaml) {
+  const std::string problems = create_errors(yaml);
+  CPPUNIT_ASSERT_MESSAGE(problems, problems.empty());
+  host::ConfigErrors errors;
+  second_docs_.push_back(host::ConfigDocument::load_text(yaml, "second.yaml", node_dir_.path(), &errors));
+  auto rt = std::make_unique<host::ComponentRuntime>(
+      host::build_component_graph(*second_docs_.back(), *registry_, node_dir_.path(), &errors),
+      host::NodeSettings{"n2", node_dir_.path()}, node_dir_.path());
+  std::vector<std::string> create;
+  CPPUNIT_ASSERT(rt->create_all(&create));
+  std::string err;
+  CPPUNIT_ASSERT_MESSAGE(err, rt->start_all(&err));
+  return rt;
 }
 
 void ReplicationEnv::start_runtime(const std::string& yaml) {

@@ -65,6 +65,10 @@ class ReplicationEnv {
   // Loads the plugin, builds the graph from `yaml` (components: ...),
   // creates and starts every component. CppUnit assertions on failure.
   void start_runtime(const std::string& yaml);
+  // Starts a second runtime from `yaml` on the same data dir (host-state.db), as
+  // a second kestreld started by mistake on it would run (node name n2).
+  // The caller owns it and stops it before this env goes.
+  std::unique_ptr<host::ComponentRuntime> start_second_runtime(const std::string& yaml);
   // Only create: returns the create errors ("" when it would have succeeded).
   std::string create_errors(const std::string& yaml);
   // The catalog interface of started component `id` (a store or the ha-catalog).
@@ -101,6 +105,7 @@ class ReplicationEnv {
   std::map<std::string, std::unique_ptr<PgCluster>> clusters_;
   std::unique_ptr<host::PluginRegistry> registry_;
   std::unique_ptr<host::ConfigDocument> doc_;
+  std::vector<std::unique_ptr<host::ConfigDocument>> second_docs_;  // of start_second_runtime
   std::unique_ptr<host::ComponentRuntime> runtime_;
   std::unique_ptr<host::ComponentGraph> api_graph_;  // a second build of the graph, for the AppApi
   size_t log_start_ = 0;                              // log_text() starts here in the capture

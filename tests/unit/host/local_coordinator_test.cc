@@ -1,7 +1,7 @@
 // The local coordinator (kestrel.coordinator.v1) over the host's real
 // key-value store, through the C table (CoordinatorClient): two runtimes
 // opened on one data dir play two kestreld processes started by mistake on
-// one node.db. One lease holder at a time, taken over only after its TTL,
+// one host-state.db. One lease holder at a time, taken over only after its TTL,
 // freed by release; the state changed only by compare-and-set (a stale
 // version loses and changes nothing); watch wakes on a change and times out
 // without one; a state that is not a JSON object is refused.
@@ -72,7 +72,7 @@ class LocalCoordinatorTest : public CppUnit::TestFixture {
   void one_leader_until_ttl_or_release() {
     test::TempDir dir("coord");
     auto rt1 = runtime(dir.path());
-    auto rt2 = runtime(dir.path());  // a second process on the same node.db
+    auto rt2 = runtime(dir.path());  // a second process on the same host-state.db
     CoordinatorClient one = client(*rt1), two = client(*rt2);
     const Lease a = one.acquire("a", 60000);
     CPPUNIT_ASSERT(a.is_leader);

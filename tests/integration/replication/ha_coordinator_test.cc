@@ -1,0 +1,140 @@
+// The ha-catalog with a coordinator and the postmaster watch, against real
+// PostgreSQL (issue 9 items 2 and 7): two servers a (primary) and b (standby),
+// health checks a minute apart, and a coordinator-local whose lease a second
+// runtime on the same host-state.db (a second kestreld started by mistake on this
+// data dir) holds first.
+//   - Without the lease the daemon routes writes but never fails over: a
+//     manual failover is refused naming the reason, and so is the automatic
+//     one when the primary dies (the status says why).
+//   - Once the other holder lets go, the next check takes the lease; a
+//     SIGKILL of the primary's postmaster is then failed over although no
+//     check was due for a minute: the watch saw the process exit, and the
+//     failover's reason says so.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <csignal>
+#include <fstream>
+
+#include "ha/ha_control.h"
+#include "replication_env.h"
+#include "runtime/component_runtime.h"
+
+using kestrel::CatalogClient;
+using kestrel::CoordinatorClient;
+using kestrel::Error;
+using kestrel::host::ha::FailoverEvent;
+using kestrel::host::ha::HaControl;
+using kestrel::test::eventually;
+using kestrel::test::PgCluster;
+using kestrel::test::ReplicationEnv;
+
+namespace {
+
+std::string store_yaml(const std::string& name) {
+  return "  " + name + ":\n    type: store-postgres\n    nodes: catalog\n    node: " + name +
+         "\n    conninfo: \"user=kestrel password=kestrel connect_timeout=5\"\n    pool_size: 2\n";
+}
+
+// One image row, as the crawler writes it.
+uint64_t write_image(CatalogClient catalog, const std::string& url) {
+  kestrel_image_record record{};
+  record.struct_size = sizeof record;
+  record.url = url.c_str();
+  record.file_size = 100;
+  record.width = 10;
+  record.height = 10;
+  record.format = "png";
+  kestrel_catalog_op op{};
+  op.struct_size = sizeof op;
+  op.kind = KESTREL_OP_UPSERT_IMAGE;
+  op.image = &record;
+  return catalog.write(0, &op, 1);
+}
+
+long postmaster_pid(PgCluster& c) {
+  std::ifstream pid_file(c.data_dir() + "/postmaster.pid");
+  long pid = 0;
+  pid_file >> pid;
+  return pid;
+}
+
+}  // namespace
+
+class HaCoordinatorTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(HaCoordinatorTest);
+  CPPUNIT_TEST(only_the_lease_holder_fails_over_and_a_dead_postmaster_is_seen_at_once);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void only_the_lease_holder_fails_over_and_a_dead_postmaster_is_seen_at_once() {
+    ReplicationEnv e;
+    e.add_initialized("a");
+    e.add_empty("b");
+    const std::vector<std::string> nodes = {e.node_item("a", 0), e.node_item("b", 1)};
+    const std::string repl_options =
+        "    replication_password: \"s3cret-repl\"\n    poll_interval: 1s\n    catch_up_timeout: 30s\n"
+        "    connect_timeout: 2s\n    bootstrap: manual\n    mode: async\n";
+    e.start_runtime("components:\n  repl:\n    type: replicator-pg\n" + ReplicationEnv::replicator_nodes(nodes) +
+                    repl_options);
+    e.replicator("repl").bootstrap("b");
+
+    // Another process on this host-state.db holds the lease (10 minutes).
+    const std::string coord_yaml = "  coord:\n    type: coordinator-local\n";
+    std::unique_ptr<kestrel::host::ComponentRuntime> other = e.start_second_runtime("components:\n" + coord_yaml);
+    CoordinatorClient other_coord(other->interface_of("coord", KESTREL_IFACE_COORDINATOR_V1));
+    CPPUNIT_ASSERT(other_coord.acquire("other-daemon", 600000).is_leader);
+
+    e.start_runtime("components:\n  repl:\n    type: replicator-pg\n    nodes: catalog\n    conninfo: \"" +
+                    ReplicationEnv::superuser_conninfo() + "\"\n" + repl_options + store_yaml("a") +
+                    store_yaml("b") + coord_yaml + "  catalog:\n    type: ha-catalog\n" +
+                    ReplicationEnv::nodes_option(nodes) +
+                    "    stores: [a, b]\n    replicator: repl\n    coordinator: coord\n"
+                    "    health_check_interval: 60s\n    retry_interval: 200ms\n    failure_threshold: 3\n"
+                    "    failover_timeout: 30s\n");
+    HaControl& ha = e.ha("catalog");
+    CPPUNIT_ASSERT_EQUAL(std::string("a"), ha.status().primary);
+    CPPUNIT_ASSERT_EQUAL(std::string(""), ha.status().leader);
+    CPPUNIT_ASSERT_MESSAGE(ha.status().lease_note,
+                           ha.status().lease_note.find("another daemon holds") != std::string::npos);
+    // It routes writes all the same.
+    write_image(e.catalog("catalog"), "http://site/coord/1");
+    CPPUNIT_ASSERT(eventually([&] {
+      for (const auto& n : ha.status().nodes)
+        if (n.name == "b" && n.healthy && n.role == "standby" && n.lag_bytes == 0) return true;
+      return false;
+    }, 30000));
+    try {
+      ha.failover("b", "test", false);
+      CPPUNIT_FAIL("a failover ran without the coordinator's lease");
+    } catch (const Error& err) {
+      CPPUNIT_ASSERT_EQUAL(KESTREL_ERR_BUSY, err.code());
+      CPPUNIT_ASSERT_MESSAGE(err.what(), std::string(err.what()).find("another daemon holds") != std::string::npos);
+    }
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, ha.status().epoch);
+
+    // The other daemon lets go; the primary's postmaster is killed with no
+    // check due for a minute. Only the watch can start the checks that
+    // confirm it down, and the lease is free now.
+    other_coord.release("other-daemon");
+    const long pid = postmaster_pid(e.cluster("a"));
+    CPPUNIT_ASSERT_MESSAGE("no postmaster.pid in " + e.cluster("a").data_dir(), pid > 0);
+    CPPUNIT_ASSERT_EQUAL(0, ::kill(static_cast<pid_t>(pid), SIGKILL));
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return ha.status().primary == "b"; }, 30000));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, ha.status().epoch);
+    CPPUNIT_ASSERT_EQUAL(std::string("n1"), ha.status().leader);
+    const std::vector<FailoverEvent> h = ha.history(1);
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, h.size());
+    CPPUNIT_ASSERT(h[0].automatic && h[0].succeeded);
+    const std::string exited = "its postmaster (PID " + std::to_string(pid) + ") exited";
+    CPPUNIT_ASSERT_MESSAGE(h[0].reason, h[0].reason.find(exited) != std::string::npos);
+    // The epoch is in the coordinator too, where another daemon would read it.
+    uint64_t version = 0;
+    const std::string state = other_coord.get_state(&version);
+    CPPUNIT_ASSERT_MESSAGE(state, state.find("\"epoch\":2") != std::string::npos &&
+                                      state.find("\"primary\":\"b\"") != std::string::npos);
+    write_image(e.catalog("catalog"), "http://site/coord/2");
+    CPPUNIT_ASSERT(ReplicationEnv::count_rows(e.cluster("b"), "images") >= 2);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(HaCoordinatorTest);
