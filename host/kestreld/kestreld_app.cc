@@ -15,6 +15,7 @@
 #include <Poco/Util/OptionSet.h>
 
 #include <csignal>
+#include <functional>
 #include <iostream>
 
 #include "api/app_api.h"
@@ -191,13 +192,18 @@ int KestreldApp::list_plugins() {
       const ComponentType* t = registry.find_type(type_name);
       std::cout << "  type " << t->type << ": " << t->description << "\n";
       for (const auto& iface : t->provides) std::cout << "    provides " << iface << "\n";
-      for (const auto& o : t->options) {
-        std::cout << "    " << o.name << " (" << option_type_name(o.type);
+      // A list of maps prints its item's fields below it, indented.
+      std::function<void(const OptionSpec&, const std::string&)> print = [&](const OptionSpec& o,
+                                                                            const std::string& indent) {
+        std::cout << indent << o.name << " (" << option_type_name(o.type);
         if (o.type == KESTREL_OPT_REF || o.type == KESTREL_OPT_REF_LIST) std::cout << " to " << o.interface_name;
         if (o.required()) std::cout << ", required";
         else if (o.has_default && !o.secret()) std::cout << ", default '" << o.default_value << "'";
+        if (o.unique()) std::cout << ", unique";
         std::cout << "): " << o.description << "\n";
-      }
+        for (const OptionSpec& f : o.fields) print(f, indent + "  - ");
+      };
+      for (const auto& o : t->options) print(o, "    ");
     }
   }
   return kExitOk;

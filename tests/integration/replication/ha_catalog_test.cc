@@ -288,9 +288,12 @@ class HaCatalogTest : public CppUnit::TestFixture {
   void old_primary_restarted_is_fenced_and_rejoins() {
     ReplicationEnv& e = env();
     HaControl& ha = e.ha("catalog");
-    // The HA catalog rejoins the old primary itself (its data_dir is here); an
-    // operator may also restart it first: back as it was, a primary of epoch 1.
-    if (!e.cluster("a").running()) {
+    // The HA catalog rejoins the old primary itself (its data_dir is here).
+    // Only if it has not within a minute does the test restart it as an
+    // operator would: back as it was, a primary of epoch 1, to be fenced and
+    // rejoined. (Starting it while the rejoin runs would race pg_rewind on
+    // its data dir, as it would for an operator.)
+    if (!eventually([&] { return streams_from_primary(e, "a"); }, 60000) && !e.cluster("a").running()) {
       try {
         e.cluster("a").start();
       } catch (const std::exception&) {
