@@ -29,6 +29,7 @@ using kestrel::host::ha::HaControl;
 using kestrel::host::ha::NodeView;
 using kestrel::test::eventually;
 using kestrel::test::PgCluster;
+using kestrel::test::ImageOp;
 using kestrel::test::ReplicationEnv;
 
 namespace {
@@ -85,25 +86,6 @@ void kill_postmaster(PgCluster& c) {
   CPPUNIT_ASSERT_EQUAL(0, ::kill(static_cast<pid_t>(pid), SIGKILL));
   CPPUNIT_ASSERT_MESSAGE("the postmaster still answers", eventually([&] { return !c.running(); }, 20000));
 }
-
-// One image row, as the crawler writes it.
-struct ImageOp {
-  explicit ImageOp(const std::string& url) : url_(url) {
-    record_.struct_size = sizeof record_;
-    record_.url = url_.c_str();
-    record_.file_size = 100;
-    record_.width = 10;
-    record_.height = 10;
-    record_.format = "png";
-    op_.struct_size = sizeof op_;
-    op_.kind = KESTREL_OP_UPSERT_IMAGE;
-    op_.image = &record_;
-  }
-  ImageOp(const ImageOp&) = delete;
-  std::string url_;
-  kestrel_image_record record_{};
-  kestrel_catalog_op op_{};
-};
 
 // Writes one image per call through the ha-catalog on its own thread,
 // keeping the URLs whose write was acknowledged.

@@ -25,6 +25,7 @@ using kestrel::Error;
 using kestrel::host::ha::FailoverEvent;
 using kestrel::host::ha::HaControl;
 using kestrel::test::eventually;
+using kestrel::test::ImageOp;
 using kestrel::test::PgCluster;
 using kestrel::test::ReplicationEnv;
 
@@ -35,20 +36,9 @@ std::string store_yaml(const std::string& name) {
          "\n    conninfo: \"user=kestrel password=kestrel connect_timeout=5\"\n    pool_size: 2\n";
 }
 
-// One image row, as the crawler writes it.
 uint64_t write_image(CatalogClient catalog, const std::string& url) {
-  kestrel_image_record record{};
-  record.struct_size = sizeof record;
-  record.url = url.c_str();
-  record.file_size = 100;
-  record.width = 10;
-  record.height = 10;
-  record.format = "png";
-  kestrel_catalog_op op{};
-  op.struct_size = sizeof op;
-  op.kind = KESTREL_OP_UPSERT_IMAGE;
-  op.image = &record;
-  return catalog.write(0, &op, 1);
+  ImageOp op(url);
+  return catalog.write(0, &op.op_, 1);
 }
 
 long postmaster_pid(PgCluster& c) {

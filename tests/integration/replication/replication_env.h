@@ -33,6 +33,26 @@ class HaControl;
 
 namespace kestrel::test {
 
+// One image row as the crawler writes it (url, 100 bytes, 10x10 png), as a
+// catalog op: pass &op.op_ to CatalogClient::write. Owns its strings.
+struct ImageOp {
+  explicit ImageOp(const std::string& url) : url_(url) {
+    record_.struct_size = sizeof record_;
+    record_.url = url_.c_str();
+    record_.file_size = 100;
+    record_.width = 10;
+    record_.height = 10;
+    record_.format = "png";
+    op_.struct_size = sizeof op_;
+    op_.kind = KESTREL_OP_UPSERT_IMAGE;
+    op_.image = &record_;
+  }
+  ImageOp(const ImageOp&) = delete;
+  std::string url_;
+  kestrel_image_record record_{};
+  kestrel_catalog_op op_{};
+};
+
 class ReplicationEnv {
  public:
   ReplicationEnv();
