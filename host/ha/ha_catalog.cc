@@ -5,6 +5,7 @@
 
 #include "ha/ha_json.h"
 
+#include <Poco/Environment.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -13,7 +14,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <random>
 #include <sstream>
+
+#include <unistd.h>
 
 namespace kestrel::host::ha {
 namespace {
@@ -93,12 +98,22 @@ bool is_retryable(const Error& e) {
   return e.retryable() || e.code() == KESTREL_ERR_UNAVAILABLE || e.code() == KESTREL_ERR_UNKNOWN_OUTCOME;
 }
 
+// "<node>/<host>/<pid>/<random hex>": unique per process and per instance
+// (two runtimes in one test process share a PID).
+std::string member_id(const std::string& node) {
+  std::random_device rd;
+  char tag[16];
+  std::snprintf(tag, sizeof tag, "%08x", rd());
+  return node + "/" + Poco::Environment::nodeName() + "/" + std::to_string(::getpid()) + "/" + tag;
+}
+
 }  // namespace
 
 HaCatalog::HaCatalog(const CreateArgs& args)
     : options_(parse_options(args)),
       id_(args.component_id()),
       this_node_(args.node_name().empty() ? "kestreld" : args.node_name()),
+      member_(member_id(this_node_)),
       api_(args.host()),
       ctx_(args.host_ctx()),
       host_(args),
@@ -158,9 +173,9 @@ void HaCatalog::start() {
   }
   // Patroni's ttl is three loop_waits: a leader that misses two renewals keeps it.
   lease_ttl_ms_ = 3 * options_.monitor.health_check_interval_ms + options_.monitor.health_check_timeout_ms;
+  // The lease first: only its holder fences, promotes or writes the state.
+  const bool leading = hold_lease();
   const CoordinatedState saved = load_state();
-  const uint64_t saved_epoch = saved.epoch;
-  const std::string saved_primary = saved.primary;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // A runtime enable/disable survives a restart, unless the config's
@@ -172,8 +187,12 @@ void HaCatalog::start() {
                  auto_failover_ ? "on" : "off", options_.auto_failover ? "on" : "off");
     }
     for (const Node& n : nodes_)
-      if (n.name == saved_primary) primary_ = saved_primary;  // until a healthy primary is seen
+      if (n.name == saved.primary) primary_ = saved.primary;  // until a healthy primary is seen
+    if (!primary_.empty()) last_primary_lsn_ = stored_primary_lsn_ = saved.primary_lsn;
   }
+  if (!saved.promoting.empty())
+    host_.logf(KESTREL_LOG_WARNING, "a failover from %s to %s at epoch %llu was interrupted; looking at the nodes",
+               saved.primary.c_str(), saved.promoting.c_str(), static_cast<unsigned long long>(saved.epoch));
   monitor_ = std::make_unique<HealthMonitor>(
       options_.monitor, [this] { return probe(); },
       [this](const std::vector<NodeView>& views, bool changed) { on_check(views, changed); });
@@ -192,18 +211,32 @@ void HaCatalog::start() {
     }
     // Two primaries: the one that knows the higher epoch wins; the other is
     // fenced by the first HA loop.
-    if (adopted.empty() || e > store_epoch || (e == store_epoch && r.name == saved_primary)) {
+    if (adopted.empty() || e > store_epoch || (e == store_epoch && r.name == saved.primary)) {
       adopted = r.name;
       store_epoch = e;
     }
   }
-  uint64_t epoch = std::max<uint64_t>({saved_epoch, store_epoch, 1});
-  if (!adopted.empty()) {
+  const uint64_t epoch = std::max<uint64_t>({saved.epoch, store_epoch, 1});
+  // Without the lease the leader's stored primary is the word (unless a
+  // failover runs there); with it, the node that answers as the primary.
+  if (!adopted.empty() && (leading || saved.primary.empty() || !saved.promoting.empty())) {
     std::lock_guard<std::mutex> lock(mu_);
     primary_ = adopted;
   }
   const std::string p = primary();
-  if (!adopted.empty() && replicator_) {
+  if (leading && adopted.empty() && !p.empty()) {
+    // The stored primary answers, but not as a primary, and no node is one:
+    // a failover stopped after its fence (or an operator demoted it). It is
+    // failed over once confirmed, as if down.
+    for (const CheckResult& r : first)
+      if (r.name == p && r.answered) {
+        std::lock_guard<std::mutex> lock(mu_);
+        primary_refuses_writes_ = true;
+        host_.logf(KESTREL_LOG_WARNING, "the primary %s of epoch %llu answers as %s: failing it over when confirmed",
+                   p.c_str(), static_cast<unsigned long long>(epoch), r.role.c_str());
+      }
+  }
+  if (leading && !adopted.empty() && replicator_) {
     // Any other node out of recovery lost (a lower epoch): fenced first, so
     // that the replicator sees no split brain. Then promote on the primary,
     // which only records the epoch there (durable before a write in it is
@@ -220,11 +253,10 @@ void HaCatalog::start() {
   gate_.begin();
   gate_.end(epoch);
   epoch_metric_.set(static_cast<double>(epoch));
-  hold_lease();
-  save_state();
-  host_.logf(KESTREL_LOG_INFO, "epoch %llu, primary %s, %zu node(s), auto_failover %s",
+  save_state();  // as the leader only
+  host_.logf(KESTREL_LOG_INFO, "epoch %llu, primary %s, %zu node(s), auto_failover %s%s",
              static_cast<unsigned long long>(epoch), p.empty() ? "(none answers yet)" : p.c_str(), nodes_.size(),
-             auto_failover_ ? "on" : "off");
+             auto_failover_ ? "on" : "off", leading ? "" : "; another daemon holds the lease: following it");
   {
     std::lock_guard<std::mutex> lock(rejoin_mu_);
     stopping_ = false;
@@ -246,7 +278,7 @@ void HaCatalog::start() {
             std::lock_guard<std::mutex> lock(mu_);
             postmaster_exited_[node] = pid;
           }
-          monitor_->alarm();
+          if (!rejoining) monitor_->alarm();
         });
     postmaster_watch_->start();
   }
@@ -390,8 +422,11 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
   }
   if (gate_.in_progress()) return;  // a manual failover or switchover runs
   // Without the lease another daemon decides (or none can): this one only
-  // watches and routes; status says why (lease_note).
-  if (!hold_lease()) return;
+  // watches and routes where the leader says; status says why (lease_note).
+  if (!hold_lease()) {
+    follow_state();
+    return;
+  }
   if (p.empty()) {
     for (const NodeView& v : views)
       if (v.healthy && v.role == "primary") {
@@ -423,11 +458,31 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
   const NodeView* pv = nullptr;
   for (const NodeView& v : views)
     if (v.name == p) pv = &v;
-  if (pv == nullptr || pv->healthy || pv->consecutive_failures < options_.monitor.failure_threshold) {
+  bool refuses = false;
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    no_failover_reason_.clear();
+    if (pv != nullptr && pv->healthy && pv->role == "primary") primary_refuses_writes_ = false;
+    refuses = pv != nullptr && pv->healthy && primary_refuses_writes_;
+  }
+  if (!refuses &&
+      (pv == nullptr || pv->healthy || pv->consecutive_failures < options_.monitor.failure_threshold)) {
+    bool store_lsn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      no_failover_reason_.clear();
+      // The primary's position into the state, at most once per interval.
+      const auto now = std::chrono::steady_clock::now();
+      store_lsn = pv != nullptr && pv->healthy && last_primary_lsn_ != stored_primary_lsn_ &&
+                  now - lsn_stored_at_ >= std::chrono::milliseconds(options_.monitor.health_check_interval_ms);
+      if (store_lsn) {
+        stored_primary_lsn_ = last_primary_lsn_;
+        lsn_stored_at_ = now;
+      }
+    }
+    if (store_lsn) save_state();
     return;
   }
+  const std::string detail = refuses ? "it answers as " + pv->role + ", not as the primary" : pv->detail;
   // The primary is confirmed down.
   std::string why;
   PolicyDecision d;
@@ -443,12 +498,12 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
     std::lock_guard<std::mutex> lock(mu_);
     if (changed || no_failover_reason_ != why)
       host_.logf(KESTREL_LOG_ERROR, "primary %s is down (%s) and no failover runs: %s", p.c_str(),
-                 pv->detail.c_str(), why.c_str());
+                 detail.c_str(), why.c_str());
     no_failover_reason_ = why;
     return;
   }
   try {
-    run_failover(p, d.candidate, "primary " + p + " down: " + pv->detail, true, views);
+    run_failover(p, d.candidate, "primary " + p + " down: " + detail, true, views);
   } catch (const Error& e) {
     host_.logf(KESTREL_LOG_ERROR, "automatic failover from %s to %s failed: %s", p.c_str(), d.candidate.c_str(),
                e.what());
@@ -505,16 +560,22 @@ HaCatalog::CoordinatedState HaCatalog::load_state() {
   CoordinatedState out;
   uint64_t version = 0;
   std::string text;
-  try {
-    text = coordinator_.get_state(&version);
-  } catch (const Error& e) {
-    host_.logf(KESTREL_LOG_WARNING, "cluster state not read from the coordinator: %s", e.what());
-    return out;
+  {
+    std::lock_guard<std::mutex> io(coord_io_mu_);
+    try {
+      text = coordinator_.get_state(&version);
+    } catch (const Error& e) {
+      host_.logf(KESTREL_LOG_WARNING, "cluster state not read from the coordinator: %s", e.what());
+      return out;
+    }
   }
+  out.read = true;
   try {
     auto o = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
     out.epoch = o->optValue<Poco::UInt64>("epoch", 0);
     out.primary = o->optValue<std::string>("primary", "");
+    out.promoting = o->optValue<std::string>("promoting", "");
+    out.primary_lsn = o->optValue<Poco::UInt64>("primary_lsn", 0);
     out.has_auto_failover = o->has("auto_failover");
     out.auto_failover = o->optValue<bool>("auto_failover", true);
     out.auto_failover_configured = o->optValue<bool>("auto_failover_configured", out.auto_failover);
@@ -528,39 +589,54 @@ HaCatalog::CoordinatedState HaCatalog::load_state() {
   return out;
 }
 
-void HaCatalog::write_state(uint64_t epoch, const std::string& primary_node) {
-  std::lock_guard<std::mutex> lock(coord_mu_);
+void HaCatalog::write_state(uint64_t epoch, const std::string& primary_node, const std::string& promoting,
+                            bool claim) {
+  std::lock_guard<std::mutex> io(coord_io_mu_);
+  uint64_t version, stored;
+  {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    version = state_version_;
+    stored = coordinated_epoch_;
+  }
   for (int attempt = 0;; ++attempt) {
-    if (epoch < coordinated_epoch_)
-      throw Error(KESTREL_ERR_CONFLICT, "the coordinator holds epoch " + std::to_string(coordinated_epoch_) +
-                                            ", newer than this daemon's " + std::to_string(epoch) +
+    // Two daemons claiming one epoch: the second finds it stored and loses.
+    if (claim ? stored >= epoch : stored > epoch)
+      throw Error(KESTREL_ERR_CONFLICT, "the coordinator holds epoch " + std::to_string(stored) + ", not older than " +
+                                            (claim ? "the claimed " : "this daemon's ") + std::to_string(epoch) +
                                             ": another daemon moved the cluster on");
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
     o->set("epoch", epoch);
     o->set("primary", primary_node);
+    if (!promoting.empty()) o->set("promoting", promoting);
+    uint64_t lsn;
     {
-      std::lock_guard<std::mutex> lock2(mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       o->set("auto_failover", auto_failover_);
+      lsn = last_primary_lsn_;
     }
+    if (lsn > 0) o->set("primary_lsn", lsn);
     o->set("auto_failover_configured", options_.auto_failover);
     o->set("updated_at_us", now_us());
-    o->set("by", this_node_);
+    o->set("by", member_);
     try {
-      state_version_ = coordinator_.compare_and_set(state_version_, to_text(o));
+      const uint64_t v = coordinator_.compare_and_set(version, to_text(o));
+      std::lock_guard<std::mutex> lock(coord_mu_);
+      state_version_ = v;
       coordinated_epoch_ = epoch;
       return;
     } catch (const Error& e) {
       if (e.code() != KESTREL_ERR_CONFLICT || attempt >= 3) throw;
     }
     // Lost: read what is there now and try again over it (unless newer).
-    uint64_t version = 0;
     const std::string text = coordinator_.get_state(&version);
-    state_version_ = version;
     try {
       auto now = Poco::JSON::Parser().parse(text).extract<Poco::JSON::Object::Ptr>();
-      coordinated_epoch_ = std::max<uint64_t>(coordinated_epoch_, now->optValue<Poco::UInt64>("epoch", 0));
+      stored = std::max<uint64_t>(stored, now->optValue<Poco::UInt64>("epoch", 0));
     } catch (const Poco::Exception&) {
     }
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    state_version_ = version;
+    coordinated_epoch_ = stored;
   }
 }
 
@@ -568,23 +644,26 @@ void HaCatalog::save_state() {
   uint64_t epoch = gate_.epoch();
   {
     std::lock_guard<std::mutex> lock(coord_mu_);
+    if (!leader_) return;  // the leader's word only
     epoch = std::max(epoch, coordinated_epoch_);
   }
   try {
-    write_state(epoch, primary());
+    write_state(epoch, primary(), "", false);
   } catch (const Error& e) {
     host_.logf(KESTREL_LOG_WARNING, "cluster state not saved in the coordinator: %s", e.what());
   }
 }
 
-uint64_t HaCatalog::claim_epoch(const std::string& to) {
+uint64_t HaCatalog::claim_epoch(const std::string& from, const std::string& to) {
   uint64_t next = gate_.epoch();
   {
     std::lock_guard<std::mutex> lock(coord_mu_);
     next = std::max(next, coordinated_epoch_) + 1;
   }
   try {
-    write_state(next, to);
+    // `primary` stays the old one until `to` is promoted: a daemon that
+    // restarts in between must not take a standby for the primary.
+    write_state(next, from, to, true);
   } catch (const Error& e) {
     throw Error(KESTREL_ERR_BUSY, "epoch " + std::to_string(next) + " not claimed in the coordinator (" +
                                       e.what() + "): nothing changed");
@@ -592,37 +671,72 @@ uint64_t HaCatalog::claim_epoch(const std::string& to) {
   return next;
 }
 
+void HaCatalog::follow_state() {
+  const CoordinatedState s = load_state();
+  if (!s.read) return;
+  if (s.epoch > gate_.epoch() && gate_.begin()) {
+    gate_.end(s.epoch);
+    epoch_metric_.set(static_cast<double>(s.epoch));
+    host_.logf(KESTREL_LOG_INFO, "epoch %llu, as the coordinator's leader stored it",
+               static_cast<unsigned long long>(s.epoch));
+  }
+  if (s.primary.empty() || !s.promoting.empty()) return;  // a failover runs there: writes retry meanwhile
+  bool known = false;
+  for (const Node& n : nodes_) known = known || n.name == s.primary;
+  if (!known) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (primary_ != s.primary) {
+    host_.logf(KESTREL_LOG_INFO, "primary is %s, as the coordinator's leader stored it", s.primary.c_str());
+    primary_ = s.primary;
+  }
+}
+
 bool HaCatalog::hold_lease() {
-  const int64_t now = now_us();
-  std::lock_guard<std::mutex> lock(coord_mu_);
-  if (leader_ && lease_until_us_ - now > lease_ttl_ms_ * 1000 / 2) return true;
-  const bool was = leader_;
+  {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    if (leader_ && lease_until_us_ - now_us() > lease_ttl_ms_ * 1000 / 2) return true;
+  }
+  std::lock_guard<std::mutex> io(coord_io_mu_);
+  Lease l;
+  std::string error;
   try {
-    const Lease l = coordinator_.acquire(this_node_, static_cast<uint32_t>(lease_ttl_ms_));
-    leader_ = l.is_leader;
-    lease_until_us_ = l.until_us;
-    lease_note_ = leader_ ? "" : "another daemon holds the coordinator's lease: it decides failovers";
-    stop_writes_at_us_ = 0;  // renewed, or another daemon leads (the epoch guards our writes)
+    l = coordinator_.acquire(member_, static_cast<uint32_t>(lease_ttl_ms_));
   } catch (const Error& e) {
-    if (leader_ && lease_until_us_ > 0) stop_writes_at_us_ = lease_until_us_;
+    error = e.what();
+  }
+  std::lock_guard<std::mutex> lock(coord_mu_);
+  const bool was = leader_;
+  if (error.empty()) {
+    leader_ = l.is_leader;
+    lease_until_us_ = l.is_leader ? l.until_us : 0;
+    lease_note_ = leader_ ? "" : "another daemon holds the coordinator's lease: it decides failovers";
+    stop_writes_at_us_ = lease_until_us_;
+  } else {
+    // stop_writes_at_us_ stays the end of the lease held (or 0): writes stop then.
     leader_ = false;
-    lease_note_ = std::string("the coordinator does not answer (") + e.what() + "): no failover without its lease";
+    lease_note_ = "the coordinator does not answer (" + error + "): no failover without its lease";
   }
   if (was != leader_)
-    host_.logf(leader_ ? KESTREL_LOG_INFO : KESTREL_LOG_WARNING, "%s", leader_ ? "holding the coordinator's lease" : lease_note_.c_str());
+    host_.logf(leader_ ? KESTREL_LOG_INFO : KESTREL_LOG_WARNING, "%s",
+               leader_ ? ("holding the coordinator's lease as " + member_).c_str() : lease_note_.c_str());
   return leader_;
 }
 
 void HaCatalog::release_lease() {
-  std::lock_guard<std::mutex> lock(coord_mu_);
-  if (!leader_ || !coordinator_) return;
+  {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    if (!leader_ || !coordinator_) return;
+  }
+  std::lock_guard<std::mutex> io(coord_io_mu_);
   try {
-    coordinator_.release(this_node_);
+    coordinator_.release(member_);
   } catch (const Error& e) {
     host_.logf(KESTREL_LOG_WARNING, "coordinator lease not released: %s", e.what());
   }
+  std::lock_guard<std::mutex> lock(coord_mu_);
   leader_ = false;
   lease_until_us_ = 0;
+  stop_writes_at_us_ = now_us();  // another daemon may lead from now on
 }
 
 // ---- router ----------------------------------------------------------------

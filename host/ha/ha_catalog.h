@@ -21,6 +21,7 @@
 #include <kestrel/plugin.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -130,28 +131,35 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // a retryable failure while a failover may come (see ha_catalog.cc).
   void read_through(bool primary_only, const std::function<void(const Node&)>& call) const;
   // The cluster state in the coordinator (a JSON object: epoch, primary,
-  // auto_failover, auto_failover_configured, updated_at_us, by). Written only
-  // by compare-and-set; never with a lower epoch than the one stored.
+  // promoting, primary_lsn, auto_failover, auto_failover_configured, updated_at_us, by).
+  // Written only by the lease holder, only by compare-and-set, never with a
+  // lower epoch than the one stored.
   struct CoordinatedState {
+    bool read = false;       // false: the coordinator did not answer (the rest is defaults)
     uint64_t epoch = 0;
-    std::string primary;
+    std::string primary;     // the primary of `epoch`
+    std::string promoting;   // set while a failover to it runs: `primary` is then the old one
+    uint64_t primary_lsn = 0;  // the primary's WAL position at its last answer (bytes), 0 unknown
     bool has_auto_failover = false;
     bool auto_failover = true;
     bool auto_failover_configured = true;  // the config's value when auto_failover was stored
   };
   CoordinatedState load_state();
-  // Writes epoch and primary; throws Error(KESTREL_ERR_CONFLICT) when the
-  // stored epoch is higher (another daemon moved on), UNAVAILABLE when the
-  // coordinator fails.
-  void write_state(uint64_t epoch, const std::string& primary);
-  void save_state();  // write_state(current epoch, primary), errors logged
-  // Claims the next epoch for `to` in the coordinator before it is promoted:
-  // the epoch after the highest of the router's and the stored one. Throws
-  // Error(KESTREL_ERR_BUSY) when another daemon claimed it first.
-  uint64_t claim_epoch(const std::string& to);
+  // Writes epoch, primary and promoting. A claim needs the stored epoch to be
+  // lower than `epoch`, a save not higher; else Error(KESTREL_ERR_CONFLICT)
+  // (another daemon moved on). UNAVAILABLE when the coordinator fails.
+  void write_state(uint64_t epoch, const std::string& primary, const std::string& promoting, bool claim);
+  void save_state();  // as the leader: write_state(current epoch, primary), errors logged
+  // Claims the next epoch for a failover from `from` to `to` before `to` is
+  // promoted: the epoch after the highest of the router's and the stored one.
+  // Throws Error(KESTREL_ERR_BUSY) when another daemon claimed it first.
+  uint64_t claim_epoch(const std::string& from, const std::string& to);
+  // A daemon without the lease follows the leader's word: the stored epoch
+  // and primary (unless a failover runs there) become the router's.
+  void follow_state();
   // True while this daemon holds the coordinator's lease (renewed when less
   // than half of lease_ttl is left). Only the holder fails over, switches
-  // over, fences and rejoins. Any thread.
+  // over, fences, rejoins and writes the cluster state. Any thread.
   bool hold_lease();
   void release_lease();
   std::string lease_note() const {
@@ -162,6 +170,9 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   const HaCatalogOptions options_;
   const std::string id_;
   const std::string this_node_;
+  // This process's member id in the lease: node name, host, PID and a random
+  // tag, so that two daemons started with one config never share a lease.
+  const std::string member_;
   const kestrel_host_api* api_;
   kestrel_host_ctx* ctx_;
   Host host_;
@@ -181,21 +192,32 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   std::string no_failover_reason_; // why the last confirmed primary failure did not fail over
   std::vector<FailoverEvent> recent_;  // this process's events (when the store keeps no history)
   std::set<std::string> fenced_;   // fenced by this catalog, to be rejoined
-  uint64_t last_primary_lsn_ = 0;  // the primary's position at its last answer
+  uint64_t last_primary_lsn_ = 0;  // the primary's position at its last answer (kept in the state too,
+                                   // as Patroni keeps the leader's optime: a restarted daemon can
+                                   // still tell a standby's lag once the primary is dead)
+  uint64_t stored_primary_lsn_ = 0;  // last_primary_lsn_ as last written to the coordinator
+  std::chrono::steady_clock::time_point lsn_stored_at_;
   std::map<std::string, std::string> last_sync_state_;  // each standby's, at the primary's last answer
   std::map<std::string, long> postmaster_exited_;  // node -> PID seen exiting, until it answers again
+  // Set at start when the stored primary answers but not as a primary and no
+  // node is one (a failover interrupted after its fence): it is then failed
+  // over as if down. Cleared once the primary answers as one.
+  bool primary_refuses_writes_ = false;
 
   std::mutex failover_mu_;         // one failover or switchover at a time
 
-  mutable std::mutex coord_mu_;    // guards the coordinator's view below; serializes state writes
+  std::mutex coord_io_mu_;         // one coordinator call at a time (lease, state); never held by status()
+  mutable std::mutex coord_mu_;    // guards the coordinator's view below (held only to copy fields)
   uint64_t state_version_ = 0;     // the version of the state this daemon last read or wrote
   uint64_t coordinated_epoch_ = 0; // the epoch stored there then
   bool leader_ = false;
   int64_t lease_until_us_ = 0;
   std::string lease_note_;         // why this daemon is not the leader, "" when it is
-  // Self-fencing: when the leader cannot renew its lease (the coordinator
-  // does not answer), it stops routing writes once the lease it held runs
-  // out (UTC µs; 0: no such deadline). Read by writers without coord_mu_.
+  // Self-fencing: while this daemon leads, the end of its lease (UTC µs);
+  // a leader that did not renew by then (the coordinator does not answer, or
+  // its loop is stuck) routes no writes: another may lead by then. 0: no
+  // such deadline (another daemon leads; the epoch guards our writes).
+  // Read by writers without coord_mu_.
   std::atomic<int64_t> stop_writes_at_us_{0};
 
   std::mutex rejoin_mu_;

@@ -66,7 +66,7 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
     throw Error(KESTREL_ERR_BUSY, "a failover or switchover already runs: try again when it ends");
   uint64_t next = 0;
   try {
-    next = claim_epoch(to);
+    next = claim_epoch(from, to);
   } catch (const Error&) {
     gate_.end(gate_.epoch());
     throw;
@@ -101,6 +101,7 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
     {
       std::lock_guard<std::mutex> lock(mu_);
       primary_ = to;
+      primary_refuses_writes_ = false;
       no_failover_reason_.clear();
     }
     ev.epoch_after = next;
@@ -214,7 +215,7 @@ FailoverEvent HaCatalog::switchover(const std::string& target) {
     }
     // The epoch is claimed before anything irreversible: a daemon that loses
     // the claim has fenced nothing.
-    const uint64_t next = claim_epoch(target);
+    const uint64_t next = claim_epoch(p, target);
     // The old primary stops first (a clean shutdown sends its last WAL to
     // the standbys), so it never accepts a write after the target's promote.
     replicator_.fence(p);
@@ -238,6 +239,7 @@ FailoverEvent HaCatalog::switchover(const std::string& target) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       primary_ = target;
+      primary_refuses_writes_ = false;
     }
     ev.epoch_after = next;
     ev.succeeded = true;
@@ -420,7 +422,11 @@ void HaCatalog::rejoin_loop() {
     bool ok = false;
     bool retry = true;
     std::string error;
-    if (n != primary()) {
+    if (!hold_lease()) {
+      // The leader rejoins (or not); a rejoin from here would race its own.
+      host_.logf(KESTREL_LOG_INFO, "rejoin %s left to the coordinator's leader: %s", n.c_str(), lease_note().c_str());
+      ok = true;
+    } else if (n != primary()) {
       try {
         host_.logf(KESTREL_LOG_INFO, "rejoin %s as a standby of %s", n.c_str(), primary().c_str());
         replicator_.rejoin(n);

@@ -135,7 +135,8 @@ uint64_t LocalCoordinator::coordinator_compare_and_set(uint64_t expected_version
     throw Error(KESTREL_ERR_INVALID, "cluster state: not a JSON object: " + state_json.substr(0, 80));
   const uint64_t v = compare_and_set(kStateKey, expected_version, state_json);
   {
-    std::lock_guard<std::mutex> lock(mu_);  // a watcher between its get and its wait still wakes
+    std::lock_guard<std::mutex> lock(mu_);
+    ++changes_;
   }
   changed_.notify_all();
   return v;
@@ -144,6 +145,11 @@ uint64_t LocalCoordinator::coordinator_compare_and_set(uint64_t expected_version
 uint64_t LocalCoordinator::coordinator_watch(uint64_t after_version, uint32_t timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   for (;;) {
+    uint64_t seen;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen = changes_;  // taken before the read: a change after it ends the wait below at once
+    }
     std::string text;
     uint64_t v = 0;
     get(kStateKey, &text, &v);
@@ -155,7 +161,8 @@ uint64_t LocalCoordinator::coordinator_watch(uint64_t after_version, uint32_t ti
     // Woken at once by a change in this process; another process sharing
     // host-state.db is seen within 100 ms.
     std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(100)));
+    changed_.wait_for(lock, std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(100)),
+                      [&] { return changes_ != seen; });
   }
 }
 

@@ -8,7 +8,7 @@
 // (a later plugin) keeps the same two things in etcd.
 //
 // Keys (in the owning component's namespace):
-//   coordinator/leader  {"member": "<node.name>", "until_us": <UTC µs>}
+//   coordinator/leader  {"member": "<member id>", "until_us": <UTC µs>}
 //   coordinator/state   the cluster state JSON object (see the ha-catalog)
 //
 // Two wirings, one class: the built-in component `coordinator-local` (named
@@ -67,6 +67,7 @@ class LocalCoordinator : public Component, public CoordinatorProvider {
   kestrel_host_ctx* ctx_;
   std::mutex mu_;
   std::condition_variable changed_;  // a compare-and-set of the state in this process
+  uint64_t changes_ = 0;             // such compare-and-sets so far (guarded by mu_)
 };
 
 }  // namespace kestrel::host::ha

@@ -96,17 +96,22 @@ int cmd_ha_status(const ApiClient& admin, bool json, std::ostream& out, std::ost
   table << std::left << std::setw(12) << "NODE" << std::setw(9) << "ROLE" << std::setw(10) << "PRIORITY"
         << std::setw(10) << "HEALTH" << std::setw(12) << "RESPONSE" << std::setw(12) << "LAG" << "SYNC\n";
   Poco::JSON::Array::Ptr nodes = s->getArray("nodes");
+  bool any_down = false;
   for (size_t i = 0; nodes && i < nodes->size(); ++i) {
     Poco::JSON::Object::Ptr n = nodes->getObject(static_cast<unsigned>(i));
     const bool healthy = flag(n, "healthy");
     const std::string health = healthy ? "ok" : "down(" + text(n, "consecutive_failures") + ")";
     const bool primary = text(n, "name") == text(s, "primary");
-    table << std::left << std::setw(12) << text(n, "name") << std::setw(9) << text(n, "role") << std::setw(10)
+    // A node that does not answer shows the role it had when it last did.
+    const std::string role = healthy ? text(n, "role") : "(" + text(n, "role") + ")";
+    any_down = any_down || !healthy;
+    table << std::left << std::setw(12) << text(n, "name") << std::setw(9) << role << std::setw(10)
           << text(n, "priority") << std::setw(10) << health << std::setw(12) << ms(text(n, "response_ms"))
           << std::setw(12) << (primary ? "-" : bytes(text(n, "lag_bytes")))
           << (text(n, "sync_state").empty() ? "-" : text(n, "sync_state")) << "\n";
   }
   out << table.str();
+  if (any_down) out << "(role): the role a node had when it last answered\n";
   if (!text(s, "failover_candidate").empty())
     out << "failover candidate: " << text(s, "failover_candidate") << "\n";
   else

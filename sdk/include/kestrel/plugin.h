@@ -893,7 +893,9 @@ typedef struct kestrel_replicator_v1 {
 typedef struct kestrel_coordinator_v1 {
   uint32_t struct_size; /* sizeof(kestrel_coordinator_v1) */
 
-  /* Takes the leader lease for `member` (this daemon's node.name) or renews
+  /* Takes the leader lease for `member` (this daemon's member id: its
+   * node.name, host, PID and a random tag, unique per process, so that two
+   * daemons started with one config never share a lease) or renews
    * it, for ttl_ms milliseconds from now. *is_leader = 1 when `member` holds
    * it after the call; 0 when another member does (KESTREL_OK either way).
    * *lease_until_us: UTC microseconds until which the lease is held (0 when

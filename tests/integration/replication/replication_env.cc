@@ -179,14 +179,15 @@ std::string ReplicationEnv::create_errors(const std::string& yaml) {
   return text;
 }
 
-std::unique_ptr<host::ComponentRuntime> ReplicationEnv::start_second_runtime(const std::string& yaml) {
+std::unique_ptr<host::ComponentRuntime> ReplicationEnv::start_second_runtime(const std::string& yaml,
+                                                                             const std::string& node_name) {
   const std::string problems = create_errors(yaml);
   CPPUNIT_ASSERT_MESSAGE(problems, problems.empty());
   host::ConfigErrors errors;
   second_docs_.push_back(host::ConfigDocument::load_text(yaml, "second.yaml", node_dir_.path(), &errors));
   auto rt = std::make_unique<host::ComponentRuntime>(
       host::build_component_graph(*second_docs_.back(), *registry_, node_dir_.path(), &errors),
-      host::NodeSettings{"n2", node_dir_.path()}, node_dir_.path());
+      host::NodeSettings{node_name, node_dir_.path()}, node_dir_.path());
   std::vector<std::string> create;
   CPPUNIT_ASSERT(rt->create_all(&create));
   std::string err;
@@ -213,8 +214,10 @@ CatalogClient ReplicationEnv::catalog(const std::string& id) const {
   return CatalogClient(runtime_->interface_of(id, KESTREL_IFACE_CATALOG_V1));
 }
 
-host::ha::HaControl& ReplicationEnv::ha(const std::string& id) const {
-  const kestrel_interface i = runtime_->interface_of(id, host::ha::kHaControlInterface);
+host::ha::HaControl& ReplicationEnv::ha(const std::string& id) const { return ha_of(*runtime_, id); }
+
+host::ha::HaControl& ReplicationEnv::ha_of(const host::ComponentRuntime& runtime, const std::string& id) {
+  const kestrel_interface i = runtime.interface_of(id, host::ha::kHaControlInterface);
   return *static_cast<host::ha::HaControl*>(const_cast<void*>(i.vtable));
 }
 

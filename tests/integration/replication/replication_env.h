@@ -86,9 +86,12 @@ class ReplicationEnv {
   // creates and starts every component. CppUnit assertions on failure.
   void start_runtime(const std::string& yaml);
   // Starts a second runtime from `yaml` on the same data dir (host-state.db), as
-  // a second kestreld started by mistake on it would run (node name n2).
-  // The caller owns it and stops it before this env goes.
-  std::unique_ptr<host::ComponentRuntime> start_second_runtime(const std::string& yaml);
+  // a second kestreld started by mistake on it would run (node name
+  // `node_name`). The caller owns it and stops it before this env goes.
+  std::unique_ptr<host::ComponentRuntime> start_second_runtime(const std::string& yaml,
+                                                               const std::string& node_name = "n2");
+  // The HaControl of ha-catalog `id` in `runtime` (a second runtime's).
+  static host::ha::HaControl& ha_of(const host::ComponentRuntime& runtime, const std::string& id);
   // Only create: returns the create errors ("" when it would have succeeded).
   std::string create_errors(const std::string& yaml);
   // The catalog interface of started component `id` (a store or the ha-catalog).
