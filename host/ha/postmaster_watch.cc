@@ -45,7 +45,20 @@ int open_pidfd(long pid) {
 #endif
 }
 
-bool alive(long pid) { return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM; }
+// Running, not merely present: a zombie (exited, not yet reaped by its
+// parent) still answers kill(pid, 0); on Linux its state in /proc says Z.
+bool alive(long pid) {
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+#if defined(__linux__)
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (std::getline(stat, line)) {
+    const size_t close = line.rfind(')');  // the name may hold spaces and parentheses
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') return false;
+  }
+#endif
+  return true;
+}
 #endif
 
 }  // namespace
