@@ -2,6 +2,7 @@
 
 #include <Poco/Data/SQLite/SQLiteException.h>
 
+#include <catalog_schema/replicated_tables.h>
 #include <kestrel/plugin.hpp>
 
 namespace kestrel {
@@ -21,6 +22,10 @@ void rethrow_translated(const std::string& context, Phase phase) {
   } catch (const sq::DatabaseFullException& e) {
     throw Error(KESTREL_ERR_NO_SPACE, prefix + "disk full: " + e.displayText());
   } catch (const sq::ConstraintViolationException& e) {
+    // A standby's or fenced file's guard trigger (migration 3): the writer
+    // must go to the primary of the current epoch; retryable for the router.
+    if (e.displayText().find(catalog_schema::kReadOnlyMessage) != std::string::npos)
+      throw Error(KESTREL_ERR_FENCED, prefix + catalog_schema::kReadOnlyMessage, true);
     throw Error(KESTREL_ERR_INVALID, prefix + e.displayText());
   } catch (const sq::IOErrorException& e) {
     if (phase == Phase::kCommit)

@@ -49,6 +49,10 @@ std::string expand_tokens(const std::string& sql, Dialect dialect) {
   return out;
 }
 
+bool applies(const SchemaStatement& statement, Dialect dialect) noexcept {
+  return statement.shared != nullptr || (dialect == Dialect::kSqlite ? statement.sqlite : statement.postgres) != nullptr;
+}
+
 std::string render(const SchemaStatement& statement, Dialect dialect) {
   const char* own = dialect == Dialect::kSqlite ? statement.sqlite : statement.postgres;
   const char* text = own != nullptr ? own : statement.shared;

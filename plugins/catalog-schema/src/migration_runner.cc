@@ -44,7 +44,8 @@ bool apply(MigrationTarget& target, const Migration& m) {
     if (found != m.version - 1)
       throw Error(KESTREL_ERR_INTERNAL,
                   "schema version " + std::to_string(found) + " cannot step to " + std::to_string(m.version));
-    for (const SchemaStatement& s : m.statements) target.execute(render(s, target.dialect()));
+    for (const SchemaStatement& s : m.statements)
+      if (applies(s, target.dialect())) target.execute(render(s, target.dialect()));
     // Names are static [a-z0-9_]+ text of this file's list, safe to inline.
     target.execute(expand_tokens("INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
                                      std::to_string(m.version) + ", '" + m.name + "', {{NOW_US}})",

@@ -7,12 +7,48 @@
 //   - single-row tables (cluster_state, catalog_meta) have id = 1, enforced
 //     by a CHECK, and their row is created by the migration itself.
 #include <catalog_schema/migrations.h>
+#include <catalog_schema/replicated_tables.h>
 
 namespace kestrel {
 namespace catalog_schema {
+namespace {
+
+// Migration 3's SQLite triggers, six per replicated table:
+//   <t>_guard_{insert,update,delete}: BEFORE, raise kReadOnlyMessage while
+//     the file is a standby or fenced (only the replicator's apply, which
+//     sets role 'applying' inside its own transaction, writes a standby);
+//   <t>_capture_{insert,update,delete}: AFTER, while the file is a primary,
+//     append the row image to change_log in the writer's own transaction,
+//     with the batch's commit sequence (catalog_meta.commit_seq + 1: the
+//     batch advances it last) and the fence epoch it was written in.
+std::vector<std::string> sqlite_change_triggers() {
+  std::vector<std::string> out;
+  const std::string role = "(SELECT role FROM replication_state WHERE id = 1)";
+  for (const ReplicatedTable& t : replicated_tables()) {
+    const std::string n = t.name;
+    for (const char* ev : {"INSERT", "UPDATE", "DELETE"}) {
+      std::string lower = ev;
+      for (char& c : lower) c = static_cast<char>(c - 'A' + 'a');
+      out.push_back("CREATE TRIGGER " + n + "_guard_" + lower + " BEFORE " + ev + " ON " + n + " WHEN " + role +
+                    " IN ('standby', 'fenced') BEGIN SELECT RAISE(ABORT, '" + kReadOnlyMessage + "'); END");
+      const bool del = lower == "delete";
+      out.push_back("CREATE TRIGGER " + n + "_capture_" + lower + " AFTER " + ev + " ON " + n + " WHEN " + role +
+                    " = 'primary' BEGIN INSERT INTO change_log (commit_seq, epoch, table_name, op, row_id, "
+                    "row_image, created_at) VALUES ((SELECT commit_seq + 1 FROM catalog_meta WHERE id = 1), "
+                    "(SELECT epoch FROM cluster_state WHERE id = 1), '" + n + "', " +
+                    (del ? "'delete', OLD.id, NULL" : "'upsert', NEW.id, " + sqlite_row_image(t, "NEW.")) + ", " +
+                    expand_tokens("{{NOW_US}}", Dialect::kSqlite) + "); END");
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kMigrations = {
+  static const std::vector<std::string> kTriggers = sqlite_change_triggers();
+  static const std::vector<Migration> kMigrations = [] {
+  std::vector<Migration> all = {
       {1,
        "initial_catalog",
        {
@@ -103,7 +139,46 @@ const std::vector<Migration>& migrations() {
             nullptr, nullptr},
            {"CREATE INDEX failover_events_started_at_idx ON failover_events (started_at)", nullptr, nullptr},
        }},
+      // Change-log replication (DESIGN §5, replicator-changelog): every
+      // change of a replicated table on a primary file, captured by trigger
+      // in the writer's transaction (SQLite; a PostgreSQL node replicates by
+      // streaming and only gets the tables); the positions standbys applied;
+      // and what this file is (replication_state.role, see
+      // replicated_tables.h). Rows keep the primary's ids on every node.
+      {3,
+       "change_log",
+       {
+           {"CREATE TABLE change_log ("
+            " seq {{ID}},"                         // the order of changes
+            " commit_seq BIGINT NOT NULL,"         // the write batch (catalog_meta.commit_seq after it)
+            " epoch BIGINT NOT NULL,"              // the fence epoch the batch was written in
+            " table_name TEXT NOT NULL,"
+            " op TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),"
+            " row_id BIGINT NOT NULL,"
+            " row_image TEXT,"                     // JSON object of every column; NULL for a delete
+            " created_at BIGINT NOT NULL)",
+            nullptr, nullptr},
+           {"CREATE INDEX change_log_commit_seq_idx ON change_log (commit_seq)", nullptr, nullptr},
+           {"CREATE TABLE replica_positions ("
+            " node TEXT PRIMARY KEY,"              // on a primary: each standby; on a standby: its source
+            " applied_seq BIGINT NOT NULL,"        // the last change_log.seq applied
+            " applied_commit_seq BIGINT NOT NULL," // its commit_seq
+            " epoch BIGINT NOT NULL,"              // the highest epoch applied
+            " updated_at BIGINT NOT NULL)",
+            nullptr, nullptr},
+           {"CREATE TABLE replication_state ("
+            " id INTEGER PRIMARY KEY CHECK (id = 1),"
+            " role TEXT NOT NULL CHECK (role IN ('none', 'primary', 'standby', 'fenced', 'applying')),"
+            " source TEXT,"                        // a standby's primary (node name)
+            " updated_at BIGINT NOT NULL)",
+            nullptr, nullptr},
+           {"INSERT INTO replication_state (id, role, source, updated_at) VALUES (1, 'none', NULL, {{NOW_US}})",
+            nullptr, nullptr},
+       }},
   };
+  for (const std::string& t : kTriggers) all.back().statements.push_back({nullptr, t.c_str(), nullptr});
+  return all;
+  }();
   return kMigrations;
 }
 

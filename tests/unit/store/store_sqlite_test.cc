@@ -35,6 +35,7 @@ class StoreSqliteTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testStatusAndHealth);
   CPPUNIT_TEST(testLockedDatabaseIsRetryable);
   CPPUNIT_TEST(testRefusedDiskWriteLosesNothing);
+  CPPUNIT_TEST(testChangeCaptureFollowsTheFilesRole);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -120,6 +121,52 @@ class StoreSqliteTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(uint64_t{0}, catalog.count_images(0, all_images()));  // reads go on meanwhile
     *raw << "ROLLBACK", now;
     CPPUNIT_ASSERT_EQUAL(uint64_t{1}, catalog.write(0, b.ops(), b.size()));  // the retry succeeds
+  }
+
+  // Migration 3's triggers: a plain file captures nothing; a primary's
+  // writes land in change_log in the same transaction (row image, batch,
+  // epoch); a standby or fenced file refuses writers with a retryable FENCED
+  // error and keeps nothing of the batch.
+  void testChangeCaptureFollowsTheFilesRole() {
+    auto raw = raw_session();
+    auto count = [&](const std::string& sql) {
+      Poco::Int64 n = -1;
+      *raw << sql, into(n), now;
+      return n;
+    };
+    Batch one;
+    one.upsert({"http://127.0.0.1/plain.png"});
+    catalog_.write(1, one.ops(), one.size());
+    CPPUNIT_ASSERT_EQUAL(Poco::Int64{0}, count("SELECT COUNT(*) FROM change_log"));
+
+    *raw << "UPDATE replication_state SET role = 'primary' WHERE id = 1", now;
+    Batch two;
+    two.upsert({"http://127.0.0.1/a.png"}).upsert({"http://127.0.0.1/plain.png"}).session({"crawl-1"});
+    const uint64_t position = catalog_.write(3, two.ops(), two.size());
+    CPPUNIT_ASSERT_EQUAL(Poco::Int64{3}, count("SELECT COUNT(*) FROM change_log"));
+    CPPUNIT_ASSERT_EQUAL(Poco::Int64{3}, count("SELECT COUNT(*) FROM change_log WHERE commit_seq = " +
+                                               std::to_string(position) + " AND epoch = 3"));
+    std::string image;
+    *raw << "SELECT row_image FROM change_log WHERE table_name = 'images' AND op = 'upsert' ORDER BY seq LIMIT 1",
+        into(image), now;
+    auto o = Poco::JSON::Parser().parse(image).extract<Poco::JSON::Object::Ptr>();
+    CPPUNIT_ASSERT_EQUAL(std::string("http://127.0.0.1/a.png"), o->getValue<std::string>("url"));
+    CPPUNIT_ASSERT(o->has("sha256") && o->has("id") && o->has("updated_at"));
+    Batch gone;
+    gone.remove("http://127.0.0.1/a.png");
+    catalog_.write(3, gone.ops(), gone.size());
+    CPPUNIT_ASSERT_EQUAL(Poco::Int64{1}, count("SELECT COUNT(*) FROM change_log WHERE op = 'delete' AND row_image IS NULL"));
+
+    for (const char* role : {"standby", "fenced"}) {
+      *raw << ("UPDATE replication_state SET role = '" + std::string(role) + "' WHERE id = 1"), now;
+      Batch refused;
+      refused.upsert({"http://127.0.0.1/refused.png"});
+      const Error e = expect_error(KESTREL_ERR_FENCED, [&] { catalog_.write(3, refused.ops(), refused.size()); });
+      CPPUNIT_ASSERT(e.retryable());
+      assert_contains(e.what(), "read-only catalog");
+      CPPUNIT_ASSERT_EQUAL(Poco::Int64{0}, count("SELECT COUNT(*) FROM images WHERE url = 'http://127.0.0.1/refused.png'"));
+    }
+    CPPUNIT_ASSERT_EQUAL(Poco::Int64{4}, count("SELECT COUNT(*) FROM change_log"));
   }
 
   void testRefusedDiskWriteLosesNothing() {

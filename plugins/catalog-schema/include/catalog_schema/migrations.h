@@ -36,8 +36,9 @@ enum class Dialect { kSqlite, kPostgres };
 const char* dialect_name(Dialect dialect) noexcept;
 
 // One SQL statement of a migration. Static data; pointers live for the
-// process. `shared` is used for every dialect whose own variant is NULL; at
-// least one of the three is non-NULL for any dialect the statement applies to.
+// process. `shared` is used for every dialect whose own variant is NULL; a
+// statement applies to a dialect when `shared` or that dialect's variant is
+// non-NULL (see applies()).
 struct SchemaStatement {
   const char* shared;    // SQL for both dialects, may hold {{TOKENS}}; NULL: dialect variants only
   const char* sqlite;    // SQLite-only text replacing `shared`; NULL: use shared
@@ -56,6 +57,10 @@ const std::vector<Migration>& migrations();
 
 // The schema version this build knows: the last migration's version.
 int latest_version();
+
+// Whether `statement` has text for `dialect` (a statement of one dialect
+// only, such as SQLite's change-capture triggers, is skipped on the other).
+bool applies(const SchemaStatement& statement, Dialect dialect) noexcept;
 
 // The text of `statement` for `dialect`, tokens expanded. Throws
 // std::logic_error on an unknown token or when the statement has no text for

@@ -1,0 +1,33 @@
+#include <catalog_schema/replicated_tables.h>
+
+namespace kestrel {
+namespace catalog_schema {
+
+const std::vector<ReplicatedTable>& replicated_tables() {
+  static const std::vector<ReplicatedTable> kTables = {
+      {"categories", {"id", "name", "parent_id", "created_at"}},
+      {"crawl_sessions",
+       {"id", "session_key", "node_name", "seeds", "state", "started_at", "finished_at", "pages", "images", "bytes",
+        "errors", "errors_json", "updated_at"}},
+      {"images",
+       {"id", "url", "source_url", "filename", "file_path", "file_size", "width", "height", "format", "mime_type",
+        "md5", "sha256", "etag", "last_modified", "category_id", "crawl_session_id", "created_at", "updated_at"}},
+      {"failover_events",
+       {"id", "event_key", "kind", "from_node", "to_node", "reason", "automatic", "succeeded", "epoch_before",
+        "epoch_after", "started_at", "finished_at", "duration_ms", "lost_bytes", "write_pause_ms", "detail",
+        "created_at"}},
+  };
+  return kTables;
+}
+
+std::string sqlite_row_image(const ReplicatedTable& t, const char* prefix) {
+  std::string s = "json_object(";
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    if (i) s += ", ";
+    s += std::string("'") + t.columns[i] + "', " + prefix + t.columns[i];
+  }
+  return s + ")";
+}
+
+}  // namespace catalog_schema
+}  // namespace kestrel
