@@ -749,6 +749,7 @@ uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_
     std::string last = "no primary accepts writes";
     kestrel_result code = KESTREL_ERR_UNAVAILABLE;
     bool timed_out = false;
+    bool not_replicated = false;  // committed on the primary, not yet on the standbys the mode needs
     const int64_t left_ms =
         std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::milliseconds>(
                                  deadline - std::chrono::steady_clock::now())
@@ -764,16 +765,30 @@ uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_
           if (p.empty()) return CallOutcome::kRetryable;
           try {
             position = node(p).store.write(epoch, ops.data(), ops.size());
-            return CallOutcome::kOk;
           } catch (const Error& e) {
             last = e.what();
             code = e.code();
             return is_retryable(e) ? CallOutcome::kRetryable : CallOutcome::kFailed;
           }
+          // Committed on the primary; acknowledged once replicated as the
+          // mode requires (a change-log replicator waits here; PostgreSQL's
+          // synchronous commit already did). Not repeated by the gate: the
+          // caller gets the retryable error and its retry is idempotent.
+          if (replicator_) {
+            try {
+              replicator_.wait_replicated(p, position, static_cast<uint32_t>(left_ms));
+            } catch (const Error& e) {
+              last = e.what();
+              code = e.code();
+              not_replicated = true;
+              return CallOutcome::kFailed;
+            }
+          }
+          return CallOutcome::kOk;
         },
         left_ms, &timed_out);
     if (outcome == CallOutcome::kOk) return position;
-    if (outcome == CallOutcome::kFailed) throw Error(code, last);
+    if (outcome == CallOutcome::kFailed) throw Error(code, last, not_replicated);
     if (timed_out)
       throw Error(KESTREL_ERR_UNAVAILABLE,
                   "a failover held writes for failover_timeout (" + std::to_string(options_.failover_timeout_ms) +

@@ -25,7 +25,8 @@ const kestrel_option_desc kNodeFields[] = {
 
 const kestrel_option_desc kOptions[] = {
     map_list("nodes", kNodeFields,
-             "the cluster's nodes (name, priority, host, port, dbname, data_dir; bindir, fence for the replicator)"),
+             "the cluster's nodes (name, priority, host, port, dbname, data_dir; bindir, fence for replicator-pg; "
+             "path, an SQLite node's file, for store-sqlite and replicator-changelog)"),
     option("stores", KESTREL_OPT_REF_LIST, nullptr,
            "one catalog component per node, each component id being its node's name in the nodes list",
            KESTREL_OPTION_REQUIRED, KESTREL_IFACE_CATALOG_V1),

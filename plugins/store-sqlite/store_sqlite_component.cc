@@ -9,9 +9,21 @@ namespace kestrel {
 namespace store_sqlite {
 namespace {
 
+// A node of the cluster's `nodes` list, for a store that reads its file
+// from there (nodes: catalog): only the keys this store needs.
+const kestrel_option_desc kNodeFields[] = {
+    option("name", KESTREL_OPT_STRING, nullptr, "node name", KESTREL_OPTION_REQUIRED | KESTREL_OPTION_UNIQUE),
+    option("path", KESTREL_OPT_PATH, nullptr, "the node's SQLite catalog file"),
+};
+
 const kestrel_option_desc kOptions[] = {
-    option("path", KESTREL_OPT_PATH, "catalog.db",
-           "SQLite catalog file; relative paths are resolved against the node's data dir"),
+    option("path", KESTREL_OPT_PATH, nullptr,
+           "SQLite catalog file (default: catalog.db); relative paths are resolved against the node's data dir; "
+           "with nodes, the node's path instead"),
+    map_list("nodes", kNodeFields,
+             "the id of the component holding the nodes list (nodes: catalog), or the list itself: the file is "
+             "the path of the node named by `node`"),
+    option("node", KESTREL_OPT_STRING, nullptr, "with nodes: the node this store opens (default: the component id)"),
     option("synchronous", KESTREL_OPT_STRING, "full",
            "full: an acknowledged write survives power loss; normal: it survives a crash of the process only"),
     option("busy_timeout", KESTREL_OPT_DURATION, "5s",

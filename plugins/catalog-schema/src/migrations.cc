@@ -170,9 +170,27 @@ const std::vector<Migration>& migrations() {
             " id INTEGER PRIMARY KEY CHECK (id = 1),"
             " role TEXT NOT NULL CHECK (role IN ('none', 'primary', 'standby', 'fenced', 'applying')),"
             " source TEXT,"                        // a standby's primary (node name)
+            " promoted_at_seq BIGINT NOT NULL DEFAULT 0,"  // change_log head when this file was last
+                                                           // promoted: later entries are of its epoch
             " updated_at BIGINT NOT NULL)",
             nullptr, nullptr},
            {"INSERT INTO replication_state (id, role, source, updated_at) VALUES (1, 'none', NULL, {{NOW_US}})",
+            nullptr, nullptr},
+           // Changes only a former primary held when it rejoined (primary
+           // wins: they are not applied, and never silently dropped).
+           {"CREATE TABLE conflicts ("
+            " id {{ID}},"
+            " node TEXT NOT NULL,"                 // the former primary they came from
+            " seq BIGINT NOT NULL,"
+            " epoch BIGINT NOT NULL,"
+            " commit_seq BIGINT NOT NULL,"
+            " table_name TEXT NOT NULL,"
+            " op TEXT NOT NULL,"
+            " row_id BIGINT NOT NULL,"
+            " row_image TEXT,"
+            " changed_at BIGINT NOT NULL,"         // change_log.created_at on that node
+            " recorded_at BIGINT NOT NULL,"
+            " UNIQUE (node, seq, epoch))",
             nullptr, nullptr},
        }},
   };

@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 #define KESTREL_ABI_MAJOR 1 /* incompatible changes bump this */
-#define KESTREL_ABI_MINOR 3 /* appended fields / functions bump this */
+#define KESTREL_ABI_MINOR 4 /* appended fields / functions bump this */
 
 /* Exported from a plugin: only the negotiate symbol is visible. */
 #if defined(_WIN32)
@@ -873,6 +873,22 @@ typedef struct kestrel_replicator_v1 {
    * differ: the report says so. */
   kestrel_result (*check_consistency)(void* instance, const char* standby, kestrel_write_fn write, void* sink,
                                       kestrel_status* status);
+
+  /* ---- ABI 1.4 (check with KESTREL_HAS; absent or NULL: nothing to wait
+   * for, as with PostgreSQL, whose synchronous commit waits itself) ---- */
+
+  /* Waits until the write batch that `primary`'s store committed at
+   * `position` (the catalog write's returned commit position) is applied as
+   * the mode requires: async returns at once; semi-sync waits for one
+   * standby, sync for every standby. Called by the HA catalog after each
+   * write, before the writer is acknowledged; any thread, concurrently.
+   * KESTREL_ERR_TIMEOUT (retryable: the batch is committed on the primary,
+   * and the writer's retry is idempotent) after timeout_ms milliseconds, or
+   * after the replicator's own sync timeout; KESTREL_OK once applied, or at
+   * once when the replicator is configured to fall back to async (its status
+   * then says so). */
+  kestrel_result (*wait_replicated)(void* instance, const char* primary, uint64_t position, uint32_t timeout_ms,
+                                    kestrel_status* status);
 } kestrel_replicator_v1;
 
 /* ------------------------------------------------------------------------ */

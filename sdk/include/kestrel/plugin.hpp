@@ -737,6 +737,10 @@ class ReplicatorProvider {
   virtual void replicator_rejoin(const std::string& node) = 0;
   // A JSON report (see kestrel_replicator_v1.check_consistency).
   virtual std::string replicator_check_consistency(const std::string& standby) = 0;
+  // ABI 1.4 (see kestrel_replicator_v1.wait_replicated). The default returns
+  // at once: the servers wait themselves (PostgreSQL's synchronous commit).
+  virtual void replicator_wait_replicated(const std::string& /*primary*/, uint64_t /*position*/,
+                                          uint32_t /*timeout_ms*/) {}
 
   static const kestrel_replicator_v1* table();
 };
@@ -805,6 +809,12 @@ class ReplicatorClient {
     kestrel_status st = make_status();
     check(vt_->check_consistency(inst_, standby.c_str(), &string_sink, &out, &st), st, "consistency check");
     return out;
+  }
+  // Returns at once when the replicator has nothing to wait for (ABI < 1.4).
+  void wait_replicated(const std::string& primary, uint64_t position, uint32_t timeout_ms) const {
+    if (!KESTREL_HAS(vt_, kestrel_replicator_v1, wait_replicated) || vt_->wait_replicated == nullptr) return;
+    kestrel_status st = make_status();
+    check(vt_->wait_replicated(inst_, primary.c_str(), position, timeout_ms, &st), st, "wait for replication");
   }
 
  private:
@@ -1119,6 +1129,11 @@ inline const kestrel_replicator_v1* ReplicatorProvider::table() {
         return detail::guard(st, [&] {
           std::string r = detail::as<ReplicatorProvider>(inst).replicator_check_consistency(standby ? standby : "");
           write(sink, r.data(), r.size());
+        });
+      },
+      [](void* inst, const char* primary, uint64_t position, uint32_t timeout_ms, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          detail::as<ReplicatorProvider>(inst).replicator_wait_replicated(primary ? primary : "", position, timeout_ms);
         });
       },
   };

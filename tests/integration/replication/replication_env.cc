@@ -162,6 +162,9 @@ std::string ReplicationEnv::create_errors(const std::string& yaml) {
     CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-replicator-pg.so"));
     // The HA catalog's scenarios: per-node stores and the built-in ha-catalog.
     CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-store-postgres.so"));
+    // SQLite catalogs kept in step by the change log.
+    CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-store-sqlite.so"));
+    CPPUNIT_ASSERT(registry_->load_file(plugin_dir() + "/kestrel-replicator-changelog.so"));
     host::ha::load_builtin_plugins(*registry_);
   }
   host::ConfigErrors errors;

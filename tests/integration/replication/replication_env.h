@@ -96,6 +96,8 @@ class ReplicationEnv {
   std::string create_errors(const std::string& yaml);
   // The catalog interface of started component `id` (a store or the ha-catalog).
   CatalogClient catalog(const std::string& id) const;
+  // This env's data dir (host-state.db; SQLite nodes' files may go here too).
+  const std::string& dir() const { return node_dir_.path(); }
   // The started runtime (for the HA API over it).
   const host::ComponentRuntime& runtime() const { return *runtime_; }
   // The HaControl of started ha-catalog `id`.

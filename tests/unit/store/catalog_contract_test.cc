@@ -634,7 +634,7 @@ void CatalogContractTest::testMigrationFromVersion1() {
   if (std::string(backend_->name()) == "sqlite")
     for (const auto& row : backend_->query("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
       backend_->query("DROP TRIGGER " + row.at(0));
-  for (const char* t : {"change_log", "replica_positions", "replication_state"})
+  for (const char* t : {"change_log", "replica_positions", "replication_state", "conflicts"})
     backend_->query(std::string("DROP TABLE ") + t);
   backend_->query("DELETE FROM schema_migrations WHERE version > 1");
   CPPUNIT_ASSERT_EQUAL(std::string("1"), backend_->query("SELECT MAX(version) FROM schema_migrations").at(0).at(0));
