@@ -1,4 +1,5 @@
-// kestrel-bench-ingest: writes catalog rows through a real store plugin, the
+// kestrel-bench-ingest: writes catalog rows through a real store plugin (or
+// the built-in ha-catalog routing to one, with a replicator behind it), the
 // way kestreld does (the host's PluginRegistry loads the .so, its
 // ComponentGraph checks the YAML, its ComponentRuntime creates and starts the
 // component), then times kestrel.catalog.v1 write() calls of `batch` image
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "config/component_graph.h"
+#include "ha/builtin_plugins.h"
 #include "config/config_document.h"
 #include "loader/plugin_registry.h"
 #include "runtime/component_runtime.h"
@@ -71,7 +73,10 @@ int main(int argc, char** argv) {
   ConfigErrors errors;
   auto doc = ConfigDocument::load_file(a.config, &errors);
   PluginRegistry registry(ComponentRuntime::host_api(), "bench");
-  if (doc) registry.load_directory(a.plugins);
+  if (doc) {
+    registry.load_directory(a.plugins);
+    kestrel::host::ha::load_builtin_plugins(registry);  // the ha-catalog, for the change-log targets
+  }
   ComponentGraph graph;
   if (doc && errors.empty()) graph = build_component_graph(*doc, registry, doc->node().data_dir, &errors);
   if (!doc || !errors.empty()) {
