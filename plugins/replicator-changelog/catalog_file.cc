@@ -160,6 +160,19 @@ FileState CatalogFile::state() {
   return read_state();
 }
 
+int64_t CatalogFile::head_seq() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Poco::Data::Session& s = session();
+  Poco::Nullable<Poco::Int64> head;
+  try {
+    s << "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'", into(head), now;
+  } catch (...) {
+    drop();
+    rethrow_translated("node " + spec_.name + ": reading its change-log head");
+  }
+  return head.isNull() ? 0 : head.value();
+}
+
 std::vector<Entry> CatalogFile::entries_after(int64_t seq, size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   Poco::Data::Session& s = session();
@@ -224,36 +237,68 @@ int64_t CatalogFile::apply(const std::string& source, const std::vector<Entry>& 
     if (f.role != "standby" && f.role != "none")
       throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + f.role + ", not a standby: nothing applied");
     int64_t head = f.head_seq, epoch = f.epoch, commit_seq = f.commit_seq, last_epoch = f.epoch;
+    if (entries.empty() || entries.back().seq <= head) {
+      rollback(s);
+      return head;  // nothing new
+    }
     s << "UPDATE replication_state SET role = 'applying' WHERE id = 1", now;
-    std::map<std::string, std::string> sql;
+    // The entries to apply, checked first; then each run of one table and
+    // operation as one compiled statement stepped once per row (compiling
+    // per row cost more than applying).
+    std::vector<const Entry*> todo;
     for (const Entry& e : entries) {
       if (e.seq <= head) continue;  // applied before: a repeat changes nothing
       if (e.epoch < epoch)
         throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " refuses change " + std::to_string(e.seq) +
                                             " of epoch " + std::to_string(e.epoch) + ": it has seen epoch " +
                                             std::to_string(epoch) + " (a newer primary exists)");
-      const ReplicatedTable& t = table_named(e.table);
-      if (e.op == "delete") {
-        Poco::Int64 id = e.row_id;
-        s << ("DELETE FROM " + std::string(t.name) + " WHERE id = ?"), use(id), now;
-      } else {
-        if (e.image.isNull())
-          throw Error(KESTREL_ERR_INVALID, "change " + std::to_string(e.seq) + " is an upsert without a row image");
-        std::string& q = sql[e.table];
-        if (q.empty()) q = upsert_sql(t);
-        std::string image = e.image.value();
-        s << q, use(image), now;
-      }
-      Poco::Int64 seq = e.seq, cs = e.commit_seq, ep = e.epoch, row = e.row_id, at = e.created_at_us;
-      std::string table = e.table, op = e.op;
-      Poco::Nullable<std::string> image = e.image;
-      s << "INSERT INTO change_log (seq, commit_seq, epoch, table_name, op, row_id, row_image, created_at)"
-           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          use(seq), use(cs), use(ep), use(table), use(op), use(row), use(image), use(at), now;
+      table_named(e.table);
+      if (e.op != "delete" && e.image.isNull())
+        throw Error(KESTREL_ERR_INVALID, "change " + std::to_string(e.seq) + " is an upsert without a row image");
+      epoch = std::max(epoch, e.epoch);
       head = e.seq;
       commit_seq = e.commit_seq;
       last_epoch = std::max(last_epoch, e.epoch);
-      epoch = std::max(epoch, e.epoch);
+      todo.push_back(&e);
+    }
+    for (size_t begin = 0; begin < todo.size();) {
+      size_t end = begin + 1;
+      while (end < todo.size() && todo[end]->table == todo[begin]->table && todo[end]->op == todo[begin]->op) ++end;
+      const ReplicatedTable& t = table_named(todo[begin]->table);
+      Statement st(s);
+      std::vector<Poco::Int64> ids;      // bound by reference: they outlive execute()
+      std::vector<std::string> images;
+      if (todo[begin]->op == "delete") {
+        for (size_t i = begin; i < end; ++i) ids.push_back(todo[i]->row_id);
+        st << "DELETE FROM " + std::string(t.name) + " WHERE id = ?", use(ids);
+      } else {
+        for (size_t i = begin; i < end; ++i) images.push_back(todo[i]->image.value());
+        st << upsert_sql(t), use(images);
+      }
+      st.execute();
+      begin = end;
+    }
+    if (!todo.empty()) {
+      // The entries themselves, under the primary's seq: this file continues
+      // the log if it is promoted.
+      std::vector<Poco::Int64> seq, cs, ep, row, at;
+      std::vector<std::string> table, op;
+      std::vector<Poco::Nullable<std::string>> image;
+      for (const Entry* e : todo) {
+        seq.push_back(e->seq);
+        cs.push_back(e->commit_seq);
+        ep.push_back(e->epoch);
+        table.push_back(e->table);
+        op.push_back(e->op);
+        row.push_back(e->row_id);
+        image.push_back(e->image);
+        at.push_back(e->created_at_us);
+      }
+      Statement st(s);
+      st << "INSERT INTO change_log (seq, commit_seq, epoch, table_name, op, row_id, row_image, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          use(seq), use(cs), use(ep), use(table), use(op), use(row), use(image), use(at);
+      st.execute();
     }
     Poco::Int64 at = now_us(), h = head, cs = commit_seq, ep = last_epoch;
     std::string src = source;

@@ -77,6 +77,8 @@ class CatalogFile {
   // running the catalog migrations) and reads its state: a real query, the
   // health check.
   FileState state();
+  // Only head_seq: the last change_log seq (one cheap query).
+  int64_t head_seq();
 
   // Up to `limit` entries after `seq`, in order, always ending on a whole
   // write batch (the last batch is completed past the limit).

@@ -295,7 +295,7 @@ bool ChangelogReplicator::ship_once(CatalogFile& f) {
       }
     }
     set(true, "");
-    metrics_[name].applied_total.add(static_cast<double>(entries.size()));
+    metrics_.at(name).applied_total.add(static_cast<double>(entries.size()));
     applied_cv_.notify_all();
     if (persist) {
       try {
@@ -401,7 +401,7 @@ void ChangelogReplicator::replicator_wait_replicated(const std::string& /*primar
   }
   if (mode == KESTREL_REPLICATION_ASYNC || files_.size() < 2 || primary.empty()) return;
   // Every change committed so far, the caller's batch among them.
-  const int64_t target = file(primary).state().head_seq;
+  const int64_t target = file(primary).head_seq();
   const size_t need = mode == KESTREL_REPLICATION_SYNC ? files_.size() - 1 : 1;
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(std::min<int64_t>(timeout_ms, sync_timeout_ms_));
@@ -482,7 +482,7 @@ std::vector<NodeStatus> ChangelogReplicator::replicator_node_status() {
           n.lag_bytes = bytes;
           n.replay_lag_seconds = oldest > 0 ? std::max(0.0, static_cast<double>(now_us() - oldest) / 1e6) : 0.0;
           n.write_lag_seconds = n.flush_lag_seconds = n.replay_lag_seconds;
-          const StandbyMetrics& m = metrics_[n.node];
+          const StandbyMetrics& m = metrics_.at(n.node);
           m.lag_entries.set(static_cast<double>(std::max<int64_t>(0, ps.head_seq - st.head_seq)));
           m.lag_bytes.set(static_cast<double>(bytes));
           m.lag_seconds.set(n.replay_lag_seconds);
