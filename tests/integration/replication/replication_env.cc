@@ -118,7 +118,9 @@ PgCluster& ReplicationEnv::add_primary(const std::string& name, const std::map<s
   auto c = std::make_unique<PgCluster>(o);
   // The catalog schema, as store-postgres creates it, owned by the app role.
   for (const auto& m : catalog_schema::migrations())
-    for (const auto& st : m.statements) c->query(catalog_schema::render(st, catalog_schema::Dialect::kPostgres), "kestrel");
+    for (const auto& st : m.statements)
+      if (catalog_schema::applies(st, catalog_schema::Dialect::kPostgres))
+        c->query(catalog_schema::render(st, catalog_schema::Dialect::kPostgres), "kestrel");
   return *(clusters_[name] = std::move(c));
 }
 
