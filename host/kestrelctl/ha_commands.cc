@@ -93,7 +93,7 @@ int cmd_ha_status(const ApiClient& admin, bool json, std::ostream& out, std::ost
   if (!text(s, "lease_note").empty()) out << "leader: " << (text(s, "leader").empty() ? "not this daemon" : text(s, "leader"))
                                           << " (" << text(s, "lease_note") << ")\n";
   std::ostringstream table;
-  table << std::left << std::setw(12) << "NODE" << std::setw(9) << "ROLE" << std::setw(10) << "PRIORITY"
+  table << std::left << std::setw(12) << "NODE" << std::setw(11) << "ROLE" << std::setw(10) << "PRIORITY"
         << std::setw(10) << "HEALTH" << std::setw(12) << "RESPONSE" << std::setw(12) << "LAG" << "SYNC\n";
   Poco::JSON::Array::Ptr nodes = s->getArray("nodes");
   bool any_down = false;
@@ -105,7 +105,7 @@ int cmd_ha_status(const ApiClient& admin, bool json, std::ostream& out, std::ost
     // A node that does not answer shows the role it had when it last did.
     const std::string role = healthy ? text(n, "role") : "(" + text(n, "role") + ")";
     any_down = any_down || !healthy;
-    table << std::left << std::setw(12) << text(n, "name") << std::setw(9) << role << std::setw(10)
+    table << std::left << std::setw(12) << text(n, "name") << std::setw(11) << role << std::setw(10)
           << text(n, "priority") << std::setw(10) << health << std::setw(12) << ms(text(n, "response_ms"))
           << std::setw(12) << (primary ? "-" : bytes(text(n, "lag_bytes")))
           << (text(n, "sync_state").empty() ? "-" : text(n, "sync_state")) << "\n";
