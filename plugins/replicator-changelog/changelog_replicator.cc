@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <set>
 #include <sstream>
 
@@ -58,10 +57,8 @@ std::vector<NodeSpec> parse_nodes(const CreateArgs& args) {
 }  // namespace
 
 ChangelogReplicator::ChangelogReplicator(const CreateArgs& args) : host_(args) {
-  for (NodeSpec& n : parse_nodes(args)) {
-    const int64_t busy = args.get_duration_ms("busy_timeout");
-    files_.push_back(std::make_unique<CatalogFile>(std::move(n), busy));
-  }
+  const int64_t busy_timeout_ms = args.get_duration_ms("busy_timeout");
+  for (NodeSpec& n : parse_nodes(args)) files_.push_back(std::make_unique<CatalogFile>(std::move(n), busy_timeout_ms));
   configured_mode_ = parse_mode(args.get_string("mode"));
   mode_ = configured_mode_;
   const std::string bootstrap = args.get_string("bootstrap");
@@ -81,7 +78,6 @@ ChangelogReplicator::ChangelogReplicator(const CreateArgs& args) : host_(args) {
   if (max_log_entries_ < 1) throw Error(KESTREL_ERR_INVALID, "option max_log_entries: must be at least 1");
   range_size_ = args.get_int("range_size");
   if (range_size_ < 1) throw Error(KESTREL_ERR_INVALID, "option range_size: must be at least 1");
-  busy_timeout_ms_ = args.get_duration_ms("busy_timeout");
 }
 
 ChangelogReplicator::~ChangelogReplicator() { ChangelogReplicator::stop(0); }

@@ -95,7 +95,6 @@ class ChangelogReplicator : public Component, public ReplicatorProvider {
   int64_t sync_timeout_ms_ = 5000;
   int64_t max_log_entries_ = 1000000;
   int64_t range_size_ = 1000;
-  int64_t busy_timeout_ms_ = 5000;
 
   std::mutex op_mu_;  // one mutating call (promote, fence, rejoin, bootstrap, set_mode) at a time
 
