@@ -82,6 +82,7 @@ class ChangelogTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(sync_mode_fails_retryably_until_the_standbys_apply);
   CPPUNIT_TEST(a_change_from_a_stale_epoch_is_refused);
   CPPUNIT_TEST(failover_from_a_lost_primary_and_its_changes_land_in_conflicts);
+  CPPUNIT_TEST(bad_options_are_named);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -240,6 +241,25 @@ class ChangelogTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!h.empty() && h[0].automatic && h[0].succeeded && h[0].to_node == "b");
     const std::string report = e.replicator("repl").check_consistency("a");
     CPPUNIT_ASSERT_MESSAGE(report, report.find("\"consistent\":true") != std::string::npos);
+  }
+
+  // Bad configuration is refused at create, naming the option and the node.
+  void bad_options_are_named() {
+    ReplicationEnv e;
+    const std::string dir = e.dir();
+    auto expect = [&](const std::string& yaml, const std::string& needle) {
+      const std::string errors = e.create_errors(yaml);
+      CPPUNIT_ASSERT_MESSAGE(yaml + "\n---\n" + errors, errors.find(needle) != std::string::npos);
+    };
+    expect(replicator_yaml(dir, "    mode: eventually\n", {"a", "b"}), "option mode: \"eventually\" is not async");
+    expect(replicator_yaml(dir, "    sync_fallback: maybe\n", {"a", "b"}), "option sync_fallback");
+    expect("components:\n  repl:\n    type: replicator-changelog\n    nodes:\n      - name: a\n",
+           "node a: path is required");
+    expect(replicator_yaml(dir, "", {"a", "b"}) + "  x:\n    type: store-sqlite\n    nodes: repl\n",
+           "option node: no node named 'x'");
+    expect("components:\n  repl:\n    type: replicator-changelog\n    nodes:\n" + node_item("a", 0, dir + "/a.db") +
+               "  a:\n    type: store-sqlite\n    nodes: repl\n    path: other.db\n",
+           "leave path out here");
   }
 };
 
