@@ -217,6 +217,16 @@ class ChangelogTest : public CppUnit::TestFixture {
       write_images(catalog, "http://site/only-a/", 4);
       for (const char* ext : {"", "-wal", "-shm"})
         if (Poco::File(dir + "/a.db" + ext).exists()) Poco::File(dir + "/a.db" + ext).renameTo(dir + "/lost-a.db" + ext);
+      // A batch the shipper read before the rename may still be waiting on
+      // b's lock; it would land once the lock goes (legitimately: a shipped
+      // change). Hold the lock until the shipper has seen a's file gone, so
+      // that none of the 4 reached b (CI saw 3 of them land).
+      const bool shipper_saw_loss = eventually([&] {
+        for (const auto& s : e.replicator("repl").node_status())
+          if (s.node == "b" && s.detail.find("is gone") != std::string::npos) return true;
+        return false;
+      }, 20000);
+      CPPUNIT_ASSERT_MESSAGE(e.log_text(), shipper_saw_loss);
     }
     const bool failed_over = eventually([&] { return ha.status().primary == "b"; }, 30000);
     CPPUNIT_ASSERT_MESSAGE(e.status_json("catalog"), failed_over);
