@@ -167,9 +167,13 @@ ApiResponse HaApi::route(const ApiRequest& req) const {
   if (p == "/api/force-sync")
     return post([&] {
       const std::string standby = string_field(body_object(req), "standby", true);
-      control_->force_sync(standby);
-      return json_response(200, message(standby + " rebuilt from the primary and streaming"));
+      const std::string report = control_->force_sync(standby);
+      if (report.empty()) return json_response(200, message(standby + " rebuilt from the primary and streaming"));
+      ApiResponse r;  // the replicator's repair report (it has a "message")
+      r.body = report;
+      return r;
     });
+  if (p == "/api/conflicts") return get([&] { return conflicts(req); });
   if (p == "/api/sync/enable")
     return post([&] {
       const auto b = body_object(req);
@@ -204,7 +208,7 @@ ApiResponse HaApi::route(const ApiRequest& req) const {
   if (p.rfind("/replica/", 0) == 0 && p.size() > 9) return get([&] { return role_check("replica", p.substr(9), req); });
   throw ApiError(404, "no such endpoint: " + p +
                           " (see /api/status, /api/health, /api/failover/{node}, /api/switchover, /api/history, "
-                          "/api/replication-lag, /api/sync-status, /primary, /replica, /health, /metrics)");
+                          "/api/replication-lag, /api/sync-status, /api/conflicts, /primary, /replica, /health, /metrics)");
 }
 
 ApiResponse HaApi::health() const {
@@ -256,15 +260,28 @@ ApiResponse HaApi::role_check(const std::string& role, const std::string& node, 
   return json_response(ok ? 200 : 503, ha::node_json(*n));
 }
 
-ApiResponse HaApi::history(const ApiRequest& req) const {
-  size_t limit = 0;
+namespace {
+
+// ?limit=N, 0..100000 (0: all); `fallback` when absent.
+size_t limit_param(const ApiRequest& req, size_t fallback) {
   auto it = req.query.find("limit");
-  if (it != req.query.end()) {
-    Poco::UInt64 v = 0;
-    if (!Poco::NumberParser::tryParseUnsigned64(it->second, v) || v > 100000)
-      throw ApiError(400, "query parameter 'limit' must be an integer 0..100000, not '" + it->second + "'");
-    limit = static_cast<size_t>(v);
-  }
+  if (it == req.query.end()) return fallback;
+  Poco::UInt64 v = 0;
+  if (!Poco::NumberParser::tryParseUnsigned64(it->second, v) || v > 100000)
+    throw ApiError(400, "query parameter 'limit' must be an integer 0..100000, not '" + it->second + "'");
+  return static_cast<size_t>(v);
+}
+
+}  // namespace
+
+ApiResponse HaApi::conflicts(const ApiRequest& req) const {
+  Poco::JSON::Object::Ptr o = json_object();
+  o->set("conflicts", Poco::JSON::Parser().parse(control_->conflicts(limit_param(req, 100))));
+  return json_response(200, o);
+}
+
+ApiResponse HaApi::history(const ApiRequest& req) const {
+  const size_t limit = limit_param(req, 0);
   Poco::JSON::Array::Ptr events = new Poco::JSON::Array;
   for (const ha::FailoverEvent& e : control_->history(limit)) events->add(ha::event_json(e));
   Poco::JSON::Object::Ptr o = json_object();

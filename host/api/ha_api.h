@@ -11,7 +11,9 @@
 //   GET  /api/history?limit=N        newest first
 //   GET  /api/replication-lag        per node: role, lsn, lag_bytes, lag_seconds
 //   GET  /api/sync-status            mode and per standby: sync_state, healthy, lag
-//   POST /api/force-sync             {"standby"}: rebuild it from the primary (PostgreSQL: a fresh copy) (token)
+//   POST /api/force-sync             {"standby"}: repair it from the primary: the change log rewrites
+//                                    only the id ranges that differ (its report); PostgreSQL: a fresh copy (token)
+//   GET  /api/conflicts?limit=N      a former primary's changes the primary never had, newest first
 //   POST /api/sync/enable            {"mode"} (default "sync"; or "semi-sync")                 (token)
 //   POST /api/sync/disable           mode async: standbys keep streaming, commits stop waiting (token)
 //   POST /api/auto-failover/enable|disable                                                     (token)
@@ -55,6 +57,7 @@ class HaApi : public ApiHandler {
   ApiResponse health() const;
   ApiResponse role_check(const std::string& role, const std::string& node, const ApiRequest& request) const;
   ApiResponse history(const ApiRequest& request) const;
+  ApiResponse conflicts(const ApiRequest& request) const;
   ApiResponse replication_lag() const;
   ApiResponse sync_status() const;
 

@@ -48,9 +48,10 @@ void SingleNodeControl::set_auto_failover(bool) {
 void SingleNodeControl::set_mode(const std::string&, bool) {
   throw Error(KESTREL_ERR_INVALID, "this catalog has one node and no replicator: no replication mode to set");
 }
-void SingleNodeControl::force_sync(const std::string&) {
+std::string SingleNodeControl::force_sync(const std::string&) {
   throw Error(KESTREL_ERR_INVALID, "this catalog has one node: no standby to resync");
 }
+std::string SingleNodeControl::conflicts(size_t) const { return "[]"; }
 std::string SingleNodeControl::check_consistency(const std::string&) const {
   throw Error(KESTREL_ERR_INVALID, "this catalog has one node: no standby to compare");
 }

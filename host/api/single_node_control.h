@@ -25,7 +25,8 @@ class SingleNodeControl : public ha::HaControl {
   std::vector<ha::FailoverEvent> history(size_t limit) const override;
   void set_auto_failover(bool on) override;
   void set_mode(const std::string& mode, bool force) override;
-  void force_sync(const std::string& standby) override;
+  std::string force_sync(const std::string& standby) override;
+  std::string conflicts(size_t limit) const override;
   std::string check_consistency(const std::string& standby) const override;
 
  private:

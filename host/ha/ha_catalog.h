@@ -91,7 +91,8 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   std::vector<FailoverEvent> history(size_t limit) const override;
   void set_auto_failover(bool on) override;
   void set_mode(const std::string& mode, bool force) override;
-  void force_sync(const std::string& standby) override;
+  std::string force_sync(const std::string& standby) override;
+  std::string conflicts(size_t limit) const override;
   std::string check_consistency(const std::string& standby) const override;
 
  private:

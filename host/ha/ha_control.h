@@ -104,8 +104,15 @@ class HaControl {
   // UNAVAILABLE when it would block every write, unless force).
   virtual void set_mode(const std::string& mode, bool force) = 0;
 
-  // Rebuilds `standby` from the primary (PostgreSQL: a fresh copy).
-  virtual void force_sync(const std::string& standby) = 0;
+  // Repairs `standby` from the primary: the change log's replicator
+  // rewrites only the id ranges that differ and returns its JSON report;
+  // a replicator that cannot (PostgreSQL) rebuilds the standby as a fresh
+  // copy and "" is returned. Blocking.
+  virtual std::string force_sync(const std::string& standby) = 0;
+
+  // The replicator's conflicts (a JSON array, newest first, at most `limit`,
+  // 0: all): what a former primary held that the current primary never had.
+  virtual std::string conflicts(size_t limit) const = 0;
 
   // The replicator's consistency report for `standby`, a JSON object.
   virtual std::string check_consistency(const std::string& standby) const = 0;

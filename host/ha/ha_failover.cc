@@ -381,11 +381,22 @@ void HaCatalog::set_mode(const std::string& m, bool force) {
   replicator_.set_mode(mode, force);
 }
 
-void HaCatalog::force_sync(const std::string& standby) {
+std::string HaCatalog::force_sync(const std::string& standby) {
   if (!replicator_) throw Error(KESTREL_ERR_INVALID, "this catalog has one node: nothing to resync");
   node(standby);
   if (standby == primary()) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary: nothing to resync");
-  replicator_.bootstrap(standby, true);
+  try {
+    return replicator_.force_sync(standby);  // only the ranges that differ
+  } catch (const Error& e) {
+    if (e.code() != KESTREL_ERR_UNSUPPORTED) throw;
+  }
+  replicator_.bootstrap(standby, true);  // a physical replica: a fresh copy
+  return "";
+}
+
+std::string HaCatalog::conflicts(size_t limit) const {
+  if (!replicator_) return "[]";
+  return replicator_.list_conflicts(static_cast<uint32_t>(std::min<size_t>(limit, UINT32_MAX)));
 }
 
 std::string HaCatalog::check_consistency(const std::string& standby) const {

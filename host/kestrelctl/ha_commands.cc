@@ -179,6 +179,21 @@ int cmd_history(const ApiClient& admin, uint64_t limit, bool json, std::ostream&
   return kExitOk;
 }
 
+int cmd_conflicts(const ApiClient& admin, uint64_t limit, bool json, std::ostream& out, std::ostream& err) {
+  const ApiReply r = admin.call("GET", "/api/conflicts?limit=" + std::to_string(limit));
+  if (json) return print_json(r, out) ? kExitOk : kExitServerError;
+  if (!r.ok() || !r.json) return failed("conflicts", r, err);
+  Poco::JSON::Array::Ptr list = r.json->getArray("conflicts");
+  if (!list || list->size() == 0) out << "no conflicts: no former primary held a change the primary lacks\n";
+  for (size_t i = 0; list && i < list->size(); ++i) {
+    Poco::JSON::Object::Ptr c = list->getObject(static_cast<unsigned>(i));
+    // node, epoch and change, then what it did: "a epoch 1 change 23: upsert images id 21"
+    out << text(c, "node") << " epoch " << text(c, "epoch") << " change " << text(c, "seq") << ": " << text(c, "op")
+        << " " << text(c, "table") << " id " << text(c, "row_id") << "\n";
+  }
+  return kExitOk;
+}
+
 int cmd_replication_status(const ApiClient& admin, bool json, std::ostream& out, std::ostream& err) {
   const ApiReply r = admin.call("GET", "/api/sync-status");
   if (json) return print_json(r, out) ? kExitOk : kExitServerError;

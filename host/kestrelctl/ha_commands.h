@@ -24,6 +24,8 @@ int cmd_failover(const ApiClient& admin, const std::string& node, const std::str
 int cmd_switchover(const ApiClient& admin, const std::string& node, bool json, std::ostream& out, std::ostream& err);
 // GET /api/history: one line per failover or switchover, newest first.
 int cmd_history(const ApiClient& admin, uint64_t limit, bool json, std::ostream& out, std::ostream& err);
+// GET /api/conflicts: one line per change a former primary held that the primary never had.
+int cmd_conflicts(const ApiClient& admin, uint64_t limit, bool json, std::ostream& out, std::ostream& err);
 // GET /api/sync-status: the mode, and each standby's sync state and lag.
 int cmd_replication_status(const ApiClient& admin, bool json, std::ostream& out, std::ostream& err);
 // POST with {"standby": node} to /api/consistency-check or /api/force-sync.

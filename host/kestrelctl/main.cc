@@ -45,7 +45,10 @@ const char kHelp[] =
     "  history [--limit N]             failovers and switchovers, newest first\n"
     "  replication-status              the mode, and each standby's sync state and lag\n"
     "  consistency-check NODE          compare standby NODE with the primary (a JSON report)\n"
-    "  force-sync NODE                 rebuild standby NODE from the primary\n"
+    "  force-sync NODE                 repair standby NODE from the primary (the change log: only the id\n"
+    "                                  ranges that differ; PostgreSQL: a fresh copy)\n"
+    "  conflicts [--limit N]           changes a former primary held that the primary never had (kept\n"
+    "                                  when it rejoined; the primary's rows won), newest first\n"
     "  sync enable [--mode sync|semi-sync] | sync disable\n"
     "                                  commits wait for the standbys (sync: all, semi-sync: one) or not\n"
     "                                  (async: the standbys keep streaming)\n"
@@ -225,6 +228,12 @@ int main(int argc, char** argv) {
       uint64_t limit = 20;
       if (!number_option(cl, "limit", &limit, &error)) return usage(error);
       return cmd_history(admin, limit, json, std::cout, std::cerr);
+    }
+    if (w[0] == "conflicts") {
+      if (!ha_args(1, {"limit"}, "conflicts [--limit N]")) return usage(error);
+      uint64_t limit = 100;
+      if (!number_option(cl, "limit", &limit, &error)) return usage(error);
+      return cmd_conflicts(admin, limit, json, std::cout, std::cerr);
     }
     if (w[0] == "replication-status") {
       if (!ha_args(1, {}, "replication-status")) return usage(error);

@@ -4,13 +4,17 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/File.h>
 #include <Poco/MD5Engine.h>
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Path.h>
 #include <Poco/Timestamp.h>
 #include <catalog_schema/migration_runner.h>
 #include <catalog_schema/replicated_tables.h>
 
 #include <kestrel/plugin.hpp>
+#include <algorithm>
+#include <set>
 #include <sstream>
 
 #include <sys/stat.h>
@@ -133,15 +137,15 @@ FileState CatalogFile::read_state() {
   Poco::Data::Session& s = session();
   FileState f;
   try {
+    // One statement: this runs in every apply and health check.
     Poco::Nullable<std::string> source;
-    s << "SELECT role, source, promoted_at_seq FROM replication_state WHERE id = 1", into(f.role), into(source),
-        into(f.promoted_at_seq), now;
-    f.source = source.isNull() ? "" : source.value();
-    s << "SELECT epoch FROM cluster_state WHERE id = 1", into(f.epoch), now;
-    s << "SELECT commit_seq FROM catalog_meta WHERE id = 1", into(f.commit_seq), now;
     Poco::Nullable<Poco::Int64> head, first;
-    s << "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'", into(head), now;
-    s << "SELECT MIN(seq) FROM change_log", into(first), now;
+    s << "SELECT r.role, r.source, r.promoted_at_seq, c.epoch, m.commit_seq,"
+         " (SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), (SELECT MIN(seq) FROM change_log)"
+         " FROM replication_state r, cluster_state c, catalog_meta m WHERE r.id = 1 AND c.id = 1 AND m.id = 1",
+        into(f.role), into(source), into(f.promoted_at_seq), into(f.epoch), into(f.commit_seq), into(head),
+        into(first), now;
+    f.source = source.isNull() ? "" : source.value();
     f.head_seq = head.isNull() ? 0 : head.value();
     f.first_seq = first.isNull() ? 0 : first.value();
   } catch (...) {
@@ -178,22 +182,25 @@ std::vector<Entry> CatalogFile::entries_after(int64_t seq, size_t limit) {
   Poco::Data::Session& s = session();
   std::vector<Entry> out;
   auto read = [&](const std::string& where, int64_t a, int64_t b, size_t n) {
-    Statement st(s);
-    st << "SELECT seq, commit_seq, epoch, table_name, op, row_id, row_image, created_at FROM change_log WHERE " +
-              where + " ORDER BY seq LIMIT " + std::to_string(n),
-        use(a), use(b);
-    st.execute();
-    Poco::Data::RecordSet rs(st);
-    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+    // Bulk into vectors: a RecordSet's per-cell conversions cost more than the read.
+    std::vector<Poco::Int64> seqs, commits, epochs, rows, created;
+    std::vector<std::string> tables, ops;
+    std::vector<Poco::Nullable<std::string>> images;
+    s << "SELECT seq, commit_seq, epoch, table_name, op, row_id, row_image, created_at FROM change_log WHERE " +
+             where + " ORDER BY seq LIMIT " + std::to_string(n),
+        into(seqs), into(commits), into(epochs), into(tables), into(ops), into(rows), into(images), into(created),
+        use(a), use(b), now;
+    out.reserve(out.size() + seqs.size());
+    for (size_t i = 0; i < seqs.size(); ++i) {
       Entry e;
-      e.seq = rs[0].convert<Poco::Int64>();
-      e.commit_seq = rs[1].convert<Poco::Int64>();
-      e.epoch = rs[2].convert<Poco::Int64>();
-      e.table = rs[3].convert<std::string>();
-      e.op = rs[4].convert<std::string>();
-      e.row_id = rs[5].convert<Poco::Int64>();
-      if (!rs[6].isEmpty()) e.image = rs[6].convert<std::string>();
-      e.created_at_us = rs[7].convert<Poco::Int64>();
+      e.seq = seqs[i];
+      e.commit_seq = commits[i];
+      e.epoch = epochs[i];
+      e.table = std::move(tables[i]);
+      e.op = std::move(ops[i]);
+      e.row_id = rows[i];
+      e.image = std::move(images[i]);
+      e.created_at_us = created[i];
       out.push_back(std::move(e));
     }
   };
@@ -481,6 +488,125 @@ int64_t CatalogFile::conflict_count() {
     rethrow_translated("node " + spec_.name + ": counting conflicts");
   }
   return n;
+}
+
+std::string CatalogFile::conflicts_json(uint32_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Poco::Data::Session& s = session();
+  Poco::JSON::Array out;
+  try {
+    Statement st(s);
+    st << "SELECT node, seq, epoch, commit_seq, table_name, op, row_id, row_image, changed_at, recorded_at"
+          " FROM conflicts ORDER BY recorded_at DESC, id DESC" +
+              (limit > 0 ? " LIMIT " + std::to_string(limit) : std::string());
+    st.execute();
+    Poco::Data::RecordSet rs(st);
+    for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
+      Poco::JSON::Object c;
+      c.set("node", rs[0].convert<std::string>());
+      c.set("seq", rs[1].convert<Poco::Int64>());
+      c.set("epoch", rs[2].convert<Poco::Int64>());
+      c.set("commit_seq", rs[3].convert<Poco::Int64>());
+      c.set("table", rs[4].convert<std::string>());
+      c.set("op", rs[5].convert<std::string>());
+      c.set("row_id", rs[6].convert<Poco::Int64>());
+      if (rs[7].isEmpty())
+        c.set("row_image", Poco::Dynamic::Var());
+      else
+        c.set("row_image", Poco::JSON::Parser().parse(rs[7].convert<std::string>()));
+      c.set("changed_at_us", rs[8].convert<Poco::Int64>());
+      c.set("recorded_at_us", rs[9].convert<Poco::Int64>());
+      out.add(c);
+    }
+  } catch (...) {
+    rethrow_translated("node " + spec_.name + ": reading its conflicts");
+  }
+  std::ostringstream text;
+  out.stringify(text);
+  return text.str();
+}
+
+std::vector<RowImage> CatalogFile::row_images(const IdRange& range) {
+  const ReplicatedTable& t = table_named(range.table);
+  std::lock_guard<std::mutex> lock(mu_);
+  Poco::Data::Session& s = session();
+  std::vector<RowImage> out;
+  try {
+    std::vector<Poco::Int64> ids;
+    std::vector<std::string> images;
+    Poco::Int64 from = range.from_id, to = range.to_id;
+    s << "SELECT id, " + catalog_schema::sqlite_row_image(t, "") + " FROM " + t.name +
+             " WHERE id BETWEEN ? AND ? ORDER BY id",
+        into(ids), into(images), use(from), use(to), now;
+    out.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], std::move(images[i])});
+  } catch (...) {
+    rethrow_translated("node " + spec_.name + ": reading rows of " + range.table);
+  }
+  return out;
+}
+
+void CatalogFile::repair(const std::vector<IdRange>& ranges,
+                         const std::function<std::vector<RowImage>(const IdRange&)>& fetch, int64_t* written,
+                         int64_t* deleted) {
+  *written = 0;
+  *deleted = 0;
+  // Table order of the schema: parents before children.
+  auto rank = [](const std::string& table) {
+    const auto& all = replicated_tables();
+    for (size_t i = 0; i < all.size(); ++i)
+      if (table == all[i].name) return i;
+    table_named(table);  // throws INVALID
+    return all.size();
+  };
+  std::vector<IdRange> order = ranges;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](const IdRange& a, const IdRange& b) { return rank(a.table) < rank(b.table); });
+  std::lock_guard<std::mutex> lock(mu_);
+  Poco::Data::Session& s = session();
+  try {
+    s << "BEGIN IMMEDIATE", now;
+  } catch (...) {
+    rethrow_translated("node " + spec_.name + ": BEGIN IMMEDIATE");
+  }
+  try {
+    const FileState f = read_state();
+    if (f.role != "standby")
+      throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + f.role + ", not a standby: nothing repaired");
+    std::vector<std::vector<RowImage>> rows;
+    rows.reserve(order.size());
+    for (const IdRange& r : order) rows.push_back(fetch(r));  // the primary's, under this file's lock
+    s << "UPDATE replication_state SET role = 'applying' WHERE id = 1", now;
+    for (size_t i = order.size(); i-- > 0;) {  // children first
+      const ReplicatedTable& t = table_named(order[i].table);
+      std::vector<Poco::Int64> here;
+      Poco::Int64 from = order[i].from_id, to = order[i].to_id;
+      s << "SELECT id FROM " + std::string(t.name) + " WHERE id BETWEEN ? AND ?", into(here), use(from), use(to), now;
+      std::set<int64_t> keep;
+      for (const RowImage& r : rows[i]) keep.insert(r.id);
+      std::vector<Poco::Int64> gone;
+      for (Poco::Int64 id : here)
+        if (!keep.count(id)) gone.push_back(id);
+      if (!gone.empty()) s << "DELETE FROM " + std::string(t.name) + " WHERE id = ?", use(gone), now;
+      *deleted += static_cast<int64_t>(gone.size());
+    }
+    for (size_t i = 0; i < order.size(); ++i) {  // parents first
+      if (rows[i].empty()) continue;
+      std::vector<std::string> images;
+      images.reserve(rows[i].size());
+      for (const RowImage& r : rows[i]) images.push_back(r.image);
+      s << upsert_sql(table_named(order[i].table)), use(images), now;
+      *written += static_cast<int64_t>(images.size());
+    }
+    s << "UPDATE replication_state SET role = 'standby' WHERE id = 1", now;
+    s << "COMMIT", now;
+  } catch (const Error&) {
+    rollback(s);
+    throw;
+  } catch (...) {
+    rollback(s);
+    rethrow_translated("node " + spec_.name + ": repairing ranges");
+  }
 }
 
 std::string CatalogFile::summary_json(int64_t range_size, int64_t* head) {

@@ -23,6 +23,7 @@
 #include <Poco/Nullable.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,20 @@ struct Entry {
   int64_t row_id = 0;
   Poco::Nullable<std::string> image;  // the row as a JSON object; null for a delete
   int64_t created_at_us = 0;          // UTC microseconds, on the primary
+};
+
+// One row of a replicated table: its id and its JSON image (the change
+// log's row image, catalog_schema::sqlite_row_image).
+struct RowImage {
+  int64_t id = 0;
+  std::string image;
+};
+
+// An id range of one table, both ends included.
+struct IdRange {
+  std::string table;
+  int64_t from_id = 0;
+  int64_t to_id = 0;
 };
 
 // What a file says about itself.
@@ -115,6 +130,24 @@ class CatalogFile {
   // Keeps `entries` of former primary `node` in the conflicts table.
   void record_conflicts(const std::string& node, const std::vector<Entry>& entries);
   int64_t conflict_count();
+  // The newest `limit` (0: all) conflicts as a JSON array, newest first
+  // (kestrel_replicator_v1.list_conflicts gives the shape).
+  std::string conflicts_json(uint32_t limit);
+
+  // The rows of `range`, ordered by id, from one read.
+  std::vector<RowImage> row_images(const IdRange& range);
+  // On a standby (force-sync): makes this file's rows in each range equal
+  // to those `fetch` returns for it (the primary's), in one transaction.
+  // `fetch` is called with this file's write lock held, so no batch is
+  // applied between the primary's read and this write: whatever the
+  // standby applied was read from the primary earlier, so the primary's
+  // rows are at least as new, and the log replayed after them converges.
+  // Rows only this file holds in a range are deleted (children first),
+  // then the primary's are upserted (parents first). FENCED unless a
+  // standby. *written and *deleted count rows.
+  void repair(const std::vector<IdRange>& ranges,
+              const std::function<std::vector<RowImage>(const IdRange&)>& fetch, int64_t* written,
+              int64_t* deleted);
 
   // Per replicated table: rows, min/max id, newest updated_at and an MD5 per
   // id range of `range_size` ids over the rows' JSON images, as a JSON

@@ -708,5 +708,71 @@ std::string ChangelogReplicator::replicator_check_consistency(const std::string&
   return out.str();
 }
 
+std::string ChangelogReplicator::replicator_force_sync(const std::string& standby) {
+  std::lock_guard<std::mutex> op(op_mu_);
+  const std::string primary = primary_name();
+  CatalogFile& sf = file(standby);
+  CatalogFile& pf = file(primary);
+  const FileState st = sf.state();
+  if (standby == primary) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary: name a standby");
+  if (st.role != "standby" || st.source != primary)
+    throw Error(KESTREL_ERR_INVALID, "node " + standby + " is not a standby of " + primary + " (it is " + st.role +
+                                         "): rejoin or bootstrap it first");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto before = Poco::JSON::Parser().parse(replicator_check_consistency(standby)).extract<Poco::JSON::Object::Ptr>();
+  std::vector<IdRange> ranges;
+  Poco::JSON::Object tables;
+  auto per_table = before->getObject("tables");
+  for (const auto& name : per_table->getNames()) {
+    auto diffs = per_table->getObject(name)->getArray("differences");
+    Poco::JSON::Array list;
+    for (size_t i = 0; diffs && i < diffs->size(); ++i) {
+      auto d = diffs->getObject(static_cast<unsigned>(i));
+      ranges.push_back({name, d->getValue<int64_t>("from_id"), d->getValue<int64_t>("to_id")});
+      Poco::JSON::Object r;
+      r.set("from_id", ranges.back().from_id);
+      r.set("to_id", ranges.back().to_id);
+      list.add(r);
+    }
+    if (list.size() > 0) tables.set(name, list);
+  }
+  int64_t written = 0, deleted = 0;
+  if (!ranges.empty())
+    sf.repair(ranges, [&](const IdRange& r) { return pf.row_images(r); }, &written, &deleted);
+  const bool consistent =
+      ranges.empty() || Poco::JSON::Parser()
+                            .parse(replicator_check_consistency(standby))
+                            .extract<Poco::JSON::Object::Ptr>()
+                            ->getValue<bool>("consistent");
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  Poco::JSON::Object report;
+  std::string message;
+  if (ranges.empty())
+    message = "standby " + standby + " already matches " + primary + ": nothing repaired";
+  else
+    message = "standby " + standby + ": " + std::to_string(ranges.size()) + " id range(s) repaired from " + primary +
+              " (" + std::to_string(written) + " row(s) written, " + std::to_string(deleted) + " deleted) in " +
+              std::to_string(static_cast<int64_t>(ms)) + " ms" + (consistent ? "" : "; still differs (writes going on?)");
+  if (!ranges.empty()) host_.logf(consistent ? KESTREL_LOG_INFO : KESTREL_LOG_WARNING, "force-sync: %s", message.c_str());
+  report.set("message", message);
+  report.set("standby", standby);
+  report.set("primary", primary);
+  report.set("ranges_repaired", static_cast<int64_t>(ranges.size()));
+  report.set("rows_written", written);
+  report.set("rows_deleted", deleted);
+  report.set("tables", tables);
+  report.set("consistent", consistent);
+  report.set("duration_ms", ms);
+  std::ostringstream out;
+  report.stringify(out);
+  return out.str();
+}
+
+std::string ChangelogReplicator::replicator_list_conflicts(uint32_t limit) {
+  const std::string primary = primary_name();
+  if (primary.empty()) throw Error(KESTREL_ERR_UNAVAILABLE, "no primary", true);
+  return file(primary).conflicts_json(limit);
+}
+
 }  // namespace replicator_changelog
 }  // namespace kestrel

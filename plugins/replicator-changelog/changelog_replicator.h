@@ -60,6 +60,10 @@ class ChangelogReplicator : public Component, public ReplicatorProvider {
   void replicator_rejoin(const std::string& node) override;
   std::string replicator_check_consistency(const std::string& standby) override;
   void replicator_wait_replicated(const std::string& primary, uint64_t position, uint32_t timeout_ms) override;
+  // Checks, repairs the ranges that differ (CatalogFile::repair), checks again.
+  std::string replicator_force_sync(const std::string& standby) override;
+  // From the primary's file, where a rejoin records them.
+  std::string replicator_list_conflicts(uint32_t limit) override;
 
  private:
   // A standby's progress as its shipper last saw it.

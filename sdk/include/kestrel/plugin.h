@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 #define KESTREL_ABI_MAJOR 1 /* incompatible changes bump this */
-#define KESTREL_ABI_MINOR 4 /* appended fields / functions bump this */
+#define KESTREL_ABI_MINOR 5 /* appended fields / functions bump this */
 
 /* Exported from a plugin: only the negotiate symbol is visible. */
 #if defined(_WIN32)
@@ -889,6 +889,31 @@ typedef struct kestrel_replicator_v1 {
    * then says so). */
   kestrel_result (*wait_replicated)(void* instance, const char* primary, uint64_t position, uint32_t timeout_ms,
                                     kestrel_status* status);
+
+  /* ---- ABI 1.5 (check with KESTREL_HAS; absent or NULL: not supported) ---- */
+
+  /* Repairs `standby` from the primary touching only what differs: the id
+   * ranges whose checksums differ (check_consistency) get the primary's rows,
+   * and rows only the standby holds are deleted, in one transaction on the
+   * standby; it then goes on streaming. Writes a JSON report to `sink`:
+   * {"standby", "primary", "ranges_repaired", "rows_written", "rows_deleted",
+   * "tables": {name: [{"from_id", "to_id"}...]}, "consistent"} (the check
+   * run again after the repair). A replicator whose standbys cannot differ
+   * by range (PostgreSQL's physical replicas) leaves this NULL; the caller
+   * then rebuilds with bootstrap(force = 1). Blocking; any thread. */
+  kestrel_result (*force_sync)(void* instance, const char* standby, kestrel_write_fn write, void* sink,
+                               kestrel_status* status);
+
+  /* Writes the newest `limit` (0: all) recorded conflicts as a JSON array to
+   * `sink`, newest first: the changes a former primary held that the
+   * current primary never had, kept when it rejoined (the primary's rows
+   * win; DESIGN §5). Each: {"node", "seq", "epoch", "commit_seq", "table",
+   * "op", "row_id", "row_image" (a JSON object, or null for a delete),
+   * "changed_at_us", "recorded_at_us"} (UTC microseconds). NULL: this
+   * replicator never keeps conflicts (PostgreSQL's pg_rewind discards
+   * them); the caller reports an empty list. */
+  kestrel_result (*list_conflicts)(void* instance, uint32_t limit, kestrel_write_fn write, void* sink,
+                                   kestrel_status* status);
 } kestrel_replicator_v1;
 
 /* ------------------------------------------------------------------------ */

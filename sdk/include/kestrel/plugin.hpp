@@ -741,6 +741,13 @@ class ReplicatorProvider {
   // at once: the servers wait themselves (PostgreSQL's synchronous commit).
   virtual void replicator_wait_replicated(const std::string& /*primary*/, uint64_t /*position*/,
                                           uint32_t /*timeout_ms*/) {}
+  // ABI 1.5. A JSON report (see kestrel_replicator_v1.force_sync); the
+  // default is UNSUPPORTED, and the caller then rebuilds with bootstrap.
+  virtual std::string replicator_force_sync(const std::string& standby) {
+    throw Error(KESTREL_ERR_UNSUPPORTED, "this replicator cannot repair " + standby + " by range");
+  }
+  // A JSON array (see kestrel_replicator_v1.list_conflicts).
+  virtual std::string replicator_list_conflicts(uint32_t /*limit*/) { return "[]"; }
 
   static const kestrel_replicator_v1* table();
 };
@@ -815,6 +822,24 @@ class ReplicatorClient {
     if (!KESTREL_HAS(vt_, kestrel_replicator_v1, wait_replicated) || vt_->wait_replicated == nullptr) return;
     kestrel_status st = make_status();
     check(vt_->wait_replicated(inst_, primary.c_str(), position, timeout_ms, &st), st, "wait for replication");
+  }
+  // ABI 1.5: the JSON report; Error(KESTREL_ERR_UNSUPPORTED) when the
+  // replicator cannot repair by range (ABI < 1.5, NULL, or it says so).
+  std::string force_sync(const std::string& standby) const {
+    if (!KESTREL_HAS(vt_, kestrel_replicator_v1, force_sync) || vt_->force_sync == nullptr)
+      throw Error(KESTREL_ERR_UNSUPPORTED, "this replicator cannot repair by range");
+    std::string out;
+    kestrel_status st = make_status();
+    check(vt_->force_sync(inst_, standby.c_str(), &string_sink, &out, &st), st, "force-sync");
+    return out;
+  }
+  // A JSON array; "[]" when the replicator keeps no conflicts (ABI < 1.5 or NULL).
+  std::string list_conflicts(uint32_t limit) const {
+    if (!KESTREL_HAS(vt_, kestrel_replicator_v1, list_conflicts) || vt_->list_conflicts == nullptr) return "[]";
+    std::string out;
+    kestrel_status st = make_status();
+    check(vt_->list_conflicts(inst_, limit, &string_sink, &out, &st), st, "list conflicts");
+    return out;
   }
 
  private:
@@ -1134,6 +1159,18 @@ inline const kestrel_replicator_v1* ReplicatorProvider::table() {
       [](void* inst, const char* primary, uint64_t position, uint32_t timeout_ms, kestrel_status* st) {
         return detail::guard(st, [&] {
           detail::as<ReplicatorProvider>(inst).replicator_wait_replicated(primary ? primary : "", position, timeout_ms);
+        });
+      },
+      [](void* inst, const char* standby, kestrel_write_fn write, void* sink, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          std::string r = detail::as<ReplicatorProvider>(inst).replicator_force_sync(standby ? standby : "");
+          write(sink, r.data(), r.size());
+        });
+      },
+      [](void* inst, uint32_t limit, kestrel_write_fn write, void* sink, kestrel_status* st) {
+        return detail::guard(st, [&] {
+          std::string r = detail::as<ReplicatorProvider>(inst).replicator_list_conflicts(limit);
+          write(sink, r.data(), r.size());
         });
       },
   };

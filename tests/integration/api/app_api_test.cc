@@ -333,6 +333,10 @@ class AppApiTest : public CppUnit::TestFixture {
     CtlRun h = kestrelctl(dir, {admin_flag, "history"});
     CPPUNIT_ASSERT_EQUAL(0, h.code);
     CPPUNIT_ASSERT_MESSAGE(h.out, contains(h.out, "no failover or switchover yet"));
+    CtlRun c = kestrelctl(dir, {admin_flag, "conflicts"});
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(c.out + c.err, 0, c.code);
+    CPPUNIT_ASSERT_MESSAGE(c.out, contains(c.out, "no conflicts"));
+    CPPUNIT_ASSERT_EQUAL(2, kestrelctl(dir, {admin_flag, "conflicts", "--limit", "x"}).code);
     CtlRun f = kestrelctl(dir, {admin_flag, "--token", kToken, "failover", "api-node"});
     CPPUNIT_ASSERT_EQUAL_MESSAGE(f.out + f.err, 1, f.code);
     CPPUNIT_ASSERT_MESSAGE(f.err, contains(f.err, "HTTP 409"));

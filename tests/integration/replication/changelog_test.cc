@@ -82,6 +82,8 @@ class ChangelogTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(sync_mode_fails_retryably_until_the_standbys_apply);
   CPPUNIT_TEST(a_change_from_a_stale_epoch_is_refused);
   CPPUNIT_TEST(failover_from_a_lost_primary_and_its_changes_land_in_conflicts);
+  CPPUNIT_TEST(a_standby_past_max_log_entries_is_rebuilt_and_the_log_truncated);
+  CPPUNIT_TEST(force_sync_repairs_only_the_ranges_that_differ);
   CPPUNIT_TEST(bad_options_are_named);
   CPPUNIT_TEST_SUITE_END();
 
@@ -241,6 +243,10 @@ class ChangelogTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("4"),
                          sqlite_scalar(dir + "/b.db", "SELECT COUNT(*) FROM conflicts WHERE node = 'a' AND epoch = 1 "
                                                       "AND row_image LIKE '%only-a%'"));
+    const std::string listed = ha.conflicts(10);  // what GET /api/conflicts and kestrelctl conflicts show
+    CPPUNIT_ASSERT_MESSAGE(listed, listed.find("\"node\":\"a\"") != std::string::npos &&
+                                       listed.find("only-a") != std::string::npos &&
+                                       listed.find("\"epoch\":1") != std::string::npos);
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
       return sqlite_scalar(dir + "/a.db", "SELECT role FROM replication_state") == "standby" &&
              rows(dir + "/a.db") == 25;
@@ -251,6 +257,83 @@ class ChangelogTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!h.empty() && h[0].automatic && h[0].succeeded && h[0].to_node == "b");
     const std::string report = e.replicator("repl").check_consistency("a");
     CPPUNIT_ASSERT_MESSAGE(report, report.find("\"consistent\":true") != std::string::npos);
+  }
+
+  // A standby that cannot apply while the primary's log passes
+  // max_log_entries is marked for rebuild (the log is truncated without
+  // it, never held for it); once it can apply again it is rebuilt as a copy
+  // and then streams.
+  void a_standby_past_max_log_entries_is_rebuilt_and_the_log_truncated() {
+    ReplicationEnv e;
+    const std::string dir = e.dir();
+    e.start_runtime(replicator_yaml(dir, "    mode: async\n    ship_interval: 50ms\n    busy_timeout: 100ms\n"
+                                         "    max_log_entries: 20\n"));
+    write_images(e.catalog("a"), "http://site/early/", 5, 1);
+    for (const char* n : {"b", "c"})
+      CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/" + n + ".db") == 5; }, 20000));
+    {
+      WriteLock lock(dir + "/c.db");
+      write_images(e.catalog("a"), "http://site/behind/", 40, 1);
+      CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
+        return e.log_text().find("standby c is") != std::string::npos &&
+               e.log_text().find("marked for rebuild") != std::string::npos;
+      }, 20000));
+      // b applied everything, so the log is truncated past what c lacks.
+      CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return rows(dir + "/a.db", "change_log") < 20; }, 20000));
+      CPPUNIT_ASSERT_EQUAL(5L, rows(dir + "/c.db"));
+    }
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return rows(dir + "/c.db") == 45; }, 30000));
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), e.log_text().find("standby c rebuilt as a copy of a") != std::string::npos);
+    write_images(e.catalog("a"), "http://site/after/", 3, 1);
+    CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/c.db") == 48; }, 20000));
+    const std::string report = e.replicator("repl").check_consistency("c");
+    CPPUNIT_ASSERT_MESSAGE(report, report.find("\"consistent\":true") != std::string::npos);
+  }
+
+  // Rows changed, removed and added on a standby behind Kestrel's back: the
+  // consistency check finds the id ranges; force-sync rewrites only those,
+  // and the standby streams on.
+  void force_sync_repairs_only_the_ranges_that_differ() {
+    ReplicationEnv e;
+    const std::string dir = e.dir();
+    e.start_runtime(replicator_yaml(dir, "    mode: async\n    ship_interval: 50ms\n    range_size: 10\n", {"a", "b"}));
+    write_images(e.catalog("a"), "http://site/fs/", 30, 1);
+    CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/b.db") == 30; }, 20000));
+    {
+      // As an operator's sqlite3 would, past the standby's guard.
+      using Poco::Data::Keywords::now;
+      Poco::Data::Session s("SQLite", dir + "/b.db");
+      s << "BEGIN IMMEDIATE", now;
+      s << "UPDATE replication_state SET role = 'applying'", now;
+      s << "UPDATE images SET width = 1, height = 1 WHERE id = 5", now;  // range 1-10
+      s << "DELETE FROM images WHERE id = 25", now;                         // range 21-30
+      s << "CREATE TEMP TABLE extra AS SELECT * FROM images WHERE id = 3", now;
+      s << "UPDATE extra SET id = 995, url = url || '#extra'", now;         // range 991-1000
+      s << "INSERT INTO images SELECT * FROM extra", now;
+      s << "UPDATE replication_state SET role = 'standby'", now;
+      s << "COMMIT", now;
+    }
+    kestrel::ReplicatorClient r = e.replicator("repl");
+    const std::string before = r.check_consistency("b");
+    CPPUNIT_ASSERT_MESSAGE(before, before.find("\"consistent\":false") != std::string::npos);
+    const std::string report = r.force_sync("b");
+    for (const char* needle : {"\"ranges_repaired\":3", "\"rows_written\":20", "\"rows_deleted\":1",
+                               "\"consistent\":true", "\"from_id\":991"})
+      CPPUNIT_ASSERT_MESSAGE(report + " lacks " + needle, report.find(needle) != std::string::npos);
+    CPPUNIT_ASSERT_EQUAL(30L, rows(dir + "/b.db"));
+    CPPUNIT_ASSERT_EQUAL(sqlite_scalar(dir + "/a.db", "SELECT width || 'x' || height FROM images WHERE id = 5"),
+                         sqlite_scalar(dir + "/b.db", "SELECT width || 'x' || height FROM images WHERE id = 5"));
+    const std::string again = r.force_sync("b");
+    CPPUNIT_ASSERT_MESSAGE(again, again.find("nothing repaired") != std::string::npos);
+    write_images(e.catalog("a"), "http://site/fs-after/", 2, 1);
+    CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/b.db") == 32; }, 20000));
+    // The primary is not a standby to repair.
+    try {
+      r.force_sync("a");
+      CPPUNIT_FAIL("force-sync of the primary was accepted");
+    } catch (const Error& err) {
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(err.what(), KESTREL_ERR_INVALID, err.code());
+    }
   }
 
   // Bad configuration is refused at create, naming the option and the node.
