@@ -303,6 +303,9 @@ ApiResponse HaApi::replication_lag() const {
       o->set("lag_seconds", Poco::Dynamic::Var());
     else
       o->set("lag_seconds", n.lag_seconds);
+    // The health check these figures come from (a poller tells a fresh
+    // figure from a repeated one by it).
+    o->set("last_check_at_us", static_cast<Poco::Int64>(n.last_check_at_us));
     nodes->add(o);
   }
   Poco::JSON::Object::Ptr o = json_object();

@@ -9,7 +9,7 @@
 //   POST /api/failover/{node}        {"reason","force"}: 200 the failover_events row          (token)
 //   POST /api/switchover             {"target"}: 200 the row (write_pause_ms)                  (token)
 //   GET  /api/history?limit=N        newest first
-//   GET  /api/replication-lag        per node: role, lsn, lag_bytes, lag_seconds
+//   GET  /api/replication-lag        per node: role, lsn, lag_bytes, lag_seconds, last_check_at_us (UTC µs of the check)
 //   GET  /api/sync-status            mode and per standby: sync_state, healthy, lag
 //   POST /api/force-sync             {"standby"}: repair it from the primary: the change log rewrites
 //                                    only the id ranges that differ (its report); PostgreSQL: a fresh copy (token)

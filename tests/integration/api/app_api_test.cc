@@ -292,6 +292,15 @@ class AppApiTest : public CppUnit::TestFixture {
     HttpReply hist = http_call(admin, "GET", "/api/history");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(hist), 200, hist.status);
     CPPUNIT_ASSERT_EQUAL(size_t{0}, hist.json->getArray("events")->size());
+    HttpReply lag = http_call(admin, "GET", "/api/replication-lag");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(lag), 200, lag.status);
+    Poco::JSON::Array::Ptr lag_nodes = lag.json->getArray("nodes");
+    CPPUNIT_ASSERT_MESSAGE(lag.body, lag_nodes && lag_nodes->size() == 1 &&
+                                         std::stoll(text(lag_nodes->getObject(0), "last_check_at_us")) > 0);
+    HttpReply conflicts = http_call(admin, "GET", "/api/conflicts?limit=5");
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(conflicts), 200, conflicts.status);
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(conflicts.body, size_t{0}, conflicts.json->getArray("conflicts")->size());
+    CPPUNIT_ASSERT_EQUAL(400, http_call(admin, "GET", "/api/conflicts?limit=many").status);
     // Token rules as the App API's: 401 without, 403 with another.
     CPPUNIT_ASSERT_EQUAL(401, http_call(admin, "POST", "/api/failover/api-node", "{}").status);
     CPPUNIT_ASSERT_EQUAL(403, http_call(admin, "POST", "/api/failover/api-node", "{}", "wrong").status);
