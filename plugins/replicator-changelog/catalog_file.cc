@@ -217,13 +217,14 @@ std::vector<Entry> CatalogFile::entries_after(int64_t seq, size_t limit) {
   return out;
 }
 
-void CatalogFile::backlog(int64_t seq, int64_t* bytes, int64_t* oldest_created_at_us) {
+void CatalogFile::backlog(int64_t seq, int64_t upto, int64_t* bytes, int64_t* oldest_created_at_us) {
   std::lock_guard<std::mutex> lock(mu_);
   Poco::Data::Session& s = session();
   Poco::Nullable<Poco::Int64> b, oldest;
   try {
-    s << "SELECT SUM(LENGTH(COALESCE(row_image, '')) + 64), MIN(created_at) FROM change_log WHERE seq > ?", use(seq),
-        into(b), into(oldest), now;
+    s << "SELECT SUM(LENGTH(COALESCE(row_image, '')) + 64), MIN(created_at) FROM change_log"
+         " WHERE seq > ? AND seq <= ?",
+        use(seq), use(upto), into(b), into(oldest), now;
   } catch (...) {
     rethrow_translated("node " + spec_.name + ": measuring a standby's backlog");
   }

@@ -98,9 +98,10 @@ class CatalogFile {
   // Up to `limit` entries after `seq`, in order, always ending on a whole
   // write batch (the last batch is completed past the limit).
   std::vector<Entry> entries_after(int64_t seq, size_t limit);
-  // Bytes of row images after `seq`, and the created_at of the first entry
-  // after it (0 when none): a standby's lag in bytes and age.
-  void backlog(int64_t seq, int64_t* bytes, int64_t* oldest_created_at_us);
+  // Bytes of row images (plus 64 an entry) of the entries after `seq` up to
+  // `upto`, and the created_at of the first of them (0 when none): a
+  // standby's lag in bytes and age at the primary's head `upto`.
+  void backlog(int64_t seq, int64_t upto, int64_t* bytes, int64_t* oldest_created_at_us);
 
   // On a standby: applies `entries` (from `source`) in one transaction,
   // skipping those at or below its head; refuses (FENCED) a batch with an

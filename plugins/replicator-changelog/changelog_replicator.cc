@@ -442,22 +442,39 @@ void ChangelogReplicator::replicator_wait_replicated(const std::string& /*primar
 
 std::vector<NodeStatus> ChangelogReplicator::replicator_node_status() {
   const std::string primary = primary_name();
+  // The standbys first, the primary last: a standby only holds what the
+  // primary had, so its head is never above the primary's read after it,
+  // and the lag in entries is never negative.
+  std::vector<FileState> states(files_.size());
+  std::vector<std::string> errors(files_.size());
+  for (size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i]->spec().name == primary) continue;
+    try {
+      states[i] = files_[i]->state();
+    } catch (const Error& e) {
+      errors[i] = e.what();
+    }
+  }
   FileState ps;
   bool primary_answers = false;
-  try {
-    if (!primary.empty()) {
-      ps = file(primary).state();
+  for (size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i]->spec().name != primary) continue;
+    try {
+      states[i] = ps = files_[i]->state();
       primary_answers = true;
+    } catch (const Error& e) {
+      errors[i] = e.what();
     }
-  } catch (const Error&) {
   }
   std::vector<NodeStatus> out;
-  for (auto& f : files_) {
+  for (size_t i = 0; i < files_.size(); ++i) {
+    const auto& f = files_[i];
     NodeStatus n;
     n.node = f->spec().name;
     n.priority = f->spec().priority;
     try {
-      const FileState st = n.node == primary && primary_answers ? ps : f->state();
+      if (!errors[i].empty()) throw Error(KESTREL_ERR_UNAVAILABLE, errors[i], true);
+      const FileState& st = states[i];
       n.healthy = true;
       n.lsn = static_cast<uint64_t>(st.head_seq);
       if (st.role == "primary") {
@@ -474,7 +491,7 @@ std::vector<NodeStatus> ChangelogReplicator::replicator_node_status() {
         }
         if (primary_answers && n.node != primary) {
           int64_t bytes = 0, oldest = 0;
-          file(primary).backlog(st.head_seq, &bytes, &oldest);
+          file(primary).backlog(st.head_seq, ps.head_seq, &bytes, &oldest);
           n.lag_bytes = bytes;
           n.replay_lag_seconds = oldest > 0 ? std::max(0.0, static_cast<double>(now_us() - oldest) / 1e6) : 0.0;
           n.write_lag_seconds = n.flush_lag_seconds = n.replay_lag_seconds;
