@@ -610,71 +610,58 @@ void CatalogFile::repair(const std::vector<IdRange>& ranges,
   }
 }
 
-std::string CatalogFile::summary_json(int64_t range_size, int64_t* head) {
+catalog_schema::CatalogSummary CatalogFile::summary(int64_t range_size, int64_t* head) {
   std::lock_guard<std::mutex> lock(mu_);
   Poco::Data::Session& s = session();
-  Poco::JSON::Object out;
+  catalog_schema::CatalogSummary out;
   try {
     s << "BEGIN", now;  // one read snapshot for every table
     Poco::Nullable<Poco::Int64> h;
     s << "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'", into(h), now;
     *head = h.isNull() ? 0 : h.value();
     for (const ReplicatedTable& t : replicated_tables()) {
-      Poco::JSON::Object o;
+      catalog_schema::TableSummary& o = out[t.name];
       Poco::Int64 rows = 0;
-      Poco::Nullable<Poco::Int64> min_id, max_id;
+      Poco::Nullable<Poco::Int64> min_id, max_id, newest;
       s << ("SELECT COUNT(*), MIN(id), MAX(id) FROM " + std::string(t.name)), into(rows), into(min_id), into(max_id),
           now;
-      o.set("rows", rows);
-      if (!min_id.isNull()) o.set("min_id", min_id.value());
-      if (!max_id.isNull()) o.set("max_id", max_id.value());
+      o.rows = rows;
+      if (!min_id.isNull()) o.min_id = min_id.value();
+      if (!max_id.isNull()) o.max_id = max_id.value();
       bool has_updated = false;
       for (const char* c : t.columns) has_updated = has_updated || std::string(c) == "updated_at";
       if (has_updated) {
-        Poco::Nullable<Poco::Int64> newest;
         s << ("SELECT MAX(updated_at) FROM " + std::string(t.name)), into(newest), now;
-        if (!newest.isNull()) o.set("newest_updated_at", newest.value());
+        if (!newest.isNull()) o.newest_updated_at = newest.value();
       }
       // An MD5 per id range over the rows' canonical JSON images.
-      Statement st(s);
-      st << "SELECT id, " + catalog_schema::sqlite_row_image(t, "") + " FROM " + t.name + " ORDER BY id";
-      st.execute();
-      Poco::Data::RecordSet rs(st);
-      Poco::JSON::Object ranges;
-      int64_t current = -1, count = 0;
+      std::vector<Poco::Int64> ids;
+      std::vector<std::string> images;
+      s << "SELECT id, " + catalog_schema::sqlite_row_image(t, "") + " FROM " + t.name + " ORDER BY id", into(ids),
+          into(images), now;
       Poco::MD5Engine md5;
+      int64_t current = -1;
       auto flush = [&] {
-        if (current < 0) return;
-        Poco::JSON::Object r;
-        r.set("rows", count);
-        r.set("md5", Poco::DigestEngine::digestToHex(md5.digest()));
-        ranges.set(std::to_string(current), r);
-        md5.reset();
-        count = 0;
+        if (current >= 0) o.ranges[current].md5 = Poco::DigestEngine::digestToHex(md5.digest());  // resets md5
       };
-      for (bool more = rs.moveFirst(); more; more = rs.moveNext()) {
-        const int64_t id = rs[0].convert<Poco::Int64>();
-        const int64_t r = (id - 1) / range_size;
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const int64_t r = (ids[i] - 1) / range_size;
         if (r != current) {
           flush();
           current = r;
         }
-        md5.update(rs[1].convert<std::string>());
+        md5.update(images[i]);
         md5.update("\n", 1);
-        ++count;
+        ++o.ranges[r].rows;
       }
       flush();
-      o.set("ranges", ranges);
-      out.set(t.name, o);
     }
     s << "COMMIT", now;
   } catch (...) {
     rollback(s);
     rethrow_translated("node " + spec_.name + ": summarizing its tables");
   }
-  std::ostringstream text;
-  out.stringify(text);
-  return text.str();
+  return out;
 }
 
 }  // namespace replicator_changelog

@@ -21,6 +21,7 @@
 
 #include <Poco/Data/Session.h>
 #include <Poco/Nullable.h>
+#include <catalog_schema/consistency_report.h>
 
 #include <cstdint>
 #include <functional>
@@ -151,9 +152,9 @@ class CatalogFile {
               int64_t* deleted);
 
   // Per replicated table: rows, min/max id, newest updated_at and an MD5 per
-  // id range of `range_size` ids over the rows' JSON images, as a JSON
-  // object {"table": {...}}, from one read transaction; *head = head_seq then.
-  std::string summary_json(int64_t range_size, int64_t* head);
+  // id range of `range_size` ids over the rows' JSON images, from one read
+  // transaction; *head = head_seq then.
+  catalog_schema::CatalogSummary summary(int64_t range_size, int64_t* head);
 
  private:
   Poco::Data::Session& session();  // REQUIRES mu_

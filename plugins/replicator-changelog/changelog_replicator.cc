@@ -2,12 +2,10 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/Timestamp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <sstream>
 
 namespace kestrel {
@@ -660,12 +658,17 @@ void ChangelogReplicator::replicator_rejoin(const std::string& node) {
 }
 
 std::string ChangelogReplicator::replicator_check_consistency(const std::string& standby) {
+  return consistency_report(standby, nullptr);
+}
+
+std::string ChangelogReplicator::consistency_report(const std::string& standby,
+                                                    std::vector<catalog_schema::RangeDifference>* differences) {
   const std::string primary = primary_name();
   if (standby == primary) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary: name a standby");
   CatalogFile& sf = file(standby);
   CatalogFile& pf = file(primary);
   int64_t primary_head = 0, standby_head = 0;
-  const std::string a = pf.summary_json(range_size_, &primary_head);
+  const catalog_schema::CatalogSummary a = pf.summary(range_size_, &primary_head);
   // The standby at the primary's position (or past it: changes since then
   // are compared too, and may show as differences only while writes go on).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<int64_t>(10000, sync_timeout_ms_));
@@ -677,42 +680,11 @@ std::string ChangelogReplicator::replicator_check_consistency(const std::string&
     ship_cv_.notify_all();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  const std::string b = sf.summary_json(range_size_, &standby_head);
-  auto pa = Poco::JSON::Parser().parse(a).extract<Poco::JSON::Object::Ptr>();
-  auto pb = Poco::JSON::Parser().parse(b).extract<Poco::JSON::Object::Ptr>();
-  Poco::JSON::Object report, tables;
+  const catalog_schema::CatalogSummary b = sf.summary(range_size_, &standby_head);
+  if (differences) *differences = catalog_schema::differing_ranges(a, b, range_size_);
   bool consistent = true;
-  for (const auto& name : pa->getNames()) {
-    auto ta = pa->getObject(name), tb = pb->getObject(name);
-    auto ra = ta->getObject("ranges"), rb = tb ? tb->getObject("ranges") : nullptr;
-    Poco::JSON::Array diffs;
-    std::set<std::string> keys;
-    for (const auto& k : ra->getNames()) keys.insert(k);
-    if (rb)
-      for (const auto& k : rb->getNames()) keys.insert(k);
-    for (const std::string& k : keys) {
-      auto x = ra->getObject(k);
-      auto y = rb ? rb->getObject(k) : nullptr;
-      if (x && y && x->getValue<std::string>("md5") == y->getValue<std::string>("md5")) continue;
-      const int64_t r = std::stoll(k);
-      Poco::JSON::Object d;
-      d.set("from_id", r * range_size_ + 1);
-      d.set("to_id", (r + 1) * range_size_);
-      d.set("primary_rows", x ? x->getValue<int64_t>("rows") : 0);
-      d.set("standby_rows", y ? y->getValue<int64_t>("rows") : 0);
-      diffs.add(d);
-    }
-    const bool same = diffs.size() == 0 && tb && ta->getValue<int64_t>("rows") == tb->getValue<int64_t>("rows");
-    consistent = consistent && same;
-    ta->remove("ranges");
-    if (tb) tb->remove("ranges");
-    Poco::JSON::Object t;
-    t.set("primary", ta);
-    t.set("standby", tb);
-    t.set("differences", diffs);
-    t.set("consistent", same);
-    tables.set(name, t);
-  }
+  Poco::JSON::Object::Ptr tables = catalog_schema::tables_report(a, b, range_size_, &consistent);
+  Poco::JSON::Object report;
   report.set("primary", primary);
   report.set("standby", standby);
   report.set("primary_position", primary_head);
@@ -736,31 +708,24 @@ std::string ChangelogReplicator::replicator_force_sync(const std::string& standb
     throw Error(KESTREL_ERR_INVALID, "node " + standby + " is not a standby of " + primary + " (it is " + st.role +
                                          "): rejoin or bootstrap it first");
   const auto t0 = std::chrono::steady_clock::now();
-  auto before = Poco::JSON::Parser().parse(replicator_check_consistency(standby)).extract<Poco::JSON::Object::Ptr>();
+  std::vector<catalog_schema::RangeDifference> differences;
+  consistency_report(standby, &differences);
   std::vector<IdRange> ranges;
   Poco::JSON::Object tables;
-  auto per_table = before->getObject("tables");
-  for (const auto& name : per_table->getNames()) {
-    auto diffs = per_table->getObject(name)->getArray("differences");
-    Poco::JSON::Array list;
-    for (size_t i = 0; diffs && i < diffs->size(); ++i) {
-      auto d = diffs->getObject(static_cast<unsigned>(i));
-      ranges.push_back({name, d->getValue<int64_t>("from_id"), d->getValue<int64_t>("to_id")});
-      Poco::JSON::Object r;
-      r.set("from_id", ranges.back().from_id);
-      r.set("to_id", ranges.back().to_id);
-      list.add(r);
-    }
-    if (list.size() > 0) tables.set(name, list);
+  for (const catalog_schema::RangeDifference& d : differences) {
+    ranges.push_back({d.table, d.from_id, d.to_id});
+    if (!tables.has(d.table)) tables.set(d.table, Poco::JSON::Array::Ptr(new Poco::JSON::Array));
+    Poco::JSON::Object::Ptr r = new Poco::JSON::Object;
+    r->set("from_id", d.from_id);
+    r->set("to_id", d.to_id);
+    tables.getArray(d.table)->add(r);
   }
   int64_t written = 0, deleted = 0;
   if (!ranges.empty())
     sf.repair(ranges, [&](const IdRange& r) { return pf.row_images(r); }, &written, &deleted);
-  const bool consistent =
-      ranges.empty() || Poco::JSON::Parser()
-                            .parse(replicator_check_consistency(standby))
-                            .extract<Poco::JSON::Object::Ptr>()
-                            ->getValue<bool>("consistent");
+  std::vector<catalog_schema::RangeDifference> left;
+  if (!ranges.empty()) consistency_report(standby, &left);
+  const bool consistent = left.empty();
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   Poco::JSON::Object report;
   std::string message;

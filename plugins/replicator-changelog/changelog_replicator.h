@@ -88,6 +88,8 @@ class ChangelogReplicator : public Component, public ReplicatorProvider {
   void maintenance_loop();
   void rebuild(CatalogFile& standby, const std::string& why);
   bool is_standby(const std::string& name) const;
+  // The check's JSON report; the ranges that differ into *differences when not null.
+  std::string consistency_report(const std::string& standby, std::vector<catalog_schema::RangeDifference>* differences);
 
   const Host host_;
   std::vector<std::unique_ptr<CatalogFile>> files_;  // in nodes: order

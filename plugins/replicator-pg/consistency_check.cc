@@ -1,10 +1,9 @@
 // check_consistency: the primary and a standby compared at a common WAL
 // position, per table and per id range (see pg_replicator.h, DESIGN §5).
-#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <catalog_schema/consistency_report.h>
 
 #include <chrono>
-#include <map>
 #include <sstream>
 #include <thread>
 
@@ -17,17 +16,9 @@ namespace {
 
 const char* const kTables[] = {"images", "categories", "crawl_sessions"};
 
-struct Range {
-  int64_t rows = 0;
-  std::string md5;
-};
-
-struct TableSummary {
-  bool exists = false;
-  int64_t rows = 0;
-  std::string min_id, max_id, newest_updated_at;
-  std::map<int64_t, Range> ranges;  // range index -> rows, checksum
-};
+using catalog_schema::CatalogSummary;
+using catalog_schema::RangeChecksum;
+using catalog_schema::TableSummary;
 
 // Reads one table's summary inside the caller's snapshot. The canonical text
 // of a row is PostgreSQL's record output (t::text), the same on both nodes.
@@ -46,25 +37,14 @@ TableSummary summarize(PgConnection& conn, const std::string& table, int64_t ran
   Rows r = conn.query("SELECT count(*), coalesce(min(id)::text, ''), coalesce(max(id)::text, ''), " +
                       std::string(has_updated ? "coalesce(max(updated_at)::text, '')" : "''") + " FROM " + q);
   t.rows = to_int(r[0][0]);
-  t.min_id = r[0][1];
-  t.max_id = r[0][2];
-  t.newest_updated_at = r[0][3];
+  if (!r[0][1].empty()) t.min_id = to_int(r[0][1]);
+  if (!r[0][2].empty()) t.max_id = to_int(r[0][2]);
+  if (!r[0][3].empty()) t.newest_updated_at = to_int(r[0][3]);
   const std::string n = std::to_string(range_size);
   for (const auto& row : conn.query("SELECT (id - 1) / " + n + " AS r, count(*), md5(string_agg(md5(t::text), '' ORDER BY id))"
                                     " FROM " + q + " AS t GROUP BY r ORDER BY r"))
-    t.ranges[to_int(row[0])] = Range{to_int(row[1]), row[2]};
+    t.ranges[to_int(row[0])] = RangeChecksum{to_int(row[1]), row[2]};
   return t;
-}
-
-Poco::JSON::Object::Ptr to_json(const TableSummary& t) {
-  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-  o->set("exists", t.exists);
-  o->set("rows", t.rows);
-  if (!t.min_id.empty()) o->set("min_id", to_int(t.min_id));
-  if (!t.max_id.empty()) o->set("max_id", to_int(t.max_id));
-  if (!t.newest_updated_at.empty()) o->set("newest_updated_at", to_int(t.newest_updated_at));
-  o->set("ranges", static_cast<int64_t>(t.ranges.size()));
-  return o;
 }
 
 }  // namespace
@@ -79,7 +59,7 @@ std::string PgReplicator::replicator_check_consistency(const std::string& standb
   // The primary's snapshot first; every commit it sees is at or before the
   // LSN read right after it, so the standby waits for that LSN.
   pconn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  std::map<std::string, TableSummary> primary_tables;
+  CatalogSummary primary_tables;
   for (const char* table : kTables) primary_tables[table] = summarize(*pconn, table, range_size_);
   const std::string primary_lsn = pconn->value("SELECT pg_current_wal_lsn()::text");
   pconn->exec("COMMIT");
@@ -108,42 +88,13 @@ std::string PgReplicator::replicator_check_consistency(const std::string& standb
     note = "node " + standby + " is not in recovery (it accepts writes): compared without a common position";
   }
   sconn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  std::map<std::string, TableSummary> standby_tables;
+  CatalogSummary standby_tables;
   for (const char* table : kTables) standby_tables[table] = summarize(*sconn, table, range_size_);
   sconn->exec("COMMIT");
 
   Poco::JSON::Object report;
-  Poco::JSON::Object tables;
   bool consistent = true;
-  for (const char* table : kTables) {
-    const TableSummary& a = primary_tables[table];
-    const TableSummary& b = standby_tables[table];
-    Poco::JSON::Object t;
-    t.set("primary", to_json(a));
-    t.set("standby", to_json(b));
-    Poco::JSON::Array diffs;
-    std::map<int64_t, bool> keys;
-    for (const auto& kv : a.ranges) keys[kv.first] = true;
-    for (const auto& kv : b.ranges) keys[kv.first] = true;
-    for (const auto& k : keys) {
-      auto ia = a.ranges.find(k.first);
-      auto ib = b.ranges.find(k.first);
-      const bool same = ia != a.ranges.end() && ib != b.ranges.end() && ia->second.rows == ib->second.rows &&
-                        ia->second.md5 == ib->second.md5;
-      if (same) continue;
-      Poco::JSON::Object d;
-      d.set("from_id", k.first * range_size_ + 1);
-      d.set("to_id", (k.first + 1) * range_size_);
-      d.set("primary_rows", ia == a.ranges.end() ? 0 : ia->second.rows);
-      d.set("standby_rows", ib == b.ranges.end() ? 0 : ib->second.rows);
-      diffs.add(d);
-    }
-    const bool same_table = diffs.size() == 0 && a.exists == b.exists && a.rows == b.rows;
-    consistent = consistent && same_table;
-    t.set("differences", diffs);
-    t.set("consistent", same_table);
-    tables.set(table, t);
-  }
+  Poco::JSON::Object::Ptr tables = catalog_schema::tables_report(primary_tables, standby_tables, range_size_, &consistent);
   report.set("primary", p.name);
   report.set("standby", s.name);
   report.set("primary_lsn", primary_lsn);
