@@ -15,7 +15,7 @@ build_pkgs=(
 test_pkgs=(
   nginx-light gimp-help-en sqlite3 procps time curl
   python3 python3-pil postgresql clang libclang-rt-14-dev iproute2
-  prometheus
+  prometheus etcd-server etcd-client
 )
 pkgs=("${build_pkgs[@]}")
 [ "${1:-}" = "--test" ] && pkgs+=("${test_pkgs[@]}")

@@ -181,15 +181,18 @@ std::vector<Entry> CatalogFile::entries_after(int64_t seq, size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   Poco::Data::Session& s = session();
   std::vector<Entry> out;
-  auto read = [&](const std::string& where, int64_t a, int64_t b, size_t n) {
+  // `where` has one ? per element of `binds`.
+  auto read = [&](const std::string& where, std::vector<Poco::Int64> binds, size_t n) {
     // Bulk into vectors: a RecordSet's per-cell conversions cost more than the read.
     std::vector<Poco::Int64> seqs, commits, epochs, rows, created;
     std::vector<std::string> tables, ops;
     std::vector<Poco::Nullable<std::string>> images;
-    s << "SELECT seq, commit_seq, epoch, table_name, op, row_id, row_image, created_at FROM change_log WHERE " +
-             where + " ORDER BY seq LIMIT " + std::to_string(n),
-        into(seqs), into(commits), into(epochs), into(tables), into(ops), into(rows), into(images), into(created),
-        use(a), use(b), now;
+    Statement st(s);
+    st << "SELECT seq, commit_seq, epoch, table_name, op, row_id, row_image, created_at FROM change_log WHERE " +
+              where + " ORDER BY seq LIMIT " + std::to_string(n),
+        into(seqs), into(commits), into(epochs), into(tables), into(ops), into(rows), into(images), into(created);
+    for (Poco::Int64& b : binds) st, use(b);  // by reference: `binds` outlives execute()
+    st.execute();
     out.reserve(out.size() + seqs.size());
     for (size_t i = 0; i < seqs.size(); ++i) {
       Entry e;
@@ -205,11 +208,11 @@ std::vector<Entry> CatalogFile::entries_after(int64_t seq, size_t limit) {
     }
   };
   try {
-    read("seq > ? AND ? = 0", seq, 0, limit);  // (the second condition keeps one binding shape for both reads)
+    read("seq > ?", {seq}, limit);
     if (out.size() == limit && !out.empty()) {
       // Complete the last batch: a standby never holds half of a write.
       const int64_t last = out.back().seq, batch = out.back().commit_seq;
-      read("seq > ? AND commit_seq = ?", last, batch, 1u << 30);
+      read("seq > ? AND commit_seq = ?", {last, batch}, 1u << 30);
     }
   } catch (...) {
     rethrow_translated("node " + spec_.name + ": reading its change log");
