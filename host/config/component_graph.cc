@@ -5,26 +5,16 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace kestrel::host {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 std::string type_list(const PluginRegistry& registry) {
   std::vector<std::string> names = registry.type_names();
   return names.empty() ? std::string("none (no plugin loaded: check plugins.paths and the plugin errors above)")
                        : join(names);
-}
-
-std::string hint_text(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string m = closest_match(word, candidates);
-  return m.empty() ? "" : " (did you mean '" + m + "'?)";
 }
 
 // Reads one option's YAML value for its type. False (with *error) on a wrong shape or value.
@@ -136,7 +126,7 @@ void read_items(const ConfigDocument& doc, const SharedList& list, const OptionS
       auto pos = std::find(field_names.begin(), field_names.end(), key);
       if (pos == field_names.end()) {
         if (report_unknown && !list.known_keys.count(key))
-          report(doc.where(it->first), item_name + ": unknown key '" + key + "'" + hint_text(key, all_known) +
+          report(doc.where(it->first), item_name + ": unknown key '" + key + "'" + did_you_mean(key, all_known) +
                                            "; valid keys: " + join(all_known));
         continue;
       }
@@ -235,7 +225,7 @@ void read_map_lists(const ConfigDocument& doc, const std::string& data_dir, cons
         const RawComponent* raw = raw_of(c.id);
         const SourceLocation where = raw ? doc.where(raw->body[spec.name]) : c.where;
         const RawComponent* target = raw_of(owner);
-        std::string why = !target ? "which is not defined" + hint_text(owner, ids)
+        std::string why = !target ? "which is not defined" + did_you_mean(owner, ids)
                                   : target->body[spec.name] && target->body[spec.name].IsScalar()
                                         ? "whose '" + spec.name + "' is itself a reference: name the component "
                                                                   "that writes the list"
@@ -276,124 +266,126 @@ const ComponentConfig* ComponentGraph::find(const std::string& id) const {
   return nullptr;
 }
 
-ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegistry& registry,
-                                     const std::string& data_dir, ConfigErrors* errors) {
-  std::vector<ComponentConfig> parsed;
-  std::vector<std::string> ids;
-  for (const auto& raw : doc.components()) ids.push_back(raw.id);
+namespace {
 
-  // Where each reference was written, for messages about it.
-  struct Ref {
-    std::string from, option, to, interface_name;
-    SourceLocation where;
-  };
-  std::vector<Ref> refs;
-  struct Claim {
-    std::string component, option;
-    SourceLocation where;
-  };
-  std::map<std::string, Claim> claimed_paths;
+// Where each reference was written, for messages about it.
+struct Reference {
+  std::string from, option, to, interface_name;
+  SourceLocation where;
+};
 
-  for (const auto& raw : doc.components()) {
-    ComponentConfig c;
-    c.id = raw.id;
-    c.where = raw.where;
-    const YAML::Node type_node = raw.body["type"];
-    if (!type_node) {
-      errors->push_back({raw.where, "component '" + raw.id + "' has no 'type'; available types: " +
-                                        type_list(registry)});
-      continue;
-    }
-    if (!type_node.IsScalar()) {
-      errors->push_back({doc.where(type_node), "component '" + raw.id + "': 'type' must be a type name"});
-      continue;
-    }
-    c.type = type_node.Scalar();
-    c.type_info = registry.find_type(c.type);
-    if (!c.type_info) {
-      std::string msg = "component '" + raw.id + "': unknown type '" + c.type + "'";
-      if (const PluginRecord* failed = registry.failed_plugin_for_type(c.type))
-        msg += ": plugin " + failed->file_name() + " that would provide it failed to load: " + failed->error;
-      else
-        msg += hint_text(c.type, registry.type_names()) + "; available types: " + type_list(registry);
-      errors->push_back({doc.where(type_node), msg});
-      parsed.push_back(c);  // keep it so references to it are not also reported as dangling
-      continue;
-    }
+// A path option's value, claimed by one component option only.
+struct PathClaim {
+  std::string component, option;
+  SourceLocation where;
+};
 
-    const auto& schema = c.type_info->options;
-    std::vector<std::string> option_names;
-    for (const auto& o : schema) option_names.push_back(o.name);
-    c.values.resize(schema.size());
-    std::vector<bool> given(schema.size(), false);
-    std::vector<SourceLocation> value_where(schema.size(), raw.where);
-
-    for (auto it = raw.body.begin(); it != raw.body.end(); ++it) {
-      const std::string key = it->first.as<std::string>("");
-      if (key == "type") continue;
-      auto pos = std::find(option_names.begin(), option_names.end(), key);
-      if (pos == option_names.end()) {
-        errors->push_back({doc.where(it->first), "component '" + raw.id + "' (type " + c.type +
-                                                     "): unknown option '" + key + "'" + hint_text(key, option_names) +
-                                                     "; valid options: " + join(option_names)});
-        continue;
-      }
-      size_t i = static_cast<size_t>(pos - option_names.begin());
-      if (given[i]) continue;  // duplicate key, already reported by the document
-      std::string err;
-      if (!read_value(schema[i], it->second, &c.values[i], &err)) {
-        errors->push_back({doc.where(it->second), "component '" + raw.id + "' option '" + key + "' " + err});
-        continue;
-      }
-      given[i] = true;
-      value_where[i] = doc.where(it->second);
-    }
-
-    for (size_t i = 0; i < schema.size(); ++i) {
-      const OptionSpec& spec = schema[i];
-      OptionValue& v = c.values[i];
-      if (!given[i]) {
-        if (spec.has_default) {
-          std::string err;
-          parse_option_text(spec.type, spec.default_value, &v, &err);  // checked at plugin load
-        } else if (spec.required()) {
-          errors->push_back({raw.where, "component '" + raw.id + "' (type " + c.type + "): required option '" +
-                                            spec.name + "' is missing (" + spec.description + ")"});
-          continue;
-        } else {
-          v.type = spec.type;
-          v.is_set = false;
-          continue;
-        }
-      }
-      if (spec.type == KESTREL_OPT_PATH && v.is_set && !v.text.empty()) {
-        v.text = absolute_in(data_dir, v.text);
-        auto claim = claimed_paths.find(v.text);
-        if (claim != claimed_paths.end()) {
-          errors->push_back({value_where[i], "component '" + raw.id + "' option '" + spec.name + "' claims " +
-                                                 v.text + ", already claimed by component '" +
-                                                 claim->second.component + "' option '" + claim->second.option +
-                                                 "' (line " + std::to_string(claim->second.where.line) +
-                                                 "): give each its own path"});
-        } else {
-          claimed_paths.emplace(v.text, Claim{raw.id, spec.name, value_where[i]});
-        }
-      }
-      if (spec.type == KESTREL_OPT_REF && v.is_set && !v.text.empty())
-        refs.push_back({raw.id, spec.name, v.text, spec.interface_name, value_where[i]});
-      if (spec.type == KESTREL_OPT_REF_LIST && v.is_set)
-        for (size_t k = 0; k < v.list.size(); ++k)
-          refs.push_back({raw.id, spec.name + "[" + std::to_string(k) + "]", v.list[k], spec.interface_name,
-                          value_where[i]});
-    }
-    parsed.push_back(std::move(c));
+// Phase 1, one component: its type, and each option read, defaulted or
+// reported; paths made absolute and claimed once; references collected.
+// nullopt when it has no usable type (it is then left out of the graph).
+std::optional<ComponentConfig> read_component(const ConfigDocument& doc, const PluginRegistry& registry,
+                                              const RawComponent& raw, const std::string& data_dir,
+                                              std::map<std::string, PathClaim>* claimed_paths,
+                                              std::vector<Reference>* refs, ConfigErrors* errors) {
+  ComponentConfig c;
+  c.id = raw.id;
+  c.where = raw.where;
+  const YAML::Node type_node = raw.body["type"];
+  if (!type_node) {
+    errors->push_back({raw.where, "component '" + raw.id + "' has no 'type'; available types: " +
+                                      type_list(registry)});
+    return std::nullopt;
+  }
+  if (!type_node.IsScalar()) {
+    errors->push_back({doc.where(type_node), "component '" + raw.id + "': 'type' must be a type name"});
+    return std::nullopt;
+  }
+  c.type = type_node.Scalar();
+  c.type_info = registry.find_type(c.type);
+  if (!c.type_info) {
+    std::string msg = "component '" + raw.id + "': unknown type '" + c.type + "'";
+    if (const PluginRecord* failed = registry.failed_plugin_for_type(c.type))
+      msg += ": plugin " + failed->file_name() + " that would provide it failed to load: " + failed->error;
+    else
+      msg += did_you_mean(c.type, registry.type_names()) + "; available types: " + type_list(registry);
+    errors->push_back({doc.where(type_node), msg});
+    return c;  // kept so that references to it are not also reported as dangling
   }
 
-  read_map_lists(doc, data_dir, ids, &parsed, errors);
+  const auto& schema = c.type_info->options;
+  std::vector<std::string> option_names;
+  for (const auto& o : schema) option_names.push_back(o.name);
+  c.values.resize(schema.size());
+  std::vector<bool> given(schema.size(), false);
+  std::vector<SourceLocation> value_where(schema.size(), raw.where);
 
-  // References: the target exists and provides the interface.
+  for (auto it = raw.body.begin(); it != raw.body.end(); ++it) {
+    const std::string key = it->first.as<std::string>("");
+    if (key == "type") continue;
+    auto pos = std::find(option_names.begin(), option_names.end(), key);
+    if (pos == option_names.end()) {
+      errors->push_back({doc.where(it->first), "component '" + raw.id + "' (type " + c.type +
+                                                   "): unknown option '" + key + "'" + did_you_mean(key, option_names) +
+                                                   "; valid options: " + join(option_names)});
+      continue;
+    }
+    size_t i = static_cast<size_t>(pos - option_names.begin());
+    if (given[i]) continue;  // duplicate key, already reported by the document
+    std::string err;
+    if (!read_value(schema[i], it->second, &c.values[i], &err)) {
+      errors->push_back({doc.where(it->second), "component '" + raw.id + "' option '" + key + "' " + err});
+      continue;
+    }
+    given[i] = true;
+    value_where[i] = doc.where(it->second);
+  }
+
+  for (size_t i = 0; i < schema.size(); ++i) {
+    const OptionSpec& spec = schema[i];
+    OptionValue& v = c.values[i];
+    if (!given[i]) {
+      if (spec.has_default) {
+        std::string err;
+        parse_option_text(spec.type, spec.default_value, &v, &err);  // checked at plugin load
+      } else if (spec.required()) {
+        errors->push_back({raw.where, "component '" + raw.id + "' (type " + c.type + "): required option '" +
+                                          spec.name + "' is missing (" + spec.description + ")"});
+        continue;
+      } else {
+        v.type = spec.type;
+        v.is_set = false;
+        continue;
+      }
+    }
+    if (spec.type == KESTREL_OPT_PATH && v.is_set && !v.text.empty()) {
+      v.text = absolute_in(data_dir, v.text);
+      auto claim = claimed_paths->find(v.text);
+      if (claim != claimed_paths->end()) {
+        errors->push_back({value_where[i], "component '" + raw.id + "' option '" + spec.name + "' claims " +
+                                               v.text + ", already claimed by component '" +
+                                               claim->second.component + "' option '" + claim->second.option +
+                                               "' (line " + std::to_string(claim->second.where.line) +
+                                               "): give each its own path"});
+      } else {
+        claimed_paths->emplace(v.text, PathClaim{raw.id, spec.name, value_where[i]});
+      }
+    }
+    if (spec.type == KESTREL_OPT_REF && v.is_set && !v.text.empty())
+      refs->push_back({raw.id, spec.name, v.text, spec.interface_name, value_where[i]});
+    if (spec.type == KESTREL_OPT_REF_LIST && v.is_set)
+      for (size_t k = 0; k < v.list.size(); ++k)
+        refs->push_back({raw.id, spec.name + "[" + std::to_string(k) + "]", v.list[k], spec.interface_name,
+                        value_where[i]});
+  }
+  return c;
+}
+
+// Phase 3: each reference's target exists and provides the interface; the
+// component then depends on it (started first).
+void check_references(const std::vector<Reference>& refs, const std::vector<std::string>& ids,
+                      std::vector<ComponentConfig>* parsed, ConfigErrors* errors) {
   auto find_parsed = [&](const std::string& id) -> ComponentConfig* {
-    for (auto& c : parsed)
+    for (auto& c : *parsed)
       if (c.id == id) return &c;
     return nullptr;
   };
@@ -404,7 +396,7 @@ ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegi
       bool defaulted = from && from->type_info && from->type_info->option(r.option) &&
                        r.where.line == from->where.line && r.where.column == from->where.column;
       errors->push_back({r.where, "component '" + r.from + "' option '" + r.option + "' refers to '" + r.to +
-                                      "', which is not defined" + hint_text(r.to, ids) +
+                                      "', which is not defined" + did_you_mean(r.to, ids) +
                                       (defaulted ? " (that is the option's default: define a component '" + r.to +
                                                        "' or set '" + r.option + "')"
                                                  : "")});
@@ -421,7 +413,15 @@ ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegi
       from->depends_on.push_back(r.to);
   }
 
-  // Cycles (depth-first, colours), each reported once.
+}
+
+// Phase 4: reference cycles (depth-first, colours), each reported once.
+void report_cycles(const std::vector<ComponentConfig>& parsed, ConfigErrors* errors) {
+  auto find_parsed = [&](const std::string& id) -> const ComponentConfig* {
+    for (const auto& c : parsed)
+      if (c.id == id) return &c;
+    return nullptr;
+  };
   std::map<std::string, int> colour;  // 0 white, 1 on stack, 2 done
   std::vector<std::string> stack;
   std::set<std::string> reported;
@@ -429,7 +429,7 @@ ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegi
     colour[c.id] = 1;
     stack.push_back(c.id);
     for (const auto& dep : c.depends_on) {
-      ComponentConfig* d = find_parsed(dep);
+      const ComponentConfig* d = find_parsed(dep);
       if (!d) continue;
       if (colour[dep] == 1) {
         auto start = std::find(stack.begin(), stack.end(), dep);
@@ -452,16 +452,25 @@ ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegi
   for (const auto& c : parsed)
     if (colour[c.id] == 0) visit(c);
 
-  // Start order: stable topological sort (config order among equals).
+}
+
+// Phase 5, the start order: a stable topological sort (config order among
+// equals); incomplete only when a cycle was reported.
+ComponentGraph start_order(const std::vector<ComponentConfig>& parsed) {
+  auto defined = [&](const std::string& id) {
+    for (const auto& c : parsed)
+      if (c.id == id) return true;
+    return false;
+  };
   ComponentGraph graph;
   std::set<std::string> placed;
   bool progress = true;
   while (progress && graph.components.size() < parsed.size()) {
     progress = false;
-    for (auto& c : parsed) {
+    for (const auto& c : parsed) {
       if (placed.count(c.id)) continue;
       bool ready = std::all_of(c.depends_on.begin(), c.depends_on.end(),
-                               [&](const std::string& d) { return placed.count(d) > 0 || !find_parsed(d); });
+                               [&](const std::string& d) { return placed.count(d) > 0 || !defined(d); });
       if (ready) {
         placed.insert(c.id);
         graph.components.push_back(c);
@@ -469,7 +478,25 @@ ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegi
       }
     }
   }
-  return graph;  // incomplete only when a cycle was reported
+  return graph;
+}
+
+}  // namespace
+
+ComponentGraph build_component_graph(const ConfigDocument& doc, const PluginRegistry& registry,
+                                     const std::string& data_dir, ConfigErrors* errors) {
+  std::vector<std::string> ids;
+  for (const auto& raw : doc.components()) ids.push_back(raw.id);
+  std::vector<ComponentConfig> parsed;
+  std::vector<Reference> refs;
+  std::map<std::string, PathClaim> claimed_paths;
+  for (const auto& raw : doc.components())
+    if (auto c = read_component(doc, registry, raw, data_dir, &claimed_paths, &refs, errors))
+      parsed.push_back(std::move(*c));
+  read_map_lists(doc, data_dir, ids, &parsed, errors);  // phase 2: lists of maps, shared by several readers
+  check_references(refs, ids, &parsed, errors);
+  report_cycles(parsed, errors);
+  return start_order(parsed);
 }
 
 }  // namespace kestrel::host

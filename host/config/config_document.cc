@@ -17,12 +17,6 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"node", "plugins", "logging", "admin", "api", "components"};
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 // Reports every key that appears twice in a mapping, at any depth.
 void check_duplicate_keys(const ConfigDocument& doc, const YAML::Node& node, ConfigErrors* errors) {
   if (node.IsMap()) {
@@ -74,6 +68,17 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     std::swap(prev, cur);
   }
   return prev[b.size()];
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  const std::string m = closest_match(word, candidates);
+  return m.empty() ? "" : " (did you mean '" + m + "'?)";
 }
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
@@ -242,10 +247,8 @@ void ConfigDocument::parse(const YAML::Node& root, ConfigErrors* errors) {
     for (auto it = n.begin(); it != n.end(); ++it) {
       const std::string key = it->first.as<std::string>("");
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        std::string hint = closest_match(key, keys);
-        error(it->first,
-              "unknown key '" + key + "' in '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                  "; valid keys: " + join(keys),
+        error(it->first, "unknown key '" + key + "' in '" + name + "'" + did_you_mean(key, keys) + "; valid keys: " +
+                             join(keys),
               errors);
         continue;
       }
@@ -348,10 +351,9 @@ void ConfigDocument::parse(const YAML::Node& root, ConfigErrors* errors) {
         if (!duplicate) components_.push_back(rc);  // the duplicate itself was reported above
       }
     } else {
-      std::string hint = closest_match(key, kTopLevelKeys);
       error(it->first,
-            "unknown top-level key '" + key + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                "; valid keys: " + join(kTopLevelKeys),
+            "unknown top-level key '" + key + "'" + did_you_mean(key, kTopLevelKeys) + "; valid keys: " +
+                join(kTopLevelKeys),
             errors);
     }
   }

@@ -105,6 +105,11 @@ bool check_listen_address(const std::string& listen, std::string* error);
 size_t edit_distance(const std::string& a, const std::string& b);
 // The closest of `candidates` to `word` if close enough, else "".
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+// " (did you mean 'x'?)" for the closest match, or "": the tail of an
+// "unknown ..." message, one wording everywhere.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+// "a, b, c": a list in a message.
+std::string join(const std::vector<std::string>& items);
 
 }  // namespace kestrel::host
 
