@@ -407,7 +407,7 @@ struct InterfaceEntry {
 };
 
 // Head of the list. Constant-initialized (nullptr), so it is valid before any
-// registration runs, whatever order the modules' initializers run in.
+// registration runs, whatever order the files' initializers run in.
 inline const InterfaceEntry* interface_list = nullptr;
 
 // An inline variable of this type at the end of each interface header links
@@ -433,8 +433,8 @@ struct declares_provides<T, std::void_t<decltype(T::provided_interfaces)>> : std
 
 }  // namespace detail
 
-// The default: the first interface registered under `name` whose provider
-// this object derives from. Provides<> overrides it with its own list.
+// The default: the table of the interface registered under `name` when this
+// object derives from its provider. Provides<> overrides it with its own list.
 inline const void* Component::interface_table(const char* name) {
   for (const detail::InterfaceEntry* e = detail::interface_list; e != nullptr; e = e->next)
     if (std::strcmp(name, e->name) == 0) return e->table_of(this);
