@@ -25,16 +25,13 @@ Poco::JSON::Object::Ptr parse_object(const std::string& text) {
   }
 }
 
-const char* const kProvides[] = {KESTREL_IFACE_COORDINATOR_V1};
-
 }  // namespace
 
 kestrel_result coordinator_local_negotiate(const kestrel_loader_info* loader, kestrel_plugin_info* out,
                                            kestrel_status* status) {
   static const kestrel_component_desc components[] = {describe<LocalCoordinator>(
       "coordinator-local",
-      "one kestreld manages every node: the leader lease and the cluster state in host-state.db, by compare-and-set",
-      kProvides)};
+      "one kestreld manages every node: the leader lease and the cluster state in host-state.db, by compare-and-set")};
   return detail::negotiate(loader, out, status, "coordinator-local", KESTREL_VERSION, "built into kestreld",
                            components, 1);
 }

@@ -34,7 +34,7 @@ namespace kestrel::host::ha {
 kestrel_result coordinator_local_negotiate(const kestrel_loader_info* loader, kestrel_plugin_info* out,
                                            kestrel_status* status);
 
-class LocalCoordinator : public Component, public CoordinatorProvider {
+class LocalCoordinator : public Provides<CoordinatorProvider> {
  public:
   explicit LocalCoordinator(const CreateArgs& args);
   // Over the key-value namespace of the component owning `ctx` (borrowed;

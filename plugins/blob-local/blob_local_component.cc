@@ -27,13 +27,11 @@ const kestrel_option_desc kOptions[] = {
            "leaves them for the next start to remove"),
 };
 
-const char* const kProvides[] = {KESTREL_IFACE_BLOBSTORE_V1};
-
 }  // namespace
 
 const kestrel_component_desc& component_descriptor() {
   static const kestrel_component_desc desc =
-      describe<LocalBlobStore>("blob-local", "Content-addressed image files in a local folder", kProvides, kOptions);
+      describe<LocalBlobStore>("blob-local", "Content-addressed image files in a local folder", kOptions);
   return desc;
 }
 

@@ -22,7 +22,7 @@
 namespace kestrel {
 namespace blob_local {
 
-class LocalBlobStore : public Component, public BlobStoreProvider {
+class LocalBlobStore : public Provides<BlobStoreProvider> {
  public:
   // Reads `root` (a relative one is resolved against the node's data dir),
   // `fsync` and `tmpfile` ("auto" or "off", else KESTREL_ERR_INVALID).

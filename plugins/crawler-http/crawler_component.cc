@@ -24,7 +24,7 @@ namespace {
 // calls from any thread, serialized by mu_. At most one crawl runs at a time,
 // on its own thread, started by crawl_start and joined by the next
 // crawl_start (once ended), stop() or the destructor.
-class CrawlerHttp : public Component, public CrawlerProvider {
+class CrawlerHttp : public Provides<CrawlerProvider> {
  public:
   // Parses and checks the options only (no threads, files or network).
   // Logs once what parsing chose on the operator's behalf (config_.note).
@@ -147,13 +147,10 @@ class CrawlerHttp : public Component, public CrawlerProvider {
   bool running_ = false;
 };
 
-const char* const kProvides[] = {KESTREL_IFACE_CRAWLER_V1};
-
 }  // namespace
 }  // namespace kestrel::crawler
 
 KESTREL_PLUGIN("crawler-http", "0.1.0", "Crawls websites for images (libcurl multi, libxml2, libpng, libjpeg, giflib, libwebp)",
                kestrel::describe<kestrel::crawler::CrawlerHttp>("crawler-http",
                                                                  "image crawler over HTTP(S) with a persistent frontier",
-                                                                 kestrel::crawler::kProvides,
                                                                  kestrel::crawler::kCrawlerOptions))

@@ -35,7 +35,7 @@
 namespace kestrel {
 namespace replicator_changelog {
 
-class ChangelogReplicator : public Component, public ReplicatorProvider {
+class ChangelogReplicator : public Provides<ReplicatorProvider> {
  public:
   // Parses options; throws Error(KESTREL_ERR_INVALID) naming a bad one. Opens nothing.
   explicit ChangelogReplicator(const CreateArgs& args);

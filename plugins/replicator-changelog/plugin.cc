@@ -42,8 +42,6 @@ const kestrel_option_desc kOptions[] = {
     option("busy_timeout", KESTREL_OPT_DURATION, "5s", "SQLite busy_timeout on the replicator's connections"),
     option("range_size", KESTREL_OPT_INT, "1000", "rows per checksummed id range in the consistency check"),
 };
-const char* const kProvides[] = {KESTREL_IFACE_REPLICATOR_V1};
-
 }  // namespace
 
 KESTREL_PLUGIN("replicator-changelog", "0.1.0", "SQLite catalogs replicated through a durable change log",
@@ -51,4 +49,4 @@ KESTREL_PLUGIN("replicator-changelog", "0.1.0", "SQLite catalogs replicated thro
                    "replicator-changelog",
                    "SQLite catalog files kept in step by a change log written in each write's transaction "
                    "(async, semi-sync, sync; lag, promote, fence, rejoin with conflicts, rebuild)",
-                   kProvides, kOptions))
+                   kOptions))

@@ -66,7 +66,7 @@ namespace replicator_pg {
 
 class PgConnection;
 
-class PgReplicator : public Component, public ReplicatorProvider {
+class PgReplicator : public Provides<ReplicatorProvider> {
  public:
   // Parses and checks the options (the nodes list, mode names); no I/O. Throws
   // kestrel::Error(KESTREL_ERR_INVALID) naming the option.

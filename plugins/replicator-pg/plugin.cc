@@ -54,11 +54,9 @@ const kestrel_option_desc kOptions[] = {
            "at least this much WAL kept on the primary (ALTER SYSTEM) so a former primary can be rewound; 0: leave it"),
     option("range_size", KESTREL_OPT_INT, "1000", "rows per checksummed id range in the consistency check"),
 };
-const char* const kProvides[] = {KESTREL_IFACE_REPLICATOR_V1};
-
 }  // namespace
 
 KESTREL_PLUGIN("replicator-pg", "0.1.0", "PostgreSQL streaming replication managed by Kestrel",
                kestrel::describe<kestrel::replicator_pg::PgReplicator>(
                    "replicator-pg", "PostgreSQL native streaming replication (bootstrap, modes, lag, failover)",
-                   kProvides, kOptions))
+                   kOptions))

@@ -30,7 +30,7 @@
 namespace kestrel {
 namespace store_postgres {
 
-class PgStore : public Component, public CatalogProvider {
+class PgStore : public Provides<CatalogProvider> {
  public:
   // Parses options; throws Error(KESTREL_ERR_INVALID) naming a bad one. Connects to nothing.
   explicit PgStore(const CreateArgs& args);

@@ -36,13 +36,11 @@ const kestrel_option_desc kOptions[] = {
            "server-side limit of one statement (SET statement_timeout); 0 disables it"),
 };
 
-const char* const kProvides[] = {KESTREL_IFACE_CATALOG_V1};
-
 }  // namespace
 
 const kestrel_component_desc& component_descriptor() {
   static const kestrel_component_desc desc =
-      describe<PgStore>("store-postgres", "Image catalog in a PostgreSQL database", kProvides, kOptions);
+      describe<PgStore>("store-postgres", "Image catalog in a PostgreSQL database", kOptions);
   return desc;
 }
 

@@ -29,7 +29,7 @@
 namespace kestrel {
 namespace store_sqlite {
 
-class SqliteStore : public Component, public CatalogProvider {
+class SqliteStore : public Provides<CatalogProvider> {
  public:
   // Parses options; throws Error(KESTREL_ERR_INVALID) naming a bad one. Opens nothing.
   explicit SqliteStore(const CreateArgs& args);

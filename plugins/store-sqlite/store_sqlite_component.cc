@@ -31,13 +31,11 @@ const kestrel_option_desc kOptions[] = {
     option("readers", KESTREL_OPT_INT, "4", "reader connections (1-64), so reads never wait behind writes"),
 };
 
-const char* const kProvides[] = {KESTREL_IFACE_CATALOG_V1};
-
 }  // namespace
 
 const kestrel_component_desc& component_descriptor() {
   static const kestrel_component_desc desc =
-      describe<SqliteStore>("store-sqlite", "Image catalog in one SQLite file (WAL)", kProvides, kOptions);
+      describe<SqliteStore>("store-sqlite", "Image catalog in one SQLite file (WAL)", kOptions);
   return desc;
 }
 
