@@ -26,8 +26,6 @@ const kestrel_option_desc kOptions[] = {
            "does not answer within it counts as unreachable"),
 };
 
-const char* const kProvides[] = {KESTREL_IFACE_COORDINATOR_V1};
-
 int64_t now_us() { return Poco::Timestamp().epochMicroseconds(); }
 
 Poco::JSON::Object::Ptr parse_object(const std::string& text) {
@@ -110,7 +108,7 @@ const kestrel_component_desc& component_descriptor() {
       "coordinator-etcd",
       "several kestreld daemons agree through etcd: the leader lease as an etcd lease, the cluster state "
       "changed by compare-and-set on its mod_revision",
-      kProvides, kOptions);
+      kOptions);
   return desc;
 }
 

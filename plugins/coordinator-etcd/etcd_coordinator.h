@@ -38,7 +38,7 @@ namespace coordinator_etcd {
 // the options' documentation). Static data; any thread.
 const kestrel_component_desc& component_descriptor();
 
-class EtcdCoordinator : public Component, public CoordinatorProvider {
+class EtcdCoordinator : public Provides<CoordinatorProvider> {
  public:
   // Reads the options; contacts nobody (etcd may still be starting).
   explicit EtcdCoordinator(const CreateArgs& args);

@@ -56,6 +56,8 @@ inline const char* result_name(int code) noexcept {
     case KESTREL_ERR_TIMEOUT: return "timeout";
     case KESTREL_ERR_UNSUPPORTED: return "unsupported";
     case KESTREL_ERR_INTERNAL: return "internal error";
+    case KESTREL_ERR_CONFLICT: return "conflict";
+    case KESTREL_ERR_BUSY: return "busy";
     default: return "unknown result";
   }
 }
