@@ -235,9 +235,7 @@ void CatalogFile::backlog(int64_t seq, int64_t upto, int64_t* bytes, int64_t* ol
   *oldest_created_at_us = oldest.isNull() ? 0 : oldest.value();
 }
 
-int64_t CatalogFile::apply(const std::string& source, const std::vector<Entry>& entries) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Poco::Data::Session& s = session();
+FileState CatalogFile::begin_standby_write(Poco::Data::Session& s, bool allow_none, const char* nothing_done) {
   try {
     s << "BEGIN IMMEDIATE", now;
   } catch (...) {
@@ -245,8 +243,20 @@ int64_t CatalogFile::apply(const std::string& source, const std::vector<Entry>& 
   }
   try {
     const FileState f = read_state();
-    if (f.role != "standby" && f.role != "none")
-      throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + f.role + ", not a standby: nothing applied");
+    if (f.role != "standby" && !(allow_none && f.role == "none"))
+      throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + f.role + ", not a standby: " + nothing_done);
+    return f;
+  } catch (...) {
+    if (session_) rollback(s);  // read_state drops a failing connection (closing it rolls back)
+    throw;
+  }
+}
+
+int64_t CatalogFile::apply(const std::string& source, const std::vector<Entry>& entries) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Poco::Data::Session& s = session();
+  const FileState f = begin_standby_write(s, true, "nothing applied");
+  try {
     int64_t head = f.head_seq, epoch = f.epoch, commit_seq = f.commit_seq, last_epoch = f.epoch;
     if (entries.empty() || entries.back().seq <= head) {
       rollback(s);
@@ -407,7 +417,7 @@ void CatalogFile::promote(uint64_t epoch) {
         use(head), use(at), now;
     s << "COMMIT", now;
   } catch (...) {
-    rollback(s);
+    if (session_) rollback(s);  // read_state drops a failing connection (closing it rolls back)
     rethrow_translated("node " + spec_.name + ": promoting it");
   }
 }
@@ -568,15 +578,8 @@ void CatalogFile::repair(const std::vector<IdRange>& ranges,
                    [&](const IdRange& a, const IdRange& b) { return rank(a.table) < rank(b.table); });
   std::lock_guard<std::mutex> lock(mu_);
   Poco::Data::Session& s = session();
+  begin_standby_write(s, false, "nothing repaired");
   try {
-    s << "BEGIN IMMEDIATE", now;
-  } catch (...) {
-    rethrow_translated("node " + spec_.name + ": BEGIN IMMEDIATE");
-  }
-  try {
-    const FileState f = read_state();
-    if (f.role != "standby")
-      throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + f.role + ", not a standby: nothing repaired");
     std::vector<std::vector<RowImage>> rows;
     rows.reserve(order.size());
     for (const IdRange& r : order) rows.push_back(fetch(r));  // the primary's, under this file's lock

@@ -160,6 +160,9 @@ class CatalogFile {
   Poco::Data::Session& session();  // REQUIRES mu_
   void drop() noexcept;            // REQUIRES mu_
   FileState read_state();          // REQUIRES mu_
+  // BEGIN IMMEDIATE and the file's state, FENCED (rolled back, ending in
+  // `nothing_done`) unless a standby (or, with allow_none, not yet one). REQUIRES mu_
+  FileState begin_standby_write(Poco::Data::Session& s, bool allow_none, const char* nothing_done);
 
   const NodeSpec spec_;
   const int64_t busy_timeout_ms_;

@@ -116,5 +116,21 @@ int ApiDaemon::stop() {
   return process_->wait_or_kill(std::chrono::seconds(60));
 }
 
+HttpReply try_http_call(uint16_t port, const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& token) {
+  try {
+    return http_call(port, method, path, body, token);
+  } catch (const std::exception& e) {
+    HttpReply r;
+    r.body = e.what();
+    return r;
+  }
+}
+
+std::string json_text(const Poco::JSON::Object::Ptr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) return "";
+  return o->get(key).toString();
+}
+
 }  // namespace test
 }  // namespace kestrel

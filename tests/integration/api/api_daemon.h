@@ -27,6 +27,11 @@ struct HttpReply {
 // Authorization header. Throws Poco::Exception when nothing answers.
 HttpReply http_call(uint16_t port, const std::string& method, const std::string& path, const std::string& body = "",
                     const std::string& token = "");
+// http_call, with status 0 (the error in body) while nothing listens yet.
+HttpReply try_http_call(uint16_t port, const std::string& method, const std::string& path,
+                        const std::string& body = "", const std::string& token = "");
+// A JSON field as text ("" when absent or null).
+std::string json_text(const Poco::JSON::Object::Ptr& o, const std::string& key);
 
 // A single-node kestreld (store-sqlite, blob-local, crawler-http with no
 // configured seeds) in its own TempDir, started in service mode by the

@@ -30,11 +30,6 @@ namespace {
 
 const char kToken[] = "s3cret-token";
 
-std::string text(const Poco::JSON::Object::Ptr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return "";
-  return o->get(key).toString();
-}
-
 std::string what(const HttpReply& r) { return "HTTP " + std::to_string(r.status) + ": " + r.body; }
 
 std::string crawl_body(const std::string& seed) { return "{\"seeds\": [\"" + seed + "\"], \"robots\": false}"; }
@@ -89,27 +84,27 @@ class AppApiTest : public CppUnit::TestFixture {
     ApiDaemon d;
     HttpReply h = d.call("GET", "/api/health");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(h), 200, h.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("ok"), text(h.json, "status"));
+    CPPUNIT_ASSERT_EQUAL(std::string("ok"), json_text(h.json, "status"));
     Poco::JSON::Object::Ptr comps = h.json->getObject("components");
     CPPUNIT_ASSERT_MESSAGE(what(h), comps);
     for (const char* id : {"catalog", "images", "crawler"})
-      CPPUNIT_ASSERT_EQUAL_MESSAGE(what(h), std::string("started"), text(comps, id));
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(what(h), std::string("started"), json_text(comps, id));
 
     // Errors are JSON with the right status.
     HttpReply nf = d.call("GET", "/api/nothing");
     CPPUNIT_ASSERT_EQUAL(404, nf.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("404"), text(nf.json, "status"));
-    CPPUNIT_ASSERT_MESSAGE(what(nf), !text(nf.json, "error").empty());
+    CPPUNIT_ASSERT_EQUAL(std::string("404"), json_text(nf.json, "status"));
+    CPPUNIT_ASSERT_MESSAGE(what(nf), !json_text(nf.json, "error").empty());
     CPPUNIT_ASSERT_EQUAL(405, d.call("DELETE", "/api/health").status);
     CPPUNIT_ASSERT_EQUAL(405, d.call("GET", "/api/crawl/start").status);
     HttpReply idle = d.call("GET", "/api/crawl/status");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(idle), 200, idle.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("idle"), text(idle.json, "state"));
+    CPPUNIT_ASSERT_EQUAL(std::string("idle"), json_text(idle.json, "state"));
     // No token configured: a start without Authorization passes the check and
     // fails on its body instead.
     HttpReply bad = d.call("POST", "/api/crawl/start", "{\"seeds\": [\"ftp://example.org/\"]}");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(bad), 400, bad.status);
-    CPPUNIT_ASSERT_MESSAGE(what(bad), contains(text(bad.json, "error"), "seeds[0]"));
+    CPPUNIT_ASSERT_MESSAGE(what(bad), contains(json_text(bad.json, "error"), "seeds[0]"));
 
     // /metrics: Prometheus text format 0.0.4, every line well-formed.
     HttpReply m = d.call("GET", "/metrics");
@@ -146,28 +141,28 @@ class AppApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE("token leaked: " + r.body, !contains(r.body, kToken));
     r = d.call("POST", "/api/crawl/start", "{\"seeds\": [", kToken);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), 400, r.status);
-    CPPUNIT_ASSERT_MESSAGE(what(r), contains(text(r.json, "error"), "JSON"));
+    CPPUNIT_ASSERT_MESSAGE(what(r), contains(json_text(r.json, "error"), "JSON"));
     r = d.call("POST", "/api/crawl/start", "{\"seeds\": [\"" + site.url() + "\"], \"max_pages\": -1}", kToken);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), 400, r.status);
-    CPPUNIT_ASSERT_MESSAGE(what(r), contains(text(r.json, "error"), "max_pages"));
+    CPPUNIT_ASSERT_MESSAGE(what(r), contains(json_text(r.json, "error"), "max_pages"));
     r = d.call("POST", "/api/crawl/start", "{\"seeds\": [\"" + site.url() + "\"], \"scope\": \"world\"}", kToken);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), 400, r.status);
-    CPPUNIT_ASSERT_MESSAGE(what(r), contains(text(r.json, "error"), "scope"));
-    CPPUNIT_ASSERT_EQUAL(std::string("idle"), text(d.call("GET", "/api/crawl/status").json, "state"));
+    CPPUNIT_ASSERT_MESSAGE(what(r), contains(json_text(r.json, "error"), "scope"));
+    CPPUNIT_ASSERT_EQUAL(std::string("idle"), json_text(d.call("GET", "/api/crawl/status").json, "state"));
 
     // Start; a second start while it runs is 409.
     r = d.call("POST", "/api/crawl/start", body, kToken);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), 202, r.status);
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), std::string("running"), text(r.json, "state"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), std::string("running"), json_text(r.json, "state"));
     HttpReply again = d.call("POST", "/api/crawl/start", body, kToken);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(again), 409, again.status);
     Poco::JSON::Object::Ptr end = d.wait_crawl_end();
     std::ostringstream end_text;
     end->stringify(end_text);
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(end_text.str(), std::string("finished"), text(end, "state"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(end_text.str(), std::string("finished"), json_text(end, "state"));
     const int64_t session = end->getObject("session")->getValue<Poco::Int64>("id");
     CPPUNIT_ASSERT_MESSAGE(end_text.str(), session > 0);
-    CPPUNIT_ASSERT_MESSAGE(end_text.str(), !text(end->getObject("session"), "key").empty());
+    CPPUNIT_ASSERT_MESSAGE(end_text.str(), !json_text(end->getObject("session"), "key").empty());
     CPPUNIT_ASSERT_MESSAGE(end_text.str(), end->getValue<Poco::UInt64>("pages") >= 4);
     CPPUNIT_ASSERT_MESSAGE(end_text.str(), end->getValue<Poco::UInt64>("images") >= 5);
     CPPUNIT_ASSERT_MESSAGE(end_text.str(), end->getValue<Poco::UInt64>("errors") >= 1);  // missing.png etc.
@@ -180,10 +175,10 @@ class AppApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(all), 200, all.status);
     const auto every = ids_of(all);
     CPPUNIT_ASSERT_EQUAL(static_cast<size_t>(rows), every.size());
-    CPPUNIT_ASSERT_EQUAL(std::to_string(rows), text(all.json, "total"));
+    CPPUNIT_ASSERT_EQUAL(std::to_string(rows), json_text(all.json, "total"));
     for (size_t i = 1; i < every.size(); ++i) CPPUNIT_ASSERT(every[i - 1].first < every[i].first);
     HttpReply dflt = d.call("GET", "/api/images");
-    CPPUNIT_ASSERT_EQUAL(std::string("50"), text(dflt.json, "limit"));
+    CPPUNIT_ASSERT_EQUAL(std::string("50"), json_text(dflt.json, "limit"));
 
     // Paging: offset and after_id give the same slices.
     HttpReply p1 = d.call("GET", "/api/images?limit=2");
@@ -193,7 +188,7 @@ class AppApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(every[0].first, ids_of(p1)[0].first);
     CPPUNIT_ASSERT_EQUAL(every[2].first, ids_of(p2)[0].first);
     CPPUNIT_ASSERT_EQUAL(every[3].first, ids_of(p2)[1].first);
-    HttpReply k2 = d.call("GET", "/api/images?limit=2&after_id=" + text(p1.json, "next_after_id"));
+    HttpReply k2 = d.call("GET", "/api/images?limit=2&after_id=" + json_text(p1.json, "next_after_id"));
     CPPUNIT_ASSERT_EQUAL(every[2].first, ids_of(k2)[0].first);
     HttpReply past = d.call("GET", "/api/images?offset=" + std::to_string(rows));
     CPPUNIT_ASSERT_EQUAL(size_t{0}, ids_of(past).size());
@@ -204,14 +199,14 @@ class AppApiTest : public CppUnit::TestFixture {
                          std::to_string(ids_of(png).size()));
     Poco::JSON::Array::Ptr pngs = png.json->getArray("images");
     for (size_t i = 0; i < pngs->size(); ++i)
-      CPPUNIT_ASSERT_EQUAL(std::string("png"), text(pngs->getObject(static_cast<unsigned>(i)), "format"));
+      CPPUNIT_ASSERT_EQUAL(std::string("png"), json_text(pngs->getObject(static_cast<unsigned>(i)), "format"));
     HttpReply wide = d.call("GET", "/api/images?min_width=150&limit=1000");
     CPPUNIT_ASSERT_EQUAL(sqlite_scalar(db, "SELECT count(*) FROM images WHERE width>=150"),
                          std::to_string(ids_of(wide).size()));
     CPPUNIT_ASSERT(!ids_of(wide).empty() && ids_of(wide).size() < every.size());
     HttpReply by_session = d.call("GET", "/api/images?session=" + std::to_string(session));
-    CPPUNIT_ASSERT_EQUAL(std::to_string(rows), text(by_session.json, "total"));
-    CPPUNIT_ASSERT_EQUAL(std::string("0"), text(d.call("GET", "/api/images?session=999999").json, "total"));
+    CPPUNIT_ASSERT_EQUAL(std::to_string(rows), json_text(by_session.json, "total"));
+    CPPUNIT_ASSERT_EQUAL(std::string("0"), json_text(d.call("GET", "/api/images?session=999999").json, "total"));
     for (const char* q : {"limit=0", "limit=1001", "format=bmp", "min_width=-1", "colour=red", "offset=x"}) {
       HttpReply b = d.call("GET", std::string("/api/images?") + q);
       CPPUNIT_ASSERT_EQUAL_MESSAGE(std::string(q) + ": " + what(b), 400, b.status);
@@ -220,8 +215,8 @@ class AppApiTest : public CppUnit::TestFixture {
     // One image by id.
     HttpReply one = d.call("GET", "/api/images/" + std::to_string(every[1].first));
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(one), 200, one.status);
-    CPPUNIT_ASSERT_EQUAL(every[1].second, text(one.json, "url"));
-    CPPUNIT_ASSERT_EQUAL(size_t{64}, text(one.json, "sha256").size());
+    CPPUNIT_ASSERT_EQUAL(every[1].second, json_text(one.json, "url"));
+    CPPUNIT_ASSERT_EQUAL(size_t{64}, json_text(one.json, "sha256").size());
     CPPUNIT_ASSERT_EQUAL(404, d.call("GET", "/api/images/999999").status);
     CPPUNIT_ASSERT_EQUAL(400, d.call("GET", "/api/images/abc").status);
 
@@ -242,7 +237,7 @@ class AppApiTest : public CppUnit::TestFixture {
 
     r = d.call("DELETE", "/api/images/" + std::to_string(red), "", kToken);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), 200, r.status);
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), std::string("false"), text(r.json, "file_removed"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), std::string("false"), json_text(r.json, "file_removed"));
     CPPUNIT_ASSERT_EQUAL(std::string("0"), sqlite_scalar(db, "SELECT count(*) FROM images WHERE id=" + std::to_string(red)));
     CPPUNIT_ASSERT_MESSAGE("shared file removed too early", path_exists(red_file));
     CPPUNIT_ASSERT_EQUAL(404, d.call("GET", "/api/images/" + std::to_string(red)).status);
@@ -250,10 +245,10 @@ class AppApiTest : public CppUnit::TestFixture {
 
     r = d.call("DELETE", "/api/images/" + std::to_string(copy), "", kToken);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), 200, r.status);
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), std::string("true"), text(r.json, "file_removed"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(what(r), std::string("true"), json_text(r.json, "file_removed"));
     CPPUNIT_ASSERT_MESSAGE("unreferenced file kept", !path_exists(red_file));
     CPPUNIT_ASSERT_EQUAL(std::to_string(rows - 2), sqlite_scalar(db, "SELECT count(*) FROM images"));
-    CPPUNIT_ASSERT_EQUAL(std::to_string(rows - 2), text(d.call("GET", "/api/images").json, "total"));
+    CPPUNIT_ASSERT_EQUAL(std::to_string(rows - 2), json_text(d.call("GET", "/api/images").json, "total"));
 
     // Stop: a crawl that runs is asked to stop and ends "stopped".
     r = d.call("POST", "/api/crawl/stop", "", kToken);
@@ -272,16 +267,16 @@ class AppApiTest : public CppUnit::TestFixture {
     const uint16_t admin = d.admin_port();
     HttpReply st = http_call(admin, "GET", "/api/status");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(st), 200, st.status);
-    CPPUNIT_ASSERT_EQUAL(std::string("1"), text(st.json, "epoch"));
-    CPPUNIT_ASSERT_EQUAL(std::string("api-node"), text(st.json, "primary"));
-    CPPUNIT_ASSERT_EQUAL(std::string("none"), text(st.json, "mode"));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), json_text(st.json, "epoch"));
+    CPPUNIT_ASSERT_EQUAL(std::string("api-node"), json_text(st.json, "primary"));
+    CPPUNIT_ASSERT_EQUAL(std::string("none"), json_text(st.json, "mode"));
     Poco::JSON::Array::Ptr nodes = st.json->getArray("nodes");
     CPPUNIT_ASSERT(nodes && nodes->size() == 1);
     Poco::JSON::Object::Ptr n = nodes->getObject(0);
     for (const char* key : {"name", "role", "priority", "healthy", "consecutive_failures", "response_ms", "lsn",
                             "lag_bytes", "lag_seconds", "sync_state"})
       CPPUNIT_ASSERT_MESSAGE(std::string("node field ") + key, n->has(key));
-    CPPUNIT_ASSERT_EQUAL(std::string("primary"), text(n, "role"));
+    CPPUNIT_ASSERT_EQUAL(std::string("primary"), json_text(n, "role"));
     CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/api/health").status);
     CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/primary").status);
     CPPUNIT_ASSERT_EQUAL(503, http_call(admin, "GET", "/replica").status);
@@ -296,7 +291,7 @@ class AppApiTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(lag), 200, lag.status);
     Poco::JSON::Array::Ptr lag_nodes = lag.json->getArray("nodes");
     CPPUNIT_ASSERT_MESSAGE(lag.body, lag_nodes && lag_nodes->size() == 1 &&
-                                         std::stoll(text(lag_nodes->getObject(0), "last_check_at_us")) > 0);
+                                         std::stoll(json_text(lag_nodes->getObject(0), "last_check_at_us")) > 0);
     HttpReply conflicts = http_call(admin, "GET", "/api/conflicts?limit=5");
     CPPUNIT_ASSERT_EQUAL_MESSAGE(what(conflicts), 200, conflicts.status);
     CPPUNIT_ASSERT_EQUAL_MESSAGE(conflicts.body, size_t{0}, conflicts.json->getArray("conflicts")->size());
@@ -425,7 +420,7 @@ class AppApiTest : public CppUnit::TestFixture {
     for (int i = 0; i < polls; ++i) {
       HttpReply h = d.call("GET", "/api/health");
       CPPUNIT_ASSERT_EQUAL_MESSAGE(what(h), 503, h.status);
-      CPPUNIT_ASSERT_MESSAGE(what(h), contains(text(h.json->getObject("components"), "images"), "not writable"));
+      CPPUNIT_ASSERT_MESSAGE(what(h), contains(json_text(h.json->getObject("components"), "images"), "not writable"));
     }
     CPPUNIT_ASSERT_EQUAL(0, std::rename((tmp + "-away").c_str(), tmp.c_str()));
     HttpReply ok = d.call("GET", "/api/health");

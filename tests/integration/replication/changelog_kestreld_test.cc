@@ -35,22 +35,6 @@ namespace {
 
 const char kGimpManual[] = "/usr/share/gimp/2.0/help/en";
 
-std::string text(const Poco::JSON::Object::Ptr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return "";
-  return o->get(key).toString();
-}
-
-HttpReply try_call(uint16_t port, const std::string& method, const std::string& path, const std::string& body = "",
-                   const std::string& token = "") {
-  try {
-    return http_call(port, method, path, body, token);
-  } catch (const std::exception& e) {
-    HttpReply r;
-    r.body = e.what();
-    return r;
-  }
-}
-
 long count(const std::string& file, const std::string& sql) { return std::stol(sqlite_scalar(file, sql)); }
 
 }  // namespace
@@ -92,11 +76,11 @@ class ChangelogKestreldTest : public CppUnit::TestFixture {
     ChildProcess first(kestreld_path(), {"--config", dir.file("kestrel.yaml")}, dir.file("kestreld-1.out"),
                        dir.file("kestreld-1.err"));
     auto streaming = [&] {
-      const HttpReply s = try_call(admin, "GET", "/api/sync-status");
+      const HttpReply s = try_http_call(admin, "GET", "/api/sync-status");
       Poco::JSON::Array::Ptr standbys = s.json ? s.json->getArray("standbys") : nullptr;
       int ok = 0;
       for (size_t i = 0; standbys && i < standbys->size(); ++i)
-        if (text(standbys->getObject(static_cast<unsigned>(i)), "healthy") == "true") ++ok;
+        if (json_text(standbys->getObject(static_cast<unsigned>(i)), "healthy") == "true") ++ok;
       return !first.running() || ok == 2;
     };
     CPPUNIT_ASSERT_MESSAGE(first.stderr_text(), eventually(streaming, 60000) && first.running());
@@ -106,7 +90,7 @@ class ChangelogKestreldTest : public CppUnit::TestFixture {
     long reported = 0;
     CPPUNIT_ASSERT_MESSAGE(first.stderr_text(), eventually([&] {
                              const HttpReply s = http_call(api, "GET", "/api/crawl/status");
-                             const std::string n = text(s.json, "images");
+                             const std::string n = json_text(s.json, "images");
                              reported = n.empty() ? 0 : std::stol(n);
                              return reported >= 150;
                            },
@@ -158,8 +142,8 @@ class ChangelogKestreldTest : public CppUnit::TestFixture {
     // until none runs and the standbys hold what the primary holds.)
     CPPUNIT_ASSERT_MESSAGE(second.stderr_text(), eventually([&] {
                              if (!second.running()) return true;
-                             const HttpReply s = try_call(api, "GET", "/api/crawl/status");
-                             if (s.status != 200 || text(s.json, "state") == "running") return false;
+                             const HttpReply s = try_http_call(api, "GET", "/api/crawl/status");
+                             if (s.status != 200 || json_text(s.json, "state") == "running") return false;
                              const long rows = count(a, "SELECT COUNT(*) FROM images");
                              return count(b, "SELECT COUNT(*) FROM images") == rows &&
                                     count(c, "SELECT COUNT(*) FROM images") == rows;
@@ -179,7 +163,7 @@ class ChangelogKestreldTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_MESSAGE(r.body, r.status == 200 && r.body.find("\"consistent\":true") != std::string::npos);
     }
     const HttpReply st = http_call(admin, "GET", "/api/status");
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(st.body, std::string("a"), text(st.json, "primary"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(st.body, std::string("a"), json_text(st.json, "primary"));
     second.terminate();
     CPPUNIT_ASSERT_EQUAL_MESSAGE(second.stderr_text(), 0, second.wait_or_kill(std::chrono::seconds(60)));
   }

@@ -30,27 +30,11 @@ namespace {
 
 const char kGimpManual[] = "/usr/share/gimp/2.0/help/en";
 
-std::string text(const Poco::JSON::Object::Ptr& o, const std::string& key) {
-  if (!o || !o->has(key) || o->isNull(key)) return "";
-  return o->get(key).toString();
-}
-
 Poco::JSON::Object::Ptr node_of(const HttpReply& status, const std::string& name) {
   Poco::JSON::Array::Ptr nodes = status.json ? status.json->getArray("nodes") : nullptr;
   for (size_t i = 0; nodes && i < nodes->size(); ++i)
-    if (text(nodes->getObject(static_cast<unsigned>(i)), "name") == name) return nodes->getObject(static_cast<unsigned>(i));
+    if (json_text(nodes->getObject(static_cast<unsigned>(i)), "name") == name) return nodes->getObject(static_cast<unsigned>(i));
   return nullptr;
-}
-
-// http_call, with status 0 while nothing listens yet.
-HttpReply try_call(uint16_t port, const std::string& method, const std::string& path) {
-  try {
-    return http_call(port, method, path);
-  } catch (const std::exception& e) {
-    HttpReply r;
-    r.body = e.what();
-    return r;
-  }
 }
 
 // The store on node `name`, reading the catalog's nodes list (the app role's
@@ -101,9 +85,9 @@ class HaKestreldTest : public CppUnit::TestFixture {
                           dir.file("kestreld.err"));
     auto all_quorum = [&] {
       if (!kestreld.running()) return true;
-      const HttpReply s = try_call(admin, "GET", "/api/status");
-      return s.status == 200 && text(node_of(s, "b"), "sync_state") == "quorum" &&
-             text(node_of(s, "c"), "sync_state") == "quorum";
+      const HttpReply s = try_http_call(admin, "GET", "/api/status");
+      return s.status == 200 && json_text(node_of(s, "b"), "sync_state") == "quorum" &&
+             json_text(node_of(s, "c"), "sync_state") == "quorum";
     };
     CPPUNIT_ASSERT_MESSAGE(kestreld.stderr_text(), eventually(all_quorum, 120000) && kestreld.running());
     CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/primary/a").status);
@@ -114,7 +98,7 @@ class HaKestreldTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL_MESSAGE(start.body, 202, start.status);
     CPPUNIT_ASSERT_MESSAGE("the crawl stored no image", eventually([&] {
                              const HttpReply s = http_call(api, "GET", "/api/crawl/status");
-                             return s.json && std::stol(text(s.json, "images").empty() ? "0" : text(s.json, "images")) >= 200;
+                             return s.json && std::stol(json_text(s.json, "images").empty() ? "0" : json_text(s.json, "images")) >= 200;
                            },
                                                                   60000));
     // The crash: SIGKILL of a's postmaster, mid-crawl.
@@ -126,19 +110,19 @@ class HaKestreldTest : public CppUnit::TestFixture {
     HttpReply status;
     CPPUNIT_ASSERT_MESSAGE(kestreld.stderr_text(), eventually([&] {
                              status = http_call(api, "GET", "/api/crawl/status");
-                             const std::string state = text(status.json, "state");
+                             const std::string state = json_text(status.json, "state");
                              return state == "finished" || state == "failed" || state == "stopped";
                            },
                                                            300000));
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(status.body, std::string("finished"), text(status.json, "state"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(status.body, std::string("finished"), json_text(status.json, "state"));
     const HttpReply ha = http_call(admin, "GET", "/api/status");
-    CPPUNIT_ASSERT_EQUAL_MESSAGE(ha.body, std::string("b"), text(ha.json, "primary"));
-    CPPUNIT_ASSERT_EQUAL(std::string("2"), text(ha.json, "epoch"));
+    CPPUNIT_ASSERT_EQUAL_MESSAGE(ha.body, std::string("b"), json_text(ha.json, "primary"));
+    CPPUNIT_ASSERT_EQUAL(std::string("2"), json_text(ha.json, "epoch"));
     CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/primary/b").status);
     CPPUNIT_ASSERT_EQUAL(503, http_call(admin, "GET", "/primary/a").status);
     // Every image the crawl reports stored is on the new primary.
-    const std::string session = text(status.json->getObject("session"), "id");
-    const long stored = std::stol(text(status.json, "images"));
+    const std::string session = json_text(status.json->getObject("session"), "id");
+    const long stored = std::stol(json_text(status.json, "images"));
     const long rows = std::stol(
         e.cluster("b").query("SELECT count(*) FROM images WHERE crawl_session_id = " + session).at(0).at(0));
     CPPUNIT_ASSERT_MESSAGE(status.body, stored > 200);
@@ -147,15 +131,15 @@ class HaKestreldTest : public CppUnit::TestFixture {
     Poco::JSON::Array::Ptr events = history.json ? history.json->getArray("events") : nullptr;
     CPPUNIT_ASSERT_MESSAGE(history.body, events && events->size() == 1);
     Poco::JSON::Object::Ptr ev = events->getObject(0);
-    CPPUNIT_ASSERT_EQUAL(std::string("a"), text(ev, "from"));
-    CPPUNIT_ASSERT_EQUAL(std::string("b"), text(ev, "to"));
-    CPPUNIT_ASSERT_EQUAL(std::string("true"), text(ev, "automatic"));
-    CPPUNIT_ASSERT(std::stol(text(ev, "duration_ms")) >= 0);
+    CPPUNIT_ASSERT_EQUAL(std::string("a"), json_text(ev, "from"));
+    CPPUNIT_ASSERT_EQUAL(std::string("b"), json_text(ev, "to"));
+    CPPUNIT_ASSERT_EQUAL(std::string("true"), json_text(ev, "automatic"));
+    CPPUNIT_ASSERT(std::stol(json_text(ev, "duration_ms")) >= 0);
     // The old primary is rejoined as a standby of b.
     CPPUNIT_ASSERT_MESSAGE(kestreld.stderr_text(), eventually([&] {
                              const HttpReply s = http_call(admin, "GET", "/api/status");
-                             return text(node_of(s, "a"), "role") == "standby" &&
-                                    text(node_of(s, "a"), "healthy") == "true";
+                             return json_text(node_of(s, "a"), "role") == "standby" &&
+                                    json_text(node_of(s, "a"), "healthy") == "true";
                            },
                                                                120000));
     CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/replica/a").status);

@@ -110,9 +110,18 @@ class SdkDispatchTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(SdkDispatchTest);
   CPPUNIT_TEST(provides_lists_and_serves_its_bases);
   CPPUNIT_TEST(older_component_served_from_registered_interfaces);
+  CPPUNIT_TEST(every_result_code_has_a_name);
   CPPUNIT_TEST_SUITE_END();
 
  public:
+  // A message built from a status without text names the result (it said
+  // "unknown result" for CONFLICT and BUSY).
+  void every_result_code_has_a_name() {
+    for (int code = KESTREL_OK; code <= KESTREL_ERR_BUSY; ++code)
+      CPPUNIT_ASSERT_MESSAGE(std::to_string(code), std::string(kestrel::result_name(code)) != "unknown result");
+    CPPUNIT_ASSERT_EQUAL(std::string("conflict"), std::string(kestrel::result_name(KESTREL_ERR_CONFLICT)));
+  }
+
   void provides_lists_and_serves_its_bases() {
     const kestrel_component_desc with = kestrel::describe<NewStyle>("new", "with options", kOptions);
     const kestrel_component_desc without = kestrel::describe<NewStyle>("new", "without options");
