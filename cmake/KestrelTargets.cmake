@@ -34,6 +34,7 @@ function(kestrel_add_plugin name)
   target_link_libraries(${target} PRIVATE kestrel::sdk ${P_LIBRARIES})
   kestrel_warnings(${target})
   install(TARGETS ${target} LIBRARY DESTINATION lib/kestrel/plugins)
+  set_property(GLOBAL APPEND PROPERTY KESTREL_PLUGIN_TARGETS ${target})
 endfunction()
 
 # kestrel_add_test(<name> SOURCES ... [LIBRARIES ...] [LABELS ...] [TIMEOUT s])
