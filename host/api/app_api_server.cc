@@ -20,11 +20,9 @@
 namespace kestrel::host {
 namespace {
 
-constexpr std::streamsize kMaxBody = 1 << 20;  // bytes; a crawl request is a few hundred
-
 class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit ApiRequestHandler(const ApiHandler& api) : api_(api) {}
+  ApiRequestHandler(const ApiHandler& api, int64_t max_body) : api_(api), max_body_(max_body) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     ApiResponse out;
@@ -40,13 +38,13 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
       } catch (const Poco::Exception& e) {
         throw BadRequest(400, "malformed request URI: " + e.displayText());
       }
-      if (request.hasContentLength() && request.getContentLength64() > kMaxBody)
-        throw BadRequest(413, "the request body is larger than 1 MiB");
+      const std::string too_large = "the request body is larger than " + std::to_string(max_body_) + " bytes";
+      if (request.hasContentLength() && request.getContentLength64() > max_body_) throw BadRequest(413, too_large);
       std::istream& body = request.stream();
       char buf[8192];
       while (body.read(buf, sizeof buf) || body.gcount() > 0) {
         in.body.append(buf, static_cast<size_t>(body.gcount()));
-        if (in.body.size() > static_cast<size_t>(kMaxBody)) throw BadRequest(413, "the request body is larger than 1 MiB");
+        if (in.body.size() > static_cast<size_t>(max_body_)) throw BadRequest(413, too_large);
       }
       out = api_.handle(in);
     } catch (const BadRequest& e) {
@@ -69,22 +67,25 @@ class ApiRequestHandler : public Poco::Net::HTTPRequestHandler {
     int status;
   };
   const ApiHandler& api_;
+  const int64_t max_body_;
 };
 
 class ApiHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  explicit ApiHandlerFactory(const ApiHandler& api) : api_(api) {}
+  ApiHandlerFactory(const ApiHandler& api, int64_t max_body) : api_(api), max_body_(max_body) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ApiRequestHandler(api_);  // Poco's HTTPServerConnection owns and deletes it
+    return new ApiRequestHandler(api_, max_body_);  // Poco's HTTPServerConnection owns and deletes it
   }
 
  private:
   const ApiHandler& api_;
+  const int64_t max_body_;
 };
 
 }  // namespace
 
-AppApiServer::AppApiServer(const ApiHandler& api, std::string listen) : api_(api), listen_(std::move(listen)) {}
+AppApiServer::AppApiServer(const ApiHandler& api, std::string listen, int64_t max_body_bytes)
+    : api_(api), max_body_bytes_(max_body_bytes), listen_(std::move(listen)) {}
 
 AppApiServer::~AppApiServer() { stop(); }
 
@@ -110,7 +111,7 @@ void AppApiServer::start() {
   params->setServerName("kestreld");
   pool_ = std::make_unique<Poco::ThreadPool>(2, 16, 60, 0);
   // Poco's factory and params are reference-counted (SharedPtr / AutoPtr): the server owns them.
-  Poco::Net::HTTPRequestHandlerFactory::Ptr factory(new ApiHandlerFactory(api_));
+  Poco::Net::HTTPRequestHandlerFactory::Ptr factory(new ApiHandlerFactory(api_, max_body_bytes_));
   socket_ = std::make_unique<Poco::Net::ServerSocket>(socket);  // Poco sockets are shared handles
   server_ = std::make_unique<Poco::Net::HTTPServer>(factory, *pool_, socket, params);
   server_->start();

@@ -31,7 +31,10 @@ class ApiHandler;
 class AppApiServer {
  public:
   // `listen`: "host:port" (IPv6 "[::1]:port"); port 0 lets the kernel pick.
-  AppApiServer(const ApiHandler& api, std::string listen);
+  // A request body larger than `max_body_bytes` gets 413 (the App API's
+  // crawl requests are small; the HA API's peer batches and snapshot chunks
+  // are megabytes).
+  AppApiServer(const ApiHandler& api, std::string listen, int64_t max_body_bytes = 1 << 20);
   ~AppApiServer();
   AppApiServer(const AppApiServer&) = delete;
   AppApiServer& operator=(const AppApiServer&) = delete;
@@ -51,6 +54,7 @@ class AppApiServer {
 
  private:
   const ApiHandler& api_;
+  const int64_t max_body_bytes_;
   std::string listen_;
   uint16_t port_ = 0;
   std::string bound_host_;

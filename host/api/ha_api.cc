@@ -202,13 +202,34 @@ ApiResponse HaApi::route(const ApiRequest& req) const {
       r.body = control_->check_consistency(string_field(body_object(req), "standby", true));
       return r;
     });
+  // A peer kestreld's replicator (replicator-changelog ships batches and
+  // snapshots to the standby this daemon holds). The error keeps the
+  // replicator's result name ("code"), since FENCED and UNAVAILABLE share 503.
+  static const std::string kChanges = "/api/changes/";
+  if (p.compare(0, kChanges.size(), kChanges) == 0 && p.size() > kChanges.size())
+    return post([&] {
+      ApiResponse r;
+      try {
+        r.body = control_->peer_request(p.substr(kChanges.size()), req.body);
+      } catch (const Error& e) {
+        r.status = ha_status_for(e);
+        Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+        o->set("error", std::string(e.what()));
+        o->set("status", r.status);
+        o->set("code", std::string(result_name(e.code())));
+        o->set("retryable", e.retryable());
+        r = json_response(r.status, o);
+      }
+      return r;
+    });
   if (p == "/primary" || p == "/replica" || p == "/health")
     return get([&] { return role_check(p.substr(1), this_node_, req); });
   if (p.rfind("/primary/", 0) == 0 && p.size() > 9) return get([&] { return role_check("primary", p.substr(9), req); });
   if (p.rfind("/replica/", 0) == 0 && p.size() > 9) return get([&] { return role_check("replica", p.substr(9), req); });
   throw ApiError(404, "no such endpoint: " + p +
                           " (see /api/status, /api/health, /api/failover/{node}, /api/switchover, /api/history, "
-                          "/api/replication-lag, /api/sync-status, /api/conflicts, /primary, /replica, /health, /metrics)");
+                          "/api/replication-lag, /api/sync-status, /api/conflicts, /api/changes/{method}, /primary, /replica, /health, "
+                          "/metrics)");
 }
 
 ApiResponse HaApi::health() const {

@@ -55,5 +55,8 @@ std::string SingleNodeControl::conflicts(size_t) const { return "[]"; }
 std::string SingleNodeControl::check_consistency(const std::string&) const {
   throw Error(KESTREL_ERR_INVALID, "this catalog has one node: no standby to compare");
 }
+std::string SingleNodeControl::peer_request(const std::string& method, const std::string&) {
+  throw Error(KESTREL_ERR_UNSUPPORTED, "this catalog has one node and no replicator: no peer serves " + method);
+}
 
 }  // namespace kestrel::host

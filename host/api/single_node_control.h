@@ -28,6 +28,7 @@ class SingleNodeControl : public ha::HaControl {
   std::string force_sync(const std::string& standby) override;
   std::string conflicts(size_t limit) const override;
   std::string check_consistency(const std::string& standby) const override;
+  std::string peer_request(const std::string& method, const std::string& body) override;
 
  private:
   const std::string node_;

@@ -47,6 +47,15 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
     const std::string name = n.get_string("name");
     node_names.insert(name);
     if (n.is_set("data_dir")) o.data_dirs[name] = n.get_string("data_dir");
+    if (n.is_set("url")) {
+      // Held by another kestreld (its replicator serves it): no store here.
+      o.remote_nodes[name] = n.get_string("url");
+      if (std::find(o.stores.begin(), o.stores.end(), name) != o.stores.end())
+        throw Error(KESTREL_ERR_INVALID, "option nodes: node '" + name + "' (" + n.where() +
+                                             ") has a url, so another kestreld holds it: remove '" + name +
+                                             "' from stores (this daemon opens only its own nodes' stores)");
+      continue;
+    }
     if (std::find(o.stores.begin(), o.stores.end(), name) == o.stores.end())
       throw Error(KESTREL_ERR_INVALID, "option nodes: node '" + name + "' (" + n.where() +
                                            ") has no store: add its catalog component '" + name + "' to stores");
@@ -121,11 +130,30 @@ HaCatalog::HaCatalog(const CreateArgs& args)
 
 HaCatalog::~HaCatalog() { HaCatalog::stop(0); }
 
+const CatalogClient& HaCatalog::Node::store() const {
+  if (!store_)
+    throw Error(KESTREL_ERR_UNAVAILABLE,
+                "node " + name + " is held by the kestreld at " + url +
+                    ": this daemon reads and writes only the stores it opened (it holds a standby; crawl where the "
+                    "primary is)",
+                true);
+  return store_;
+}
+
 void HaCatalog::start() {
   for (size_t i = 0; i < options_.stores.size(); ++i) {
     Node n;
     n.name = options_.stores[i];
-    n.store = CatalogClient(host_.lookup(("stores[" + std::to_string(i) + "]").c_str(), KESTREL_IFACE_CATALOG_V1));
+    n.store_ = CatalogClient(host_.lookup(("stores[" + std::to_string(i) + "]").c_str(), KESTREL_IFACE_CATALOG_V1));
+    nodes_.push_back(std::move(n));
+  }
+  for (const auto& [name, url] : options_.remote_nodes) {
+    Node n;
+    n.name = name;
+    n.url = url;
+    nodes_.push_back(std::move(n));
+  }
+  for (Node& n : nodes_) {
     const std::string label = "node=\"" + n.name + "\"";
     n.healthy = host_.metric(KESTREL_METRIC_GAUGE, "kestrel_ha_node_healthy", "1 when the node's last check passed",
                              label);
@@ -135,7 +163,6 @@ void HaCatalog::start() {
                                "bytes the node's replay is behind the primary (NaN unknown)", label);
     n.lsn = host_.metric(KESTREL_METRIC_GAUGE, "kestrel_ha_node_lsn_bytes",
                          "the node's WAL position (primary: current; standby: replayed)", label);
-    nodes_.push_back(std::move(n));
   }
   epoch_metric_ = host_.metric(KESTREL_METRIC_GAUGE, "kestrel_ha_epoch", "the cluster's current epoch (term)");
   failovers_total_ = host_.metric(KESTREL_METRIC_COUNTER, "kestrel_ha_failovers_total",
@@ -152,7 +179,7 @@ void HaCatalog::start() {
     std::set<std::string> replicated;
     for (const NodeStatus& s : replicator_.node_status()) replicated.insert(s.node);
     for (const Node& n : nodes_)
-      if (!replicated.count(n.name))
+      if (!replicated.count(n.name) && n.url.empty())
         throw Error(KESTREL_ERR_INVALID, "option stores: '" + n.name +
                                              "' is not a node of the replicator (each store's component id must be "
                                              "its node's name in the nodes list)");
@@ -205,7 +232,7 @@ void HaCatalog::start() {
     uint64_t e = 0;
     std::string p;
     try {
-      node(r.name).store.cluster_state(&e, &p);
+      node(r.name).store().cluster_state(&e, &p);
     } catch (const Error&) {
       // A store from before SDK 1.3: no epoch to compare.
     }
@@ -350,7 +377,7 @@ std::vector<CheckResult> HaCatalog::probe() {
       r.priority = 0;
       r.at_us = at;
       try {
-        n.store.session_id(0, "kestrel-ha-health-check");
+        n.store().session_id(0, "kestrel-ha-health-check");
         r.answered = true;
       } catch (const Error& e) {
         r.answered = e.code() == KESTREL_ERR_NOT_FOUND;
@@ -764,7 +791,7 @@ uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_
           const std::string p = primary();
           if (p.empty()) return CallOutcome::kRetryable;
           try {
-            position = node(p).store.write(epoch, ops.data(), ops.size());
+            position = node(p).store().write(epoch, ops.data(), ops.size());
           } catch (const Error& e) {
             last = e.what();
             code = e.code();
@@ -820,7 +847,8 @@ const HaCatalog::Node& HaCatalog::read_node() const {
     std::string best;
     int best_priority = 0;
     for (const NodeView& v : monitor_->snapshot()) {
-      if (v.name == p || v.role != "standby" || !v.healthy || v.lag_bytes < 0 || std::isnan(v.lag_seconds) ||
+      if (v.name == p || v.role != "standby" || !v.healthy || !node(v.name).url.empty() || v.lag_bytes < 0 ||
+          std::isnan(v.lag_seconds) ||
           v.lag_seconds * 1000.0 > static_cast<double>(options_.max_read_lag_ms))
         continue;
       if (best.empty() || v.priority < best_priority) {
@@ -873,7 +901,7 @@ void HaCatalog::catalog_read_images(uint64_t /*epoch*/, const kestrel_image_quer
   read_through(false, [&](const Node& n) {
     uint64_t delivered = 0;
     try {
-      n.store.read_images(gate_.epoch(), query, [&](const kestrel_image_row& row) {
+      n.store().read_images(gate_.epoch(), query, [&](const kestrel_image_row& row) {
         ++delivered;
         return fn(row);
       });
@@ -888,13 +916,13 @@ void HaCatalog::catalog_read_images(uint64_t /*epoch*/, const kestrel_image_quer
 int64_t HaCatalog::catalog_session_id(uint64_t /*epoch*/, const std::string& session_key) {
   // Read-your-writes: the crawler looks up the session it just wrote.
   int64_t id = 0;
-  read_through(true, [&](const Node& n) { id = n.store.session_id(gate_.epoch(), session_key); });
+  read_through(true, [&](const Node& n) { id = n.store().session_id(gate_.epoch(), session_key); });
   return id;
 }
 
 uint64_t HaCatalog::catalog_count_images(uint64_t /*epoch*/, const kestrel_image_query& query) {
   uint64_t count = 0;
-  read_through(false, [&](const Node& n) { count = n.store.count_images(gate_.epoch(), query); });
+  read_through(false, [&](const Node& n) { count = n.store().count_images(gate_.epoch(), query); });
   return count;
 }
 
@@ -903,7 +931,7 @@ void HaCatalog::catalog_read_failover_events(
   read_through(true, [&](const Node& n) {
     uint64_t delivered = 0;
     try {
-      n.store.read_failover_events(gate_.epoch(), limit, [&](int64_t id, const kestrel_failover_record& r) {
+      n.store().read_failover_events(gate_.epoch(), limit, [&](int64_t id, const kestrel_failover_record& r) {
         ++delivered;
         return fn(id, r);
       });

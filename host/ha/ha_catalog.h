@@ -49,6 +49,7 @@ kestrel_result ha_catalog_negotiate(const kestrel_loader_info* loader, kestrel_p
 // The ha-catalog's options, parsed (units in the names).
 struct HaCatalogOptions {
   std::vector<std::string> stores;     // component ids = node names
+  std::map<std::string, std::string> remote_nodes;  // node -> the HA API URL of the kestreld holding it (no store here)
   std::map<std::string, std::string> data_dirs;  // node -> local data directory (watched postmaster)
   bool has_replicator = false;
   bool has_coordinator = false;         // else a LocalCoordinator over this component's host-state.db namespace
@@ -94,12 +95,17 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   std::string force_sync(const std::string& standby) override;
   std::string conflicts(size_t limit) const override;
   std::string check_consistency(const std::string& standby) const override;
+  std::string peer_request(const std::string& method, const std::string& body) override;
 
  private:
   struct Node {
     std::string name;
-    CatalogClient store;
+    std::string url;  // held by the kestreld at this HA API URL: no store in this daemon
+    CatalogClient store_;
     Metric healthy, response_seconds, lag_bytes, lsn;
+    // The node's store; UNAVAILABLE (retryable) for a node another kestreld
+    // holds: this daemon reads and writes only the stores it opened.
+    const CatalogClient& store() const;
   };
 
   // The probe the monitor calls: one node_status through the replicator (or

@@ -21,12 +21,16 @@ const kestrel_option_desc kNodeFields[] = {
     option("data_dir", KESTREL_OPT_PATH, nullptr,
            "a local server's data directory: its postmaster is watched as a process (postmaster.pid), so a "
            "crash is checked at once"),
+    option("url", KESTREL_OPT_STRING, nullptr,
+           "a node another kestreld holds: that daemon's HA API base URL (http://host:port); this daemon opens "
+           "no store for it, and its replicator reaches it through POST /api/changes"),
 };
 
 const kestrel_option_desc kOptions[] = {
     map_list("nodes", kNodeFields,
              "the cluster's nodes (name, priority, host, port, dbname, data_dir; bindir, fence for replicator-pg; "
-             "path, an SQLite node's file, for store-sqlite and replicator-changelog)"),
+             "path, an SQLite node's file, for store-sqlite and replicator-changelog; url, a node another "
+             "kestreld holds)"),
     option("stores", KESTREL_OPT_REF_LIST, nullptr,
            "one catalog component per node, each component id being its node's name in the nodes list",
            KESTREL_OPTION_REQUIRED, KESTREL_IFACE_CATALOG_V1),

@@ -116,6 +116,11 @@ class HaControl {
 
   // The replicator's consistency report for `standby`, a JSON object.
   virtual std::string check_consistency(const std::string& standby) const = 0;
+
+  // A peer daemon's replicator request (POST /api/changes/{method}; the
+  // caller checked the token): the replicator's response body.
+  // UNSUPPORTED without a replicator that has peers.
+  virtual std::string peer_request(const std::string& method, const std::string& body) = 0;
 };
 
 }  // namespace kestrel::host::ha

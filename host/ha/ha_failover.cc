@@ -341,7 +341,7 @@ std::vector<FailoverEvent> HaCatalog::history(size_t limit) const {
   const std::string p = primary();
   try {
     if (p.empty()) throw Error(KESTREL_ERR_UNAVAILABLE, "no primary");
-    node(p).store.read_failover_events(gate_.epoch(), static_cast<uint32_t>(limit),
+    node(p).store().read_failover_events(gate_.epoch(), static_cast<uint32_t>(limit),
                                        [&](int64_t id, const kestrel_failover_record& r) {
                                          out.push_back(from_record(id, r));
                                          return true;
@@ -403,6 +403,11 @@ std::string HaCatalog::check_consistency(const std::string& standby) const {
   if (!replicator_) throw Error(KESTREL_ERR_INVALID, "this catalog has one node: nothing to compare");
   node(standby);
   return replicator_.check_consistency(standby);
+}
+
+std::string HaCatalog::peer_request(const std::string& method, const std::string& body) {
+  if (!replicator_) throw Error(KESTREL_ERR_UNSUPPORTED, "this catalog has one node and no replicator: no peers");
+  return replicator_.peer_request(method, body);
 }
 
 // ---- rejoin ----------------------------------------------------------------

@@ -310,7 +310,7 @@ int KestreldApp::main(const std::vector<std::string>& args) {
   const HttpApiSettings& admin = doc->admin();
   if (!no_api_ && !admin.listen.empty()) {
     ha_api = std::make_unique<HaApi>(runtime, admin.token, doc->node().name);
-    ha_server = std::make_unique<AppApiServer>(*ha_api, admin.listen);
+    ha_server = std::make_unique<AppApiServer>(*ha_api, admin.listen, 64 << 20);  // peer batches, snapshot chunks
     try {
       ha_server->start();
       if (api) api->set_ha_api(ha_api.get());

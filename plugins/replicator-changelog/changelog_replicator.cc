@@ -8,6 +8,11 @@
 #include <cmath>
 #include <sstream>
 
+#include <unistd.h>
+
+#include "remote_node.h"
+#include "snapshot.h"
+
 namespace kestrel {
 namespace replicator_changelog {
 namespace {
@@ -35,13 +40,21 @@ std::vector<NodeSpec> parse_nodes(const CreateArgs& args) {
     NodeSpec n;
     n.name = m.get_string("name");
     n.priority = static_cast<int>(m.get_int("priority"));
-    if (!m.is_set("path") || m.get_string("path").empty())
-      throw Error(KESTREL_ERR_INVALID, "option nodes: node " + n.name +
-                                           ": path is required (its SQLite catalog file; replicator-changelog "
-                                           "replicates SQLite files on this machine)");
+    const bool has_path = m.is_set("path") && !m.get_string("path").empty();
+    const bool has_url = m.is_set("url") && !m.get_string("url").empty();
+    if (has_path == has_url)
+      throw Error(KESTREL_ERR_INVALID, "option nodes: node " + n.name + " (" + m.where() +
+                                           "): give either path (its SQLite catalog file on this machine) or url "
+                                           "(the HA API of the kestreld holding it), not " +
+                                           (has_path ? "both" : "neither"));
+    if (has_url) {
+      n.url = m.get_string("url");
+      out.push_back(std::move(n));
+      continue;
+    }
     n.path = m.get_string("path");
     for (const NodeSpec& o : out)
-      if (o.path == n.path)
+      if (!o.path.empty() && o.path == n.path)
         throw Error(KESTREL_ERR_INVALID, "option nodes: nodes " + o.name + " and " + n.name + " share the file " + n.path);
     out.push_back(std::move(n));
   }
@@ -56,7 +69,24 @@ std::vector<NodeSpec> parse_nodes(const CreateArgs& args) {
 
 ChangelogReplicator::ChangelogReplicator(const CreateArgs& args) : host_(args) {
   const int64_t busy_timeout_ms = args.get_duration_ms("busy_timeout");
-  for (NodeSpec& n : parse_nodes(args)) files_.push_back(std::make_unique<CatalogFile>(std::move(n), busy_timeout_ms));
+  busy_timeout_ms_ = busy_timeout_ms;
+  const std::string token = args.is_set("peer_token") ? args.get_string("peer_token") : std::string();
+  const int64_t peer_timeout_ms = std::max<int64_t>(100, args.get_duration_ms("peer_timeout"));
+  bool any_local = false;
+  for (NodeSpec& n : parse_nodes(args)) {
+    if (n.url.empty()) {
+      any_local = true;
+      files_.push_back(std::make_unique<CatalogFile>(std::move(n), busy_timeout_ms));
+    } else {
+      files_.push_back(std::make_unique<RemoteNode>(std::move(n), token, peer_timeout_ms));
+    }
+  }
+  if (!any_local)
+    throw Error(KESTREL_ERR_INVALID, "option nodes: every node has a url: this daemon must hold at least one node "
+                                     "(a path)");
+  snapshot_chunk_bytes_ = static_cast<int64_t>(args.get_size_bytes("snapshot_chunk"));
+  if (snapshot_chunk_bytes_ < 4096 || snapshot_chunk_bytes_ > (32 << 20))
+    throw Error(KESTREL_ERR_INVALID, "option snapshot_chunk: must be 4KiB..32MiB (the HA API takes bodies up to 64 MiB)");
   configured_mode_ = parse_mode(args.get_string("mode"));
   mode_ = configured_mode_;
   const std::string bootstrap = args.get_string("bootstrap");
@@ -80,7 +110,15 @@ ChangelogReplicator::ChangelogReplicator(const CreateArgs& args) : host_(args) {
 
 ChangelogReplicator::~ChangelogReplicator() { ChangelogReplicator::stop(0); }
 
-CatalogFile& ChangelogReplicator::file(const std::string& name) {
+CatalogFile& ChangelogReplicator::local_file(const std::string& name, const std::string& what) {
+  CatalogNode& n = file(name);
+  if (!n.is_local())
+    throw Error(KESTREL_ERR_INVALID, what + ": node " + name + " is held by the kestreld at " + n.spec().url +
+                                         ": run it there");
+  return static_cast<CatalogFile&>(n);
+}
+
+CatalogNode& ChangelogReplicator::file(const std::string& name) {
   for (auto& f : files_)
     if (f->spec().name == name) return *f;
   std::string known;
@@ -119,7 +157,12 @@ void ChangelogReplicator::start() {
   }
   bool new_cluster = true;  // no file was ever replicated
   for (const auto& kv : states) new_cluster = new_cluster && kv.second.role == "none";
-  if (primary.empty() && new_cluster) {
+  if (primary.empty() && new_cluster && !files_.front()->is_local()) {
+    // The daemon holding the first node starts the cluster; until it
+    // answers, nothing is shipped (maintenance looks again each second).
+    host_.logf(KESTREL_LOG_INFO, "a new cluster: waiting for the kestreld holding the first node %s (%s)",
+               files_.front()->spec().name.c_str(), files_.front()->spec().url.c_str());
+  } else if (primary.empty() && new_cluster) {
     const std::string first = files_.front()->spec().name;
     auto it = states.find(first);
     if (it == states.end())
@@ -192,7 +235,7 @@ void ChangelogReplicator::health() {
 // ---- shipping --------------------------------------------------------------
 
 void ChangelogReplicator::ship_loop(size_t index) {
-  CatalogFile& f = *files_[index];
+  CatalogNode& f = *files_[index];
   for (;;) {
     uint64_t requests;
     {
@@ -208,7 +251,7 @@ void ChangelogReplicator::ship_loop(size_t index) {
   }
 }
 
-bool ChangelogReplicator::ship_once(CatalogFile& f) {
+bool ChangelogReplicator::ship_once(CatalogNode& f) {
   const std::string name = f.spec().name;
   const std::string primary = primary_name();
   if (primary.empty() || primary == name) return false;
@@ -224,7 +267,8 @@ bool ChangelogReplicator::ship_once(CatalogFile& f) {
     if (streaming) p.backoff_ms = 0;
   };
   try {
-    CatalogFile& pf = file(primary);
+    CatalogNode& pf = file(primary);
+    if (!pf.is_local()) return false;  // the daemon holding the primary ships
     const FileState st = f.state();
     if (st.role == "none") {
       if (st.commit_seq == 0 && bootstrap_auto_) {
@@ -312,11 +356,24 @@ bool ChangelogReplicator::ship_once(CatalogFile& f) {
   }
 }
 
-void ChangelogReplicator::rebuild(CatalogFile& standby, const std::string& why) {
+void ChangelogReplicator::rebuild(CatalogNode& standby, const std::string& why) {
   const std::string primary = primary_name();
-  CatalogFile& pf = file(primary);
+  CatalogFile& pf = local_file(primary, "rebuild of " + standby.spec().name + " from the primary");
   const auto t0 = std::chrono::steady_clock::now();
-  standby.copy_from(primary, pf.spec().path);
+  if (standby.is_local()) {
+    static_cast<CatalogFile&>(standby).copy_from(primary, pf.spec().path);
+  } else {
+    // A snapshot of one read transaction (the backup API), sent in chunks.
+    const std::string snap = temp_path_beside(pf.spec().path, standby.spec().name + ".db");
+    try {
+      take_snapshot(pf.spec().path, snap, busy_timeout_ms_);
+      static_cast<RemoteNode&>(standby).restore_snapshot(primary, snap, snapshot_chunk_bytes_);
+    } catch (...) {
+      ::unlink(snap.c_str());
+      throw;
+    }
+    ::unlink(snap.c_str());
+  }
   const FileState st = standby.state();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -342,10 +399,12 @@ void ChangelogReplicator::maintenance_loop() {
       std::unique_lock<std::mutex> lock(mu_);
       if (ship_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) return;
     }
+    discover_primary();
     const std::string primary = primary_name();
     if (primary.empty()) continue;
     try {
-      CatalogFile& pf = file(primary);
+      CatalogNode& pf = file(primary);
+      if (!pf.is_local()) continue;  // the daemon holding the primary truncates
       const FileState ps = pf.state();
       // Truncate what every standby applied; a standby further behind than
       // max_log_entries is marked for rebuild instead of holding the log.
@@ -384,6 +443,55 @@ void ChangelogReplicator::maintenance_loop() {
   }
 }
 
+void ChangelogReplicator::discover_primary() {
+  std::unique_lock<std::mutex> op(op_mu_, std::try_to_lock);
+  if (!op.owns_lock()) return;  // a promote or rejoin runs: it sets the primary itself
+  std::string best;
+  int64_t best_epoch = -1;
+  for (auto& f : files_) {
+    try {
+      const FileState st = f->state();
+      if (st.role == "primary" && st.epoch > best_epoch) {
+        best = f->spec().name;
+        best_epoch = st.epoch;
+      }
+    } catch (const Error&) {
+      // a node that does not answer says nothing about who leads
+    }
+  }
+  if (best.empty() || best == primary_name()) return;
+  // Only a higher epoch than the primary we know (or none) replaces it.
+  const std::string known = primary_name();
+  if (!known.empty()) {
+    try {
+      if (file(known).state().epoch >= best_epoch && file(known).state().role == "primary") return;
+    } catch (const Error&) {
+    }
+  }
+  adopt_primary(best, "its file says primary at the highest epoch");
+}
+
+void ChangelogReplicator::adopt_primary(const std::string& node, const char* why) {
+  std::string old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old = primary_;
+    if (old == node) return;
+    primary_ = node;
+    Progress& p = progress_[node];
+    p.streaming = false;
+    p.detail.clear();
+    if (!old.empty()) {
+      Progress& o = progress_[old];
+      o.streaming = false;
+      o.retry_at = {};
+    }
+  }
+  host_.logf(KESTREL_LOG_INFO, "primary is %s (%s; was %s)", node.c_str(), why, old.empty() ? "none" : old.c_str());
+  ship_cv_.notify_all();
+  applied_cv_.notify_all();
+}
+
 void ChangelogReplicator::replicator_wait_replicated(const std::string& /*primary*/, uint64_t /*position*/,
                                                      uint32_t timeout_ms) {
   kestrel_replication_mode mode;
@@ -393,7 +501,7 @@ void ChangelogReplicator::replicator_wait_replicated(const std::string& /*primar
     mode = mode_;
     primary = primary_;
   }
-  if (mode == KESTREL_REPLICATION_ASYNC || files_.size() < 2 || primary.empty()) return;
+  if (mode == KESTREL_REPLICATION_ASYNC || files_.size() < 2 || primary.empty() || !file(primary).is_local()) return;
   // Every change committed so far, the caller's batch among them.
   const int64_t target = file(primary).head_seq();
   const size_t need = mode == KESTREL_REPLICATION_SYNC ? files_.size() - 1 : 1;
@@ -576,7 +684,7 @@ kestrel_replication_mode ChangelogReplicator::replicator_mode() {
 
 void ChangelogReplicator::replicator_bootstrap(const std::string& standby, bool force) {
   std::lock_guard<std::mutex> op(op_mu_);
-  CatalogFile& f = file(standby);
+  CatalogNode& f = file(standby);
   if (standby == primary_name()) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary");
   const FileState st = f.state();
   if (!force && !(st.role == "none" && st.commit_seq == 0))
@@ -588,7 +696,7 @@ void ChangelogReplicator::replicator_bootstrap(const std::string& standby, bool 
 
 void ChangelogReplicator::replicator_promote(const std::string& node, uint64_t epoch, uint32_t /*timeout_ms*/) {
   std::lock_guard<std::mutex> op(op_mu_);
-  CatalogFile& f = file(node);
+  CatalogNode& f = file(node);
   const FileState st = f.state();
   if (st.role == "none" && node != primary_name())
     throw Error(KESTREL_ERR_INVALID, "node " + node + " was never bootstrapped: it holds no copy of the catalog");
@@ -624,8 +732,8 @@ void ChangelogReplicator::replicator_rejoin(const std::string& node) {
   std::lock_guard<std::mutex> op(op_mu_);
   const std::string primary = primary_name();
   if (node == primary) throw Error(KESTREL_ERR_INVALID, "node " + node + " is the primary: nothing to rejoin");
-  CatalogFile& f = file(node);
-  CatalogFile& pf = file(primary);
+  CatalogNode& f = file(node);
+  CatalogNode& pf = file(primary);
   const FileState st = f.state();
   const FileState ps = pf.state();
   const int64_t fork = ps.promoted_at_seq;
@@ -665,8 +773,8 @@ std::string ChangelogReplicator::consistency_report(const std::string& standby,
                                                     std::vector<catalog_schema::RangeDifference>* differences) {
   const std::string primary = primary_name();
   if (standby == primary) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary: name a standby");
-  CatalogFile& sf = file(standby);
-  CatalogFile& pf = file(primary);
+  CatalogNode& sf = file(standby);
+  CatalogNode& pf = file(primary);
   int64_t primary_head = 0, standby_head = 0;
   const catalog_schema::CatalogSummary a = pf.summary(range_size_, &primary_head);
   // The standby at the primary's position (or past it: changes since then
@@ -700,8 +808,8 @@ std::string ChangelogReplicator::consistency_report(const std::string& standby,
 std::string ChangelogReplicator::replicator_force_sync(const std::string& standby) {
   std::lock_guard<std::mutex> op(op_mu_);
   const std::string primary = primary_name();
-  CatalogFile& sf = file(standby);
-  CatalogFile& pf = file(primary);
+  CatalogFile& sf = local_file(standby, "force-sync");
+  CatalogNode& pf = file(primary);
   const FileState st = sf.state();
   if (standby == primary) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary: name a standby");
   if (st.role != "standby" || st.source != primary)

@@ -8,9 +8,13 @@
 // acknowledges a write. Nothing lives only in memory: a restart of either
 // side resumes from the standby's file.
 //
-// This build: standbys are SQLite files on this machine (the `path` of each
-// node). Not yet: PostgreSQL standbys, standbys behind another kestreld
-// (POST /api/changes), snapshots shipped in chunks; see README.md.
+// A node is an SQLite file on this machine (its `path`: CatalogFile) or one
+// another kestreld holds (its `url`: RemoteNode, reached through that
+// daemon's HA API, POST /api/changes/{method}, which its own
+// replicator-changelog serves in replicator_peer_request). Batches are
+// shipped only by the daemon holding the primary; a remote standby is
+// rebuilt from a snapshot (SQLite's backup API) sent in checksummed chunks.
+// Not yet: PostgreSQL standbys; see README.md.
 //
 // Threads: the kestrel.replicator.v1 calls from any thread (one mutating
 // call at a time: op_mu_); one shipper thread per node (it ships only while
@@ -64,6 +68,8 @@ class ChangelogReplicator : public Provides<ReplicatorProvider> {
   std::string replicator_force_sync(const std::string& standby) override;
   // From the primary's file, where a rejoin records them.
   std::string replicator_list_conflicts(uint32_t limit) override;
+  // A peer daemon's call on a node this daemon holds (peer_service.cc).
+  std::string replicator_peer_request(const std::string& method, const std::string& body) override;
 
  private:
   // A standby's progress as its shipper last saw it.
@@ -80,19 +86,27 @@ class ChangelogReplicator : public Provides<ReplicatorProvider> {
     int64_t backoff_ms = 0;
   };
 
-  CatalogFile& file(const std::string& name);
+  CatalogNode& file(const std::string& name);
+  // The file of `name` on this machine; INVALID naming `what` for a node another kestreld holds.
+  CatalogFile& local_file(const std::string& name, const std::string& what);
   std::string primary_name() const;
   void ship_loop(size_t index);
   // One round for standby `f`: true when it applied something.
-  bool ship_once(CatalogFile& f);
+  bool ship_once(CatalogNode& f);
   void maintenance_loop();
-  void rebuild(CatalogFile& standby, const std::string& why);
+  void rebuild(CatalogNode& standby, const std::string& why);
+  // The node with role primary and the highest epoch, if it differs from
+  // primary_: made primary_ (a peer or another daemon's HA catalog
+  // promoted it). Every maintenance round.
+  void discover_primary();
+  // Records `node` as the primary (after a promote here or at a peer's request).
+  void adopt_primary(const std::string& node, const char* why);
   bool is_standby(const std::string& name) const;
   // The check's JSON report; the ranges that differ into *differences when not null.
   std::string consistency_report(const std::string& standby, std::vector<catalog_schema::RangeDifference>* differences);
 
   const Host host_;
-  std::vector<std::unique_ptr<CatalogFile>> files_;  // in nodes: order
+  std::vector<std::unique_ptr<CatalogNode>> files_;  // in nodes: order
   kestrel_replication_mode configured_mode_ = KESTREL_REPLICATION_ASYNC;
   bool bootstrap_auto_ = true;
   bool sync_fallback_async_ = false;
@@ -101,6 +115,8 @@ class ChangelogReplicator : public Provides<ReplicatorProvider> {
   int64_t sync_timeout_ms_ = 5000;
   int64_t max_log_entries_ = 1000000;
   int64_t range_size_ = 1000;
+  int64_t busy_timeout_ms_ = 5000;
+  int64_t snapshot_chunk_bytes_ = 4 << 20;
 
   std::mutex op_mu_;  // one mutating call (promote, fence, rejoin, bootstrap, set_mode) at a time
 

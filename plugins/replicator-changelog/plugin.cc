@@ -15,6 +15,9 @@ const kestrel_option_desc kNodeFields[] = {
            KESTREL_OPTION_REQUIRED | KESTREL_OPTION_UNIQUE),
     option("priority", KESTREL_OPT_INT, "100", "failover priority, lower wins"),
     option("path", KESTREL_OPT_PATH, nullptr, "the node's SQLite catalog file (on this machine)"),
+    option("url", KESTREL_OPT_STRING, nullptr,
+           "else: the HA API (http://host:port) of the kestreld holding the node, reached through POST "
+           "/api/changes/{method}"),
 };
 
 const kestrel_option_desc kOptions[] = {
@@ -41,6 +44,12 @@ const kestrel_option_desc kOptions[] = {
            "without bound)"),
     option("busy_timeout", KESTREL_OPT_DURATION, "5s", "SQLite busy_timeout on the replicator's connections"),
     option("range_size", KESTREL_OPT_INT, "1000", "rows per checksummed id range in the consistency check"),
+    option("peer_token", KESTREL_OPT_STRING, nullptr,
+           "the bearer token of the other daemons' HA APIs (their admin.token), for nodes with a url",
+           KESTREL_OPTION_SECRET),
+    option("peer_timeout", KESTREL_OPT_DURATION, "10s", "per request to another daemon's HA API"),
+    option("snapshot_chunk", KESTREL_OPT_SIZE, "4MiB",
+           "bytes per chunk of a snapshot sent to rebuild a node another daemon holds (each with its SHA-256)"),
 };
 }  // namespace
 

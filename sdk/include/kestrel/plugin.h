@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 #define KESTREL_ABI_MAJOR 1 /* incompatible changes bump this */
-#define KESTREL_ABI_MINOR 5 /* appended fields / functions bump this */
+#define KESTREL_ABI_MINOR 6 /* appended fields / functions bump this */
 
 /* Exported from a plugin: only the negotiate symbol is visible. */
 #if defined(_WIN32)
@@ -914,6 +914,20 @@ typedef struct kestrel_replicator_v1 {
    * them); the caller reports an empty list. */
   kestrel_result (*list_conflicts)(void* instance, uint32_t limit, kestrel_write_fn write, void* sink,
                                    kestrel_status* status);
+
+  /* ---- ABI 1.6 (check with KESTREL_HAS; absent or NULL: no peers) ---- */
+
+  /* Serves one request of the same replicator in another kestreld: the HA
+   * API's POST /api/changes/{method}, bearer-token checked by the host
+   * before this is called. `method` names the call (NUL-terminated); `body`
+   * holds `body_len` bytes (owned by the caller, valid during the call), in
+   * the replicator's own wire format (replicator-changelog: a JSON object;
+   * for "snapshot-chunk", a JSON object, a newline, then the chunk's bytes).
+   * Writes the response body (a JSON object) to `sink`. NOT_FOUND for an
+   * unknown method; the call's own errors otherwise (FENCED for a batch of
+   * an older epoch). Blocking; any thread, concurrently. */
+  kestrel_result (*peer_request)(void* instance, const char* method, const char* body, size_t body_len,
+                                 kestrel_write_fn write, void* sink, kestrel_status* status);
 } kestrel_replicator_v1;
 
 /* ------------------------------------------------------------------------ */

@@ -347,7 +347,13 @@ class ChangelogTest : public CppUnit::TestFixture {
     expect(replicator_yaml(dir, "    mode: eventually\n", {"a", "b"}), "option mode: \"eventually\" is not async");
     expect(replicator_yaml(dir, "    sync_fallback: maybe\n", {"a", "b"}), "option sync_fallback");
     expect("components:\n  repl:\n    type: replicator-changelog\n    nodes:\n      - name: a\n",
-           "node a: path is required");
+           "give either path (its SQLite catalog file on this machine) or url");
+    expect("components:\n  repl:\n    type: replicator-changelog\n    nodes:\n      - {name: a, path: " + dir +
+               "/a.db}\n      - {name: b, url: 'ftp://127.0.0.1:1'}\n",
+           "node b: url 'ftp://127.0.0.1:1' is not http://host:port");
+    expect("components:\n  repl:\n    type: replicator-changelog\n    nodes:\n      - {name: b, url: "
+           "'http://127.0.0.1:1'}\n",
+           "every node has a url");
     expect(replicator_yaml(dir, "", {"a", "b"}) + "  x:\n    type: store-sqlite\n    nodes: repl\n",
            "option node: no node named 'x'");
     expect("components:\n  repl:\n    type: replicator-changelog\n    nodes:\n" + node_item("a", 0, dir + "/a.db") +

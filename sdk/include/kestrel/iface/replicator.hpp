@@ -54,6 +54,11 @@ class ReplicatorProvider {
   }
   // A JSON array (see kestrel_replicator_v1.list_conflicts).
   virtual std::string replicator_list_conflicts(uint32_t /*limit*/) { return "[]"; }
+  // ABI 1.6. The response body of a peer daemon's request (see
+  // kestrel_replicator_v1.peer_request); the default is UNSUPPORTED.
+  virtual std::string replicator_peer_request(const std::string& method, const std::string& /*body*/) {
+    throw Error(KESTREL_ERR_UNSUPPORTED, "this replicator serves no peer requests (" + method + ")");
+  }
 
   // The one declaration of this interface: its name and its C table. The
   // dispatch (Provides<>, Component::interface_table) and describe()'s
@@ -151,6 +156,17 @@ class ReplicatorClient {
     check(vt_->list_conflicts(inst_, limit, &string_sink, &out, &st), st, "list conflicts");
     return out;
   }
+  // ABI 1.6: the response body; Error(KESTREL_ERR_UNSUPPORTED) when the
+  // replicator has no peers (ABI < 1.6 or NULL).
+  std::string peer_request(const std::string& method, const std::string& body) const {
+    if (!KESTREL_HAS(vt_, kestrel_replicator_v1, peer_request) || vt_->peer_request == nullptr)
+      throw Error(KESTREL_ERR_UNSUPPORTED, "this replicator serves no peer requests");
+    std::string out;
+    kestrel_status st = make_status();
+    check(vt_->peer_request(inst_, method.c_str(), body.data(), body.size(), &string_sink, &out, &st), st,
+          "peer request");
+    return out;
+  }
 
  private:
   const kestrel_replicator_v1* vt_ = nullptr;
@@ -230,6 +246,14 @@ inline const kestrel_replicator_v1* ReplicatorProvider::table() {
       [](void* inst, uint32_t limit, kestrel_write_fn write, void* sink, kestrel_status* st) {
         return detail::guard(st, [&] {
           std::string r = detail::as<ReplicatorProvider>(inst).replicator_list_conflicts(limit);
+          write(sink, r.data(), r.size());
+        });
+      },
+      [](void* inst, const char* method, const char* body, size_t body_len, kestrel_write_fn write, void* sink,
+         kestrel_status* st) {
+        return detail::guard(st, [&] {
+          std::string r = detail::as<ReplicatorProvider>(inst).replicator_peer_request(
+              method ? method : "", body ? std::string(body, body_len) : std::string());
           write(sink, r.data(), r.size());
         });
       },
