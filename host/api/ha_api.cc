@@ -208,6 +208,9 @@ ApiResponse HaApi::route(const ApiRequest& req) const {
   static const std::string kChanges = "/api/changes/";
   if (p.compare(0, kChanges.size(), kChanges) == 0 && p.size() > kChanges.size())
     return post([&] {
+      // These calls rewrite catalog files: never open to anyone who reaches the port.
+      if (token_.empty())
+        throw ApiError(403, "peer calls need admin.token: set it on every daemon (and the replicator's peer_token)");
       ApiResponse r;
       try {
         r.body = control_->peer_request(p.substr(kChanges.size()), req.body);

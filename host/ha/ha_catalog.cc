@@ -234,7 +234,11 @@ void HaCatalog::start() {
     try {
       node(r.name).store().cluster_state(&e, &p);
     } catch (const Error&) {
-      // A store from before SDK 1.3: no epoch to compare.
+      // No epoch from the store: one from before SDK 1.3, or a node another
+      // kestreld holds (no store here). The coordinator's stored epoch
+      // speaks for the primary it names, so a stale local primary (epoch 1)
+      // never wins over the remote one it stored (epoch 2).
+      if (r.name == saved.primary) e = saved.epoch;
     }
     // Two primaries: the one that knows the higher epoch wins; the other is
     // fenced by the first HA loop.

@@ -355,6 +355,18 @@ void CatalogFile::copy_from(const std::string& source, const std::string& source
   }
   try {
     s << "BEGIN IMMEDIATE", now;
+    // Never over a primary, never with an older epoch than this file's: a
+    // snapshot that arrives after this node was promoted would erase what
+    // it acknowledged since.
+    std::string role;
+    Poco::Int64 mine = 0, theirs = 0;
+    s << "SELECT role FROM main.replication_state WHERE id = 1", into(role), now;
+    s << "SELECT epoch FROM main.cluster_state WHERE id = 1", into(mine), now;
+    s << "SELECT epoch FROM src.cluster_state WHERE id = 1", into(theirs), now;
+    if (role == "primary" || theirs < mine)
+      throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + role + " at epoch " + std::to_string(mine) +
+                                          ": a copy of " + source + " at epoch " + std::to_string(theirs) +
+                                          " is refused (fence or demote it first; the copy is older)");
     s << "UPDATE main.replication_state SET role = 'applying' WHERE id = 1", now;
     const auto& tables = replicated_tables();
     for (auto t = tables.rbegin(); t != tables.rend(); ++t) s << ("DELETE FROM main." + std::string(t->name)), now;

@@ -170,6 +170,7 @@ void ChangelogReplicator::start() {
                                                " does not answer: nothing to replicate from", true);
     files_.front()->promote(static_cast<uint64_t>(it->second.epoch));
     primary = first;
+    best_epoch = it->second.epoch;
     host_.logf(KESTREL_LOG_INFO, "node %s is the primary (the first node; its writes are logged from now on)",
                first.c_str());
   } else if (primary.empty()) {
@@ -181,6 +182,7 @@ void ChangelogReplicator::start() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     primary_ = primary;
+    primary_epoch_ = primary.empty() ? -1 : best_epoch;
     stopping_ = false;
     for (auto& f : files_) {
       Progress& p = progress_[f->spec().name];
@@ -364,7 +366,9 @@ void ChangelogReplicator::rebuild(CatalogNode& standby, const std::string& why) 
     static_cast<CatalogFile&>(standby).copy_from(primary, pf.spec().path);
   } else {
     // A snapshot of one read transaction (the backup API), sent in chunks.
-    const std::string snap = temp_path_beside(pf.spec().path, standby.spec().name + ".db");
+    // Unique per rebuild: a bootstrap and the shipper may rebuild one standby at once.
+    const std::string snap =
+        temp_path_beside(pf.spec().path, standby.spec().name + "-" + std::to_string(now_us()) + ".db");
     try {
       take_snapshot(pf.spec().path, snap, busy_timeout_ms_);
       static_cast<RemoteNode&>(standby).restore_snapshot(primary, snap, snapshot_chunk_bytes_);
@@ -444,8 +448,8 @@ void ChangelogReplicator::maintenance_loop() {
 }
 
 void ChangelogReplicator::discover_primary() {
-  std::unique_lock<std::mutex> op(op_mu_, std::try_to_lock);
-  if (!op.owns_lock()) return;  // a promote or rejoin runs: it sets the primary itself
+  // The states are read without op_mu_: a peer that does not answer must
+  // not hold up a promote for its request timeout.
   std::string best;
   int64_t best_epoch = -1;
   for (auto& f : files_) {
@@ -459,25 +463,24 @@ void ChangelogReplicator::discover_primary() {
       // a node that does not answer says nothing about who leads
     }
   }
-  if (best.empty() || best == primary_name()) return;
-  // Only a higher epoch than the primary we know (or none) replaces it.
-  const std::string known = primary_name();
-  if (!known.empty()) {
-    try {
-      if (file(known).state().epoch >= best_epoch && file(known).state().role == "primary") return;
-    } catch (const Error&) {
-    }
-  }
-  adopt_primary(best, "its file says primary at the highest epoch");
+  if (best.empty()) return;
+  std::unique_lock<std::mutex> op(op_mu_, std::try_to_lock);
+  if (!op.owns_lock()) return;  // a promote or rejoin runs: it sets the primary itself
+  adopt_primary(best, best_epoch, "its file says primary at the highest epoch");
 }
 
-void ChangelogReplicator::adopt_primary(const std::string& node, const char* why) {
+void ChangelogReplicator::adopt_primary(const std::string& node, int64_t epoch, const char* why) {
   std::string old;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (node == primary_) {
+      primary_epoch_ = std::max(primary_epoch_, epoch);
+      return;
+    }
+    if (!primary_.empty() && epoch <= primary_epoch_) return;
     old = primary_;
-    if (old == node) return;
     primary_ = node;
+    primary_epoch_ = epoch;
     Progress& p = progress_[node];
     p.streaming = false;
     p.detail.clear();
@@ -487,7 +490,8 @@ void ChangelogReplicator::adopt_primary(const std::string& node, const char* why
       o.retry_at = {};
     }
   }
-  host_.logf(KESTREL_LOG_INFO, "primary is %s (%s; was %s)", node.c_str(), why, old.empty() ? "none" : old.c_str());
+  host_.logf(KESTREL_LOG_INFO, "primary is %s at epoch %lld (%s; was %s)", node.c_str(), static_cast<long long>(epoch),
+             why, old.empty() ? "none" : old.c_str());
   ship_cv_.notify_all();
   applied_cv_.notify_all();
 }
@@ -501,7 +505,13 @@ void ChangelogReplicator::replicator_wait_replicated(const std::string& /*primar
     mode = mode_;
     primary = primary_;
   }
-  if (mode == KESTREL_REPLICATION_ASYNC || files_.size() < 2 || primary.empty() || !file(primary).is_local()) return;
+  if (mode == KESTREL_REPLICATION_ASYNC || files_.size() < 2 || primary.empty()) return;
+  if (!file(primary).is_local())
+    throw Error(KESTREL_ERR_UNAVAILABLE,
+                "the replicator here sees the primary " + primary + " on the kestreld at " + file(primary).spec().url +
+                    ": a write committed on this daemon's node is not replicated by it (retry: the router follows "
+                    "the new primary)",
+                true);
   // Every change committed so far, the caller's batch among them.
   const int64_t target = file(primary).head_seq();
   const size_t need = mode == KESTREL_REPLICATION_SYNC ? files_.size() - 1 : 1;
@@ -706,6 +716,7 @@ void ChangelogReplicator::replicator_promote(const std::string& node, uint64_t e
     std::lock_guard<std::mutex> lock(mu_);
     old = primary_;
     primary_ = node;
+    primary_epoch_ = static_cast<int64_t>(epoch);  // the HA catalog's word: the newest epoch
     Progress& p = progress_[node];
     p.streaming = false;
     p.detail.clear();

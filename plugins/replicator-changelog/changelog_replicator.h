@@ -99,8 +99,10 @@ class ChangelogReplicator : public Provides<ReplicatorProvider> {
   // primary_: made primary_ (a peer or another daemon's HA catalog
   // promoted it). Every maintenance round.
   void discover_primary();
-  // Records `node` as the primary (after a promote here or at a peer's request).
-  void adopt_primary(const std::string& node, const char* why);
+  // Records `node` as the primary at `epoch`, unless the primary known
+  // now has a higher epoch (or the same epoch and another name): a late
+  // peer request or an old primary's file never replaces a newer one.
+  void adopt_primary(const std::string& node, int64_t epoch, const char* why);
   bool is_standby(const std::string& name) const;
   // The check's JSON report; the ranges that differ into *differences when not null.
   std::string consistency_report(const std::string& standby, std::vector<catalog_schema::RangeDifference>* differences);
@@ -124,6 +126,7 @@ class ChangelogReplicator : public Provides<ReplicatorProvider> {
   std::condition_variable ship_cv_;     // wakes the shippers (a write to ship, a stop)
   std::condition_variable applied_cv_;  // wakes wait_replicated (a standby applied)
   std::string primary_;
+  int64_t primary_epoch_ = -1;  // the epoch primary_ was promoted (or found) at
   kestrel_replication_mode mode_ = KESTREL_REPLICATION_ASYNC;
   std::map<std::string, Progress> progress_;  // by standby name
   bool fell_back_ = false;  // sync_fallback: async is in effect now

@@ -9,6 +9,7 @@
 // its SHA-256 before it is applied (CatalogFile::copy_from, one
 // transaction). An interrupted transfer resumes at the size of that file.
 #include <Poco/File.h>
+#include <Poco/Path.h>
 
 #include <fstream>
 #include <sstream>
@@ -88,11 +89,11 @@ std::string ChangelogReplicator::replicator_peer_request(const std::string& meth
     out->set("oldest_created_at_us", oldest);
   } else if (method == "apply") {
     const std::string source = wire::string_field(in, "source");
+    file(source);  // a source outside the nodes list is refused (NOT_FOUND) before anything changes here
     const std::vector<Entry> entries = wire::entries_from(wire::array_field(in, "entries"));
     const int64_t head = f.apply(source, entries);
     out->set("head_seq", head);
-    file(source);  // a source outside the nodes list is refused (NOT_FOUND) before anything else changes here
-    adopt_primary(source, "its daemon ships batches here");
+    if (!entries.empty()) adopt_primary(source, entries.back().epoch, "its daemon ships batches here");
     std::lock_guard<std::mutex> lock(mu_);
     Progress& p = progress_[node];
     p.applied_seq = head;
@@ -106,14 +107,14 @@ std::string ChangelogReplicator::replicator_peer_request(const std::string& meth
     const int64_t epoch = wire::int_field(in, "epoch");
     if (epoch < 0) throw Error(KESTREL_ERR_INVALID, "field 'epoch': negative");
     f.promote(static_cast<uint64_t>(epoch));
-    adopt_primary(node, "promoted at a peer daemon's request");
+    adopt_primary(node, epoch, "promoted at a peer daemon's request");
   } else if (method == "set-role") {
     const std::string role = wire::string_field(in, "role");
     const std::string source = in->optValue<std::string>("source", "");
     f.set_role(role, source);
     if (role == "standby" && !source.empty()) {
       file(source);
-      adopt_primary(source, "this node follows it, at a peer daemon's request");
+      adopt_primary(source, f.state().epoch, "this node follows it, at a peer daemon's request");
     }
   } else if (method == "record-position") {
     f.record_position(wire::string_field(in, "standby"), wire::int_field(in, "seq"), wire::int_field(in, "commit_seq"),
@@ -143,6 +144,15 @@ std::string ChangelogReplicator::replicator_peer_request(const std::string& meth
     out->set("tables", wire::summary_json(s));
   } else if (method == "snapshot-begin") {
     const std::string part = part_path(f, wire::string_field(in, "sha256"));
+    // One transfer at a time per node: parts of other snapshots are stale.
+    std::vector<std::string> names;
+    const Poco::Path dir = Poco::Path(f.spec().path).parent();
+    Poco::File(dir).list(names);
+    const std::string prefix = Poco::Path(f.spec().path).getFileName() + ".snapshot-";
+    for (const std::string& n : names)
+      if (n.compare(0, prefix.size(), prefix) == 0 && n.size() > 5 && n.compare(n.size() - 5, 5, ".part") == 0 &&
+          dir.toString() + n != part)
+        ::unlink((dir.toString() + n).c_str());
     int64_t have = file_size(part);
     if (have > wire::int_field(in, "bytes")) {
       ::unlink(part.c_str());
@@ -184,7 +194,7 @@ std::string ChangelogReplicator::replicator_peer_request(const std::string& meth
     }
     ::unlink(part.c_str());
     const FileState st = f.state();
-    adopt_primary(source, "this node was rebuilt from its snapshot");
+    adopt_primary(source, st.epoch, "this node was rebuilt from its snapshot");
     {
       std::lock_guard<std::mutex> lock(mu_);
       Progress& p = progress_[node];

@@ -8,7 +8,9 @@
 
 #include <kestrel/plugin.hpp>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <sstream>
 
 #include "snapshot.h"
@@ -48,7 +50,7 @@ RemoteNode::RemoteNode(NodeSpec spec, std::string token, int64_t timeout_ms)
 RemoteNode::~RemoteNode() = default;
 
 Poco::JSON::Object::Ptr RemoteNode::call(const std::string& method, Poco::JSON::Object::Ptr body,
-                                         const std::string& payload) {
+                                         const std::string& payload, int64_t timeout_ms) {
   body->set("node", spec_.name);
   std::string text = wire::to_text(body);
   if (!payload.empty()) text += "\n" + payload;
@@ -61,7 +63,7 @@ Poco::JSON::Object::Ptr RemoteNode::call(const std::string& method, Poco::JSON::
       session_ = std::make_unique<Poco::Net::HTTPClientSession>(host_, port_);
       session_->setKeepAlive(true);
     }
-    const Poco::Timespan timeout(timeout_ms_ * 1000);
+    const Poco::Timespan timeout((timeout_ms > 0 ? timeout_ms : timeout_ms_) * 1000);
     session_->setTimeout(timeout, timeout, timeout);
     Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, base_path_ + "/api/changes/" + method,
                                Poco::Net::HTTPMessage::HTTP_1_1);
@@ -84,7 +86,12 @@ Poco::JSON::Object::Ptr RemoteNode::call(const std::string& method, Poco::JSON::
     err = wire::parse_object(reply, "error");
   } catch (const Error&) {
   }
-  const std::string message = !err.isNull() && err->has("error") ? err->getValue<std::string>("error") : reply;
+  const std::string message = !err.isNull() && err->has("error") ? err->optValue<std::string>("error", reply) : reply;
+  if (status == 413) {
+    session_.reset();  // the server answered before reading the body
+    throw Error(KESTREL_ERR_INVALID, where + ": the request is too large for its HA API (" + method + ", " +
+                                         std::to_string(text.size()) + " bytes): " + message);
+  }
   if (status == 401 || status == 403)
     throw Error(KESTREL_ERR_INVALID, where + " refused the token (HTTP " + std::to_string(status) +
                                          "): set the replicator's peer_token to that daemon's admin.token");
@@ -92,8 +99,8 @@ Poco::JSON::Object::Ptr RemoteNode::call(const std::string& method, Poco::JSON::
     throw Error(KESTREL_ERR_UNSUPPORTED, where + ": HTTP 404 for /api/changes/" + method +
                                              " (an older kestreld, or no replicator-changelog there): " + message);
   const kestrel_result code =
-      !err.isNull() && err->has("code") ? code_named(err->getValue<std::string>("code")) : KESTREL_ERR_UNAVAILABLE;
-  const bool retryable = !err.isNull() && err->has("retryable") ? err->getValue<bool>("retryable")
+      !err.isNull() && err->has("code") ? code_named(err->optValue<std::string>("code", "")) : KESTREL_ERR_UNAVAILABLE;
+  const bool retryable = !err.isNull() && err->has("retryable") ? err->optValue<bool>("retryable", false)
                                                                   : code == KESTREL_ERR_UNAVAILABLE;
   throw Error(code, where + ": " + message, retryable);
 }
@@ -199,24 +206,38 @@ void RemoteNode::restore_snapshot(const std::string& source, const std::string& 
   Poco::JSON::Object::Ptr b = new Poco::JSON::Object;
   b->set("sha256", sha);
   b->set("bytes", size);
-  int64_t offset = wire::int_field(call("snapshot-begin", b), "offset");  // what the receiver already holds
+  // A failed chunk (the peer restarted, a chunk damaged in transit) is
+  // resumed from what the receiver holds, a few times within this rebuild.
   std::string chunk;
-  while (offset < size) {
-    const int64_t n = std::min(chunk_bytes, size - offset);
-    chunk.resize(static_cast<size_t>(n));
-    in.seekg(offset);
-    if (!in.read(&chunk[0], n)) throw Error(KESTREL_ERR_UNAVAILABLE, "cannot read the snapshot " + snapshot_path, true);
-    Poco::JSON::Object::Ptr c = new Poco::JSON::Object;
-    c->set("sha256", sha);
-    c->set("offset", offset);
-    c->set("chunk_sha256", sha256_hex(chunk.data(), chunk.size()));
-    offset = wire::int_field(call("snapshot-chunk", c, chunk), "offset");
+  for (int attempt = 1;; ++attempt) {
+    try {
+      int64_t offset = wire::int_field(call("snapshot-begin", b), "offset");  // what the receiver already holds
+      while (offset < size) {
+        const int64_t n = std::min(chunk_bytes, size - offset);
+        chunk.resize(static_cast<size_t>(n));
+        in.clear();
+        in.seekg(offset);
+        if (!in.read(&chunk[0], n))
+          throw Error(KESTREL_ERR_IO, "cannot read the snapshot " + snapshot_path);
+        Poco::JSON::Object::Ptr c = new Poco::JSON::Object;
+        c->set("sha256", sha);
+        c->set("offset", offset);
+        c->set("chunk_sha256", sha256_hex(chunk.data(), chunk.size()));
+        offset = wire::int_field(call("snapshot-chunk", c, chunk), "offset");
+      }
+      break;
+    } catch (const Error& e) {
+      if (!e.retryable() || attempt >= 5) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+    }
   }
   Poco::JSON::Object::Ptr e = new Poco::JSON::Object;
   e->set("sha256", sha);
   e->set("bytes", size);
   e->set("source", source);
-  call("snapshot-end", e);
+  // snapshot-end hashes the file and copies it in one transaction there:
+  // allow it a second per 16 MiB beyond peer_timeout.
+  call("snapshot-end", e, std::string(), timeout_ms_ + size / (16 << 20) * 1000);
 }
 
 }  // namespace replicator_changelog

@@ -57,14 +57,17 @@ class RemoteNode : public CatalogNode {
   // Rebuilds the remote file from `snapshot_path` (a local snapshot of the
   // primary `source`, snapshot.h) as a standby of `source`: sent in chunks
   // of `chunk_bytes`, each with its SHA-256; an interrupted transfer
-  // resumes from what the receiver holds; the receiver checks the whole
+  // resumes from what the receiver holds (up to 5 tries within one call);
+  // the receiver checks the whole
   // file's SHA-256 before it applies it (one transaction there).
   void restore_snapshot(const std::string& source, const std::string& snapshot_path, int64_t chunk_bytes);
 
  private:
-  // POSTs `body` (this node's name is added as "node") to /api/changes/{method}.
+  // POSTs `body` (this node's name is added as "node") to
+  // /api/changes/{method}, then a newline and `payload` when not empty;
+  // `timeout_ms` 0: the node's peer timeout.
   Poco::JSON::Object::Ptr call(const std::string& method, Poco::JSON::Object::Ptr body,
-                               const std::string& payload = std::string());
+                               const std::string& payload = std::string(), int64_t timeout_ms = 0);
 
   const NodeSpec spec_;
   const std::string token_;
