@@ -128,10 +128,8 @@ std::string ChangelogReplicator::replicator_peer_request(const std::string& meth
     f.record_conflicts(wire::string_field(in, "former_primary"), wire::entries_from(wire::array_field(in, "entries")));
   } else if (method == "conflicts") {
     const int64_t limit = wire::int_field(in, "limit");
-    out->set("conflicts", wire::parse_object("{\"c\":" + f.conflicts_json(static_cast<uint32_t>(std::max<int64_t>(
-                                                              0, std::min<int64_t>(limit, UINT32_MAX)))) + "}",
-                                             "conflicts")
-                              ->getArray("c"));
+    const auto n = static_cast<uint32_t>(std::max<int64_t>(0, std::min<int64_t>(limit, UINT32_MAX)));
+    out->set("conflicts", wire::parse_array(f.conflicts_json(n), "conflicts"));
   } else if (method == "row-images") {
     out->set("rows", wire::rows_json(f.row_images(
                          {wire::string_field(in, "table"), wire::int_field(in, "from_id"), wire::int_field(in, "to_id")})));

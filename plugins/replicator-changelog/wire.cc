@@ -10,14 +10,27 @@ namespace kestrel {
 namespace replicator_changelog {
 namespace wire {
 
-Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string& what) {
+namespace {
+
+template <class T>
+Poco::SharedPtr<T> parse_as(const std::string& text, const std::string& what, const char* kind) {
   try {
     Poco::Dynamic::Var v = Poco::JSON::Parser().parse(text);
-    if (v.type() == typeid(Poco::JSON::Object::Ptr)) return v.extract<Poco::JSON::Object::Ptr>();
+    if (v.type() == typeid(Poco::SharedPtr<T>)) return v.extract<Poco::SharedPtr<T>>();
   } catch (const Poco::Exception& e) {
     throw Error(KESTREL_ERR_INVALID, what + ": not JSON (" + e.displayText() + ")");
   }
-  throw Error(KESTREL_ERR_INVALID, what + ": not a JSON object");
+  throw Error(KESTREL_ERR_INVALID, what + ": not a JSON " + kind);
+}
+
+}  // namespace
+
+Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string& what) {
+  return parse_as<Poco::JSON::Object>(text, what, "object");
+}
+
+Poco::JSON::Array::Ptr parse_array(const std::string& text, const std::string& what) {
+  return parse_as<Poco::JSON::Array>(text, what, "array");
 }
 
 std::string to_text(const Poco::JSON::Object::Ptr& o) {

@@ -37,8 +37,9 @@ std::vector<RowImage> rows_from(const Poco::JSON::Array::Ptr& a);
 Poco::JSON::Object::Ptr summary_json(const catalog_schema::CatalogSummary& s);
 catalog_schema::CatalogSummary summary_from(const Poco::JSON::Object::Ptr& o);
 
-// Parses `text` as a JSON object (INVALID naming `what` otherwise).
+// Parses `text` as a JSON object / array (INVALID naming `what` otherwise).
 Poco::JSON::Object::Ptr parse_object(const std::string& text, const std::string& what);
+Poco::JSON::Array::Ptr parse_array(const std::string& text, const std::string& what);
 std::string to_text(const Poco::JSON::Object::Ptr& o);
 
 // Typed fields; INVALID naming the field when missing or of another type.
