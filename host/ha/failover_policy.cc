@@ -55,7 +55,7 @@ PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, con
   std::string most_advanced_node;
   if (options.mode == ReplicationMode::kSemiSync) {
     for (const NodeView& n : nodes)
-      if (n.name != exclude && n.role == "standby" && n.healthy &&
+      if (n.name != exclude && !options.nofailover.count(n.name) && n.role == "standby" && n.healthy &&
           (n.sync_state == "sync" || n.sync_state == "quorum") && position(n) > most_advanced) {
         most_advanced = position(n);
         most_advanced_node = n.name;
@@ -65,6 +65,8 @@ PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, con
     std::string reason;
     if (n.name == exclude) {
       reason = "the old primary";
+    } else if (options.nofailover.count(n.name)) {
+      reason = "nofailover";
     } else if (n.role != "standby") {
       reason = "role " + n.role + ", not a standby";
     } else if (!n.healthy) {

@@ -8,6 +8,7 @@
 #define KESTREL_HOST_HA_FAILOVER_POLICY_H_
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ const char* mode_name(ReplicationMode mode);
 struct PolicyOptions {
   ReplicationMode mode = ReplicationMode::kAsync;
   int64_t maximum_lag_on_failover = 1 << 20;  // bytes; async mode only
+  std::set<std::string> nofailover;           // nodes never promoted (nodes[].nofailover, Patroni's tag)
 };
 
 struct Rejection {
@@ -42,12 +44,13 @@ struct PolicyDecision {
 // REQUIRES: each view's sync_state is the one seen when that node was last
 // healthy (the monitor keeps it across failed checks), since in sync modes
 // what counts is whether it was synchronous when the primary died.
-// Rules: `exclude` (the old primary) and non-standbys are rejected; then
+// Rules: `exclude` (the old primary), nofailover nodes and non-standbys are rejected; then
 // unhealthy nodes; in sync/semi-sync only sync_state "sync" or "quorum"; in
 // async only 0 <= lag_bytes <= maximum_lag_on_failover (-1 = unknown = not
 // eligible); in semi-sync only standbys at the highest received position
 // (max of lsn and receive_lsn), since a commit was acknowledged once any one
-// standby flushed it. Among the eligible: lowest priority, then highest lsn (replayed
+// standby flushed it (semi-sync replicators count only standbys that may be
+// promoted, so nofailover nodes do not set that position). Among the eligible: lowest priority, then highest lsn (replayed
 // position), then name (deterministic).
 PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, const std::string& exclude,
                                          const PolicyOptions& options);

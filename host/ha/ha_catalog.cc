@@ -47,6 +47,7 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
     const std::string name = n.get_string("name");
     node_names.insert(name);
     if (n.is_set("data_dir")) o.data_dirs[name] = n.get_string("data_dir");
+    if (n.is_set("nofailover") && n.get_bool("nofailover")) o.nofailover.insert(name);
     if (n.is_set("url")) {
       // Held by another kestreld (its replicator serves it): no store here.
       o.remote_nodes[name] = n.get_string("url");
@@ -582,6 +583,7 @@ PolicyDecision HaCatalog::decide(const std::vector<NodeView>& views, const std::
   PolicyOptions po;
   po.mode = mode();
   po.maximum_lag_on_failover = options_.maximum_lag_on_failover_bytes;
+  po.nofailover = options_.nofailover;
   return choose_failover_candidate(views, exclude, po);
 }
 

@@ -51,6 +51,7 @@ struct HaCatalogOptions {
   std::vector<std::string> stores;     // component ids = node names
   std::map<std::string, std::string> remote_nodes;  // node -> the HA API URL of the kestreld holding it (no store here)
   std::map<std::string, std::string> data_dirs;  // node -> local data directory (watched postmaster)
+  std::set<std::string> nofailover;              // nodes never promoted (nodes[].nofailover)
   bool has_replicator = false;
   bool has_coordinator = false;         // else a LocalCoordinator over this component's host-state.db namespace
   MonitorOptions monitor;

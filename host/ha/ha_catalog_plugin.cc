@@ -21,6 +21,9 @@ const kestrel_option_desc kNodeFields[] = {
     option("data_dir", KESTREL_OPT_PATH, nullptr,
            "a local server's data directory: its postmaster is watched as a process (postmaster.pid), so a "
            "crash is checked at once"),
+    option("nofailover", KESTREL_OPT_BOOL, "false",
+           "never promoted by a failover or switchover (Patroni's tag; required on a PostgreSQL standby of "
+           "replicator-changelog)"),
     option("url", KESTREL_OPT_STRING, nullptr,
            "a node another kestreld holds: that daemon's HA API base URL (http://host:port); this daemon opens "
            "no store for it, and its replicator reaches it through POST /api/changes"),
@@ -28,7 +31,7 @@ const kestrel_option_desc kNodeFields[] = {
 
 const kestrel_option_desc kOptions[] = {
     map_list("nodes", kNodeFields,
-             "the cluster's nodes (name, priority, host, port, dbname, data_dir; bindir, fence for replicator-pg; "
+             "the cluster's nodes (name, priority, host, port, dbname, data_dir, nofailover; bindir, fence for replicator-pg; "
              "path, an SQLite node's file, for store-sqlite and replicator-changelog; url, a node another "
              "kestreld holds)"),
     option("stores", KESTREL_OPT_REF_LIST, nullptr,

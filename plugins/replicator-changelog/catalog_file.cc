@@ -572,6 +572,26 @@ std::vector<RowImage> CatalogFile::row_images(const IdRange& range) {
   return out;
 }
 
+std::vector<RowImage> CatalogFile::rows_after(const std::string& table, int64_t after_id, size_t limit) {
+  const ReplicatedTable& t = table_named(table);
+  std::lock_guard<std::mutex> lock(mu_);
+  Poco::Data::Session& s = session();
+  std::vector<RowImage> out;
+  try {
+    std::vector<Poco::Int64> ids;
+    std::vector<std::string> images;
+    Poco::Int64 after = after_id;
+    s << "SELECT id, " + catalog_schema::sqlite_row_image(t, "") + " FROM " + t.name + " WHERE id > ? ORDER BY id LIMIT " +
+             std::to_string(limit),
+        into(ids), into(images), use(after), now;
+    out.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) out.push_back({ids[i], std::move(images[i])});
+  } catch (...) {
+    rethrow_translated("node " + spec_.name + ": reading rows of " + table);
+  }
+  return out;
+}
+
 void CatalogFile::repair(const std::vector<IdRange>& ranges,
                          const std::function<std::vector<RowImage>(const IdRange&)>& fetch, int64_t* written,
                          int64_t* deleted) {

@@ -65,18 +65,14 @@ class CatalogFile : public CatalogNode {
   // see the old or the new.
   void copy_from(const std::string& source, const std::string& source_path);
   int64_t conflict_count();
-  // On a standby (force-sync): makes this file's rows in each range equal
-  // to those `fetch` returns for it (the primary's), in one transaction.
-  // `fetch` is called with this file's write lock held, so no batch is
-  // applied between the primary's read and this write: whatever the
-  // standby applied was read from the primary earlier, so the primary's
-  // rows are at least as new, and the log replayed after them converges.
-  // Rows only this file holds in a range are deleted (children first),
-  // then the primary's are upserted (parents first). FENCED unless a
-  // standby. *written and *deleted count rows.
+  // CatalogNode::repair. Rows are deleted children first, then upserted
+  // parents first.
   void repair(const std::vector<IdRange>& ranges,
               const std::function<std::vector<RowImage>(const IdRange&)>& fetch, int64_t* written,
-              int64_t* deleted);
+              int64_t* deleted) override;
+  // Up to `limit` rows of `table` with an id above `after_id`, in id order
+  // (to copy the file elsewhere in pieces).
+  std::vector<RowImage> rows_after(const std::string& table, int64_t after_id, size_t limit);
 
  private:
   Poco::Data::Session& session();  // REQUIRES mu_

@@ -4,8 +4,11 @@
 //   - CatalogFile (catalog_file.h): an SQLite catalog file on this machine;
 //   - RemoteNode (remote_node.h): a file another kestreld holds, reached
 //     through that daemon's HA API (POST /api/changes/{method}, served by
-//     its replicator-changelog from its own CatalogFile: peer_service.h).
-// The calls mean the same on both; each class documents its errors.
+//     its replicator-changelog from its own CatalogFile: peer_service.h);
+//   - PgNode (pg_node.h): a PostgreSQL database holding the catalog schema,
+//     a standby only (never promoted: it keeps no change log of its own).
+// The calls mean the same on all; each class documents its errors and the
+// calls it refuses.
 //
 // Positions are change_log sequence numbers: one sequence for the whole
 // cluster, since a standby applies each entry under the primary's seq (and
@@ -22,18 +25,21 @@
 #include <catalog_schema/consistency_report.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace kestrel {
 namespace replicator_changelog {
 
-// One node of the `nodes` list.
+// One node of the `nodes` list: exactly one of path, url, conninfo is set.
 struct NodeSpec {
   std::string name;
   int priority = 100;
-  std::string path;  // absolute path of its SQLite catalog file (a node on this machine)
-  std::string url;   // else: the HA API base URL of the kestreld holding it ("http://host:port")
+  std::string path;      // absolute path of its SQLite catalog file (a node on this machine)
+  std::string url;       // or: the HA API base URL of the kestreld holding it ("http://host:port")
+  std::string conninfo;  // or: a PostgreSQL standby's libpq conninfo (holds the password: never logged)
+  std::string server;    // a PostgreSQL node's "host:port/dbname as user", for messages
 };
 
 // One change_log row.
@@ -78,8 +84,10 @@ class CatalogNode {
   virtual ~CatalogNode() = default;
 
   virtual const NodeSpec& spec() const = 0;
-  // True for a file on this machine (CatalogFile), false for one another kestreld holds.
-  bool is_local() const { return spec().url.empty(); }
+  // True for an SQLite file on this machine (CatalogFile).
+  bool is_local() const { return spec().url.empty() && spec().conninfo.empty(); }
+  // False for a node that can only be a standby (PgNode): promote refuses it.
+  virtual bool promotable() const { return true; }
 
   // The node's state: a real query (or request), the health check.
   virtual FileState state() = 0;
@@ -121,6 +129,19 @@ class CatalogNode {
 
   // The rows of `range`, ordered by id, from one read.
   virtual std::vector<RowImage> row_images(const IdRange& range) = 0;
+  // On a standby (force-sync): makes this node's rows in each range equal
+  // to those `fetch` returns for it (the primary's), in one transaction
+  // that holds the node's write lock while `fetch` runs, so no batch is
+  // applied between the primary's read and this write (what the standby
+  // applied was read from the primary earlier, so the primary's rows are at
+  // least as new, and the log replayed after them converges). Rows only
+  // this node holds in a range are deleted, then the primary's upserted.
+  // FENCED unless a standby; *written and *deleted count rows. The default:
+  // INVALID (a node another kestreld holds is repaired by that daemon).
+  virtual void repair(const std::vector<IdRange>& ranges,
+                      const std::function<std::vector<RowImage>(const IdRange&)>& fetch, int64_t* written,
+                      int64_t* deleted);
+
   // Per replicated table: rows, min/max id, newest updated_at and an MD5 per
   // id range of `range_size` ids over the rows' JSON images, from one read
   // transaction; *head = head_seq then.

@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include "pg_node.h"
+#include "pg_conninfo.h"
 #include "remote_node.h"
 #include "snapshot.h"
 
@@ -34,7 +36,33 @@ kestrel_replication_mode parse_mode(const std::string& text) {
   throw Error(KESTREL_ERR_INVALID, "option mode: \"" + text + "\" is not async, semi-sync or sync");
 }
 
-std::vector<NodeSpec> parse_nodes(const CreateArgs& args) {
+// The libpq conninfo of PostgreSQL node `m`: its address from the node,
+// the credentials from the replicator's `conninfo` option.
+void postgres_node(const CreateArgs& args, const OptionMap& m, int64_t timeout_ms, NodeSpec* n) {
+  if (!m.is_set("nofailover") || !m.get_bool("nofailover"))
+    throw Error(KESTREL_ERR_INVALID, "option nodes: node " + n->name + " (" + m.where() +
+                                         "): a PostgreSQL standby of the change log keeps no log of its own and is "
+                                         "never promoted: set nofailover: true on it");
+  const std::string raw = args.is_set("conninfo") ? args.get_string("conninfo") : std::string();
+  if (raw.empty())
+    throw Error(KESTREL_ERR_INVALID, "option conninfo: needed for the PostgreSQL node " + n->name +
+                                         " (its credentials, e.g. 'user=kestrel password=...')");
+  std::map<std::string, std::string> kv = pg::parse("option conninfo: not a libpq connection string or URI", raw);
+  for (const char* key : {"host", "hostaddr", "port", "dbname"})
+    if (kv.count(key))
+      throw Error(KESTREL_ERR_INVALID, std::string("option conninfo: ") + key +
+                                           "= is the node's, in the nodes list; leave it out here");
+  kv["host"] = m.get_string("host");
+  kv["port"] = std::to_string(m.get_int("port"));
+  kv["dbname"] = m.get_string("dbname");
+  // libpq counts connect_timeout in whole seconds and treats 1 as 2.
+  kv["connect_timeout"] = std::to_string(std::max<int64_t>(2, (timeout_ms + 999) / 1000));
+  if (!kv.count("application_name")) kv["application_name"] = "kestrel-replicator-changelog";
+  n->conninfo = pg::join(pg::Conninfo(kv.begin(), kv.end()));
+  n->server = kv["host"] + ":" + kv["port"] + "/" + kv["dbname"] + " as " + (kv.count("user") ? kv["user"] : "(OS user)");
+}
+
+std::vector<NodeSpec> parse_nodes(const CreateArgs& args, int64_t timeout_ms) {
   std::vector<NodeSpec> out;
   for (const OptionMap& m : args.get_maps("nodes")) {
     NodeSpec n;
@@ -42,11 +70,21 @@ std::vector<NodeSpec> parse_nodes(const CreateArgs& args) {
     n.priority = static_cast<int>(m.get_int("priority"));
     const bool has_path = m.is_set("path") && !m.get_string("path").empty();
     const bool has_url = m.is_set("url") && !m.get_string("url").empty();
-    if (has_path == has_url)
+    const bool has_host = m.is_set("host") && !m.get_string("host").empty();
+    if (int(has_path) + int(has_url) + int(has_host) != 1)
       throw Error(KESTREL_ERR_INVALID, "option nodes: node " + n.name + " (" + m.where() +
-                                           "): give either path (its SQLite catalog file on this machine) or url "
-                                           "(the HA API of the kestreld holding it), not " +
-                                           (has_path ? "both" : "neither"));
+                                           "): give one of path (its SQLite catalog file on this machine), url "
+                                           "(the HA API of the kestreld holding it) or host (a PostgreSQL standby), "
+                                           "not " + (has_path || has_url || has_host ? "several" : "none"));
+    if (has_host) {
+      if (out.empty())
+        throw Error(KESTREL_ERR_INVALID, "option nodes: node " + n.name + " (" + m.where() +
+                                             "): the first node is the primary of a new cluster and must be an "
+                                             "SQLite file (path) or a kestreld's (url); PostgreSQL nodes are standbys");
+      postgres_node(args, m, timeout_ms, &n);
+      out.push_back(std::move(n));
+      continue;
+    }
     if (has_url) {
       n.url = m.get_string("url");
       out.push_back(std::move(n));
@@ -73,8 +111,10 @@ ChangelogReplicator::ChangelogReplicator(const CreateArgs& args) : host_(args) {
   const std::string token = args.is_set("peer_token") ? args.get_string("peer_token") : std::string();
   const int64_t peer_timeout_ms = std::max<int64_t>(100, args.get_duration_ms("peer_timeout"));
   bool any_local = false;
-  for (NodeSpec& n : parse_nodes(args)) {
-    if (n.url.empty()) {
+  for (NodeSpec& n : parse_nodes(args, peer_timeout_ms)) {
+    if (!n.conninfo.empty()) {
+      files_.push_back(std::make_unique<PgNode>(std::move(n), peer_timeout_ms));
+    } else if (n.url.empty()) {
       any_local = true;
       files_.push_back(std::make_unique<CatalogFile>(std::move(n), busy_timeout_ms));
     } else {
@@ -364,6 +404,19 @@ void ChangelogReplicator::rebuild(CatalogNode& standby, const std::string& why) 
   const auto t0 = std::chrono::steady_clock::now();
   if (standby.is_local()) {
     static_cast<CatalogFile&>(standby).copy_from(primary, pf.spec().path);
+  } else if (!standby.spec().conninfo.empty()) {
+    // Rows read from a snapshot (one read transaction on the primary), so
+    // the copy is of one position even while writes go on.
+    const std::string snap = temp_path_beside(pf.spec().path, standby.spec().name + "-" + std::to_string(now_us()) + ".db");
+    try {
+      take_snapshot(pf.spec().path, snap, busy_timeout_ms_);
+      CatalogFile copy(NodeSpec{primary + " (snapshot)", 0, snap, "", "", ""}, busy_timeout_ms_);
+      static_cast<PgNode&>(standby).copy_from(primary, copy);
+    } catch (...) {
+      ::unlink(snap.c_str());
+      throw;
+    }
+    ::unlink(snap.c_str());
   } else {
     // A snapshot of one read transaction (the backup API), sent in chunks.
     // Unique per rebuild: a bootstrap and the shipper may rebuild one standby at once.
@@ -515,6 +568,11 @@ void ChangelogReplicator::replicator_wait_replicated(const std::string& /*primar
   // Every change committed so far, the caller's batch among them.
   const int64_t target = file(primary).head_seq();
   const size_t need = mode == KESTREL_REPLICATION_SYNC ? files_.size() - 1 : 1;
+  // Semi-sync: one standby a failover may promote (a PostgreSQL standby
+  // holding the write would not save it); sync: every standby.
+  auto counts = [&](const std::string& node) {
+    return node != primary_ && (mode == KESTREL_REPLICATION_SYNC || file(node).promotable());
+  };
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(std::min<int64_t>(timeout_ms, sync_timeout_ms_));
   std::unique_lock<std::mutex> lock(mu_);
@@ -524,7 +582,7 @@ void ChangelogReplicator::replicator_wait_replicated(const std::string& /*primar
   auto applied = [&] {
     size_t n = 0;
     for (const auto& kv : progress_)
-      if (kv.first != primary_ && kv.second.applied_seq >= target) ++n;
+      if (counts(kv.first) && kv.second.applied_seq >= target) ++n;
     return n;
   };
   if (applied_cv_.wait_until(lock, deadline, [&] { return stopping_ || applied() >= need; }) && !stopping_) {
@@ -675,7 +733,9 @@ void ChangelogReplicator::replicator_set_mode(kestrel_replication_mode mode, boo
   if (mode != KESTREL_REPLICATION_ASYNC && !force) {
     size_t streaming = 0;
     for (const auto& kv : progress_)
-      if (kv.first != primary_ && kv.second.streaming) ++streaming;
+      if (kv.first != primary_ && kv.second.streaming &&
+          (mode == KESTREL_REPLICATION_SYNC || file(kv.first).promotable()))
+        ++streaming;
     const size_t need = mode == KESTREL_REPLICATION_SYNC ? files_.size() - 1 : 1;
     if (files_.size() < 2 || streaming < need)
       throw Error(KESTREL_ERR_UNAVAILABLE, std::string(mode_name(mode)) + " mode needs " + std::to_string(need) +
@@ -785,6 +845,9 @@ std::string ChangelogReplicator::consistency_report(const std::string& standby,
   const std::string primary = primary_name();
   if (standby == primary) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary: name a standby");
   CatalogNode& sf = file(standby);
+  if (!sf.spec().url.empty())
+    throw Error(KESTREL_ERR_INVALID, "force-sync of node " + standby + ": it is held by the kestreld at " +
+                                         sf.spec().url + ": run it there");
   CatalogNode& pf = file(primary);
   int64_t primary_head = 0, standby_head = 0;
   const catalog_schema::CatalogSummary a = pf.summary(range_size_, &primary_head);
@@ -819,7 +882,10 @@ std::string ChangelogReplicator::consistency_report(const std::string& standby,
 std::string ChangelogReplicator::replicator_force_sync(const std::string& standby) {
   std::lock_guard<std::mutex> op(op_mu_);
   const std::string primary = primary_name();
-  CatalogFile& sf = local_file(standby, "force-sync");
+  CatalogNode& sf = file(standby);
+  if (!sf.spec().url.empty())
+    throw Error(KESTREL_ERR_INVALID, "force-sync of node " + standby + ": it is held by the kestreld at " +
+                                         sf.spec().url + ": run it there");
   CatalogNode& pf = file(primary);
   const FileState st = sf.state();
   if (standby == primary) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary: name a standby");

@@ -18,6 +18,12 @@ const kestrel_option_desc kNodeFields[] = {
     option("url", KESTREL_OPT_STRING, nullptr,
            "else: the HA API (http://host:port) of the kestreld holding the node, reached through POST "
            "/api/changes/{method}"),
+    option("host", KESTREL_OPT_STRING, nullptr,
+           "else: a PostgreSQL standby's server (host name or address); its credentials are the conninfo option"),
+    option("port", KESTREL_OPT_INT, "5432", "a PostgreSQL node's TCP port"),
+    option("dbname", KESTREL_OPT_STRING, "kestrel", "a PostgreSQL node's database"),
+    option("nofailover", KESTREL_OPT_BOOL, "false",
+           "never promoted (required on a PostgreSQL node: it keeps no change log of its own)"),
 };
 
 const kestrel_option_desc kOptions[] = {
@@ -47,7 +53,12 @@ const kestrel_option_desc kOptions[] = {
     option("peer_token", KESTREL_OPT_STRING, nullptr,
            "the bearer token of the other daemons' HA APIs (their admin.token), for nodes with a url",
            KESTREL_OPTION_SECRET),
-    option("peer_timeout", KESTREL_OPT_DURATION, "10s", "per request to another daemon's HA API"),
+    option("peer_timeout", KESTREL_OPT_DURATION, "10s",
+           "per request to another daemon's HA API; per connection attempt and statement on a PostgreSQL node"),
+    option("conninfo", KESTREL_OPT_STRING, nullptr,
+           "libpq credentials for the PostgreSQL nodes ('user=kestrel password=...'; the address is the node's): "
+           "a role owning the catalog database",
+           KESTREL_OPTION_SECRET),
     option("snapshot_chunk", KESTREL_OPT_SIZE, "4MiB",
            "bytes per chunk of a snapshot sent to rebuild a node another daemon holds (each with its SHA-256)"),
 };

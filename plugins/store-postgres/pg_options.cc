@@ -32,6 +32,9 @@ PgOptions parse_options(const CreateArgs& args) {
     if (!node)
       throw Error(KESTREL_ERR_INVALID, "option node: no node named '" + name + "' in the nodes list (" + names +
                                            ")" + (args.is_set("node") ? "" : "; set node, or name the component after it"));
+    if (!node->is_set("host") || node->get_string("host").empty())
+      throw Error(KESTREL_ERR_INVALID, "option nodes: node " + name + " (" + node->where() +
+                                           ") has no host: a PostgreSQL store needs its server's address");
     kv["host"] = node->get_string("host");
     kv["port"] = std::to_string(node->get_int("port"));
     kv["dbname"] = node->get_string("dbname");

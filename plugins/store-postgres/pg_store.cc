@@ -9,6 +9,7 @@
 #include <deque>
 #include <sstream>
 
+#include "pg_migration_target.h"
 #include "pg_write.h"
 
 namespace kestrel {
@@ -17,28 +18,6 @@ namespace store_postgres {
 using CallGate = catalog_schema::CallGate;
 
 namespace {
-
-// Any constant will do; it only has to be the same for every store-postgres.
-const char kMigrationLock[] = "7240531017";
-
-// The migration runner's view of one connection.
-class PgMigrationTarget : public catalog_schema::MigrationTarget {
- public:
-  explicit PgMigrationTarget(PgConnection& conn) : conn_(conn) {}
-  catalog_schema::Dialect dialect() const override { return catalog_schema::Dialect::kPostgres; }
-  void begin() override { conn_.exec("BEGIN", "BEGIN"); }
-  void commit() override { conn_.exec("COMMIT", "COMMIT", Phase::kCommit); }
-  void rollback() noexcept override { conn_.rollback(); }
-  void execute(const std::string& sql) override { conn_.exec(sql, sql.substr(0, 60)); }
-  int64_t query_int(const std::string& sql) override {
-    PgResult r = conn_.exec(sql, sql);
-    if (PQntuples(r.get()) == 0 || PQgetisnull(r.get(), 0, 0)) return 0;
-    return std::strtoll(PQgetvalue(r.get(), 0, 0), nullptr, 10);
-  }
-
- private:
-  PgConnection& conn_;
-};
 
 // The WHERE clause of `q` and its text parameters, in placeholder order.
 struct Filter {
@@ -144,18 +123,7 @@ bool PgStore::schema_is_current(PgConnection& conn, catalog_schema::MigrationRep
 }
 
 void PgStore::migrate(PgConnection& conn, catalog_schema::MigrationReport* report) {
-  {
-    conn.exec(std::string("SELECT pg_advisory_lock(") + kMigrationLock + ")", "taking the migration lock");
-    try {
-      PgMigrationTarget target(conn);
-      *report = catalog_schema::run_migrations(target);
-    } catch (...) {
-      conn.rollback();
-      PQclear(PQexec(conn.raw(), (std::string("SELECT pg_advisory_unlock(") + kMigrationLock + ")").c_str()));
-      throw;
-    }
-    conn.exec(std::string("SELECT pg_advisory_unlock(") + kMigrationLock + ")", "releasing the migration lock");
-  }
+  *report = migrate_locked(conn);
 }
 
 void PgStore::stop(uint32_t /*deadline_ms*/) {

@@ -13,7 +13,10 @@ namespace {
 // "nodes: catalog"); the same defaults as the replicator's.
 const kestrel_option_desc kNodeFields[] = {
     option("name", KESTREL_OPT_STRING, nullptr, "node name", KESTREL_OPTION_REQUIRED | KESTREL_OPTION_UNIQUE),
-    option("host", KESTREL_OPT_STRING, nullptr, "the server's host name or address", KESTREL_OPTION_REQUIRED),
+    // Not required of every item: a list may also hold SQLite nodes
+    // (replicator-changelog's PostgreSQL standbys); this store's own node
+    // must have it (parse_options).
+    option("host", KESTREL_OPT_STRING, nullptr, "the server's host name or address (required on this store's node)"),
     option("port", KESTREL_OPT_INT, "5432", "the server's TCP port"),
     option("dbname", KESTREL_OPT_STRING, "kestrel", "the catalog database"),
 };

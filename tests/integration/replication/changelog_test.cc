@@ -347,7 +347,7 @@ class ChangelogTest : public CppUnit::TestFixture {
     expect(replicator_yaml(dir, "    mode: eventually\n", {"a", "b"}), "option mode: \"eventually\" is not async");
     expect(replicator_yaml(dir, "    sync_fallback: maybe\n", {"a", "b"}), "option sync_fallback");
     expect("components:\n  repl:\n    type: replicator-changelog\n    nodes:\n      - name: a\n",
-           "give either path (its SQLite catalog file on this machine) or url");
+           "give one of path (its SQLite catalog file on this machine), url");
     expect("components:\n  repl:\n    type: replicator-changelog\n    nodes:\n      - {name: a, path: " + dir +
                "/a.db}\n      - {name: b, url: 'ftp://127.0.0.1:1'}\n",
            "node b: url 'ftp://127.0.0.1:1' is not http://host:port");
