@@ -106,7 +106,7 @@ CrawlEngine::CrawlEngine(const CrawlerConfig& config, Frontier& frontier, Catalo
       images_(catalog, files, config.max_pixels),
       batch_(catalog, config.batch_size),
       multi_(curl_multi_init()),
-      scheduler_(config.concurrency, config.per_host_connections, limits.robots) {
+      scheduler_(config.concurrency, config.per_host_connections, limits.robots, config.per_host_delay_ms) {
   if (!multi_) throw Error(KESTREL_ERR_INTERNAL, "curl_multi_init failed");
   settings_.user_agent = config.user_agent;
   settings_.connect_timeout_ms = config.connect_timeout_ms;

@@ -16,13 +16,20 @@ const char* kind_name(UrlKind kind) {
   return "page";
 }
 
-Scheduler::Scheduler(size_t total_cap, size_t per_origin_cap, bool robots_first)
+Scheduler::Scheduler(size_t total_cap, size_t per_origin_cap, bool robots_first, int64_t default_delay_ms)
     : total_cap_(total_cap < 1 ? 1 : total_cap),
       per_origin_cap_(per_origin_cap < 1 ? 1 : per_origin_cap),
-      robots_first_(robots_first) {}
+      robots_first_(robots_first),
+      default_delay_ms_(default_delay_ms < 0 ? 0 : default_delay_ms) {}
+
+Scheduler::Origin& Scheduler::origin(const std::string& name) {
+  auto [it, inserted] = origins_.try_emplace(name);
+  if (inserted) it->second.delay_ms = default_delay_ms_;
+  return it->second;
+}
 
 void Scheduler::push(WorkItem item) {
-  Origin& o = origins_[item.origin];
+  Origin& o = origin(item.origin);
   if (!robots_first_) o.robots = Robots::Known;
   o.queue.push_back(std::move(item));
   ++queued_;
@@ -71,16 +78,16 @@ void Scheduler::release(const std::string& origin) {
 }
 
 void Scheduler::set_delay(const std::string& origin, int64_t delay_ms) {
-  origins_[origin].delay_ms = delay_ms < 0 ? 0 : delay_ms;
+  this->origin(origin).delay_ms = delay_ms < 0 ? 0 : delay_ms;
 }
 
 void Scheduler::defer(const std::string& origin, int64_t until_ms) {
-  Origin& o = origins_[origin];
+  Origin& o = this->origin(origin);
   o.not_before_ms = std::max(o.not_before_ms, until_ms);
 }
 
 void Scheduler::retry(WorkItem item, int64_t until_ms, bool whole_origin) {
-  Origin& o = origins_[item.origin];
+  Origin& o = origin(item.origin);
   if (!robots_first_) o.robots = Robots::Known;
   if (whole_origin) {
     o.not_before_ms = std::max(o.not_before_ms, until_ms);
@@ -109,7 +116,7 @@ int64_t Scheduler::wait_ms(int64_t now_ms) const {
   return best;
 }
 
-void Scheduler::robots_known(const std::string& origin) { origins_[origin].robots = Robots::Known; }
+void Scheduler::robots_known(const std::string& origin) { this->origin(origin).robots = Robots::Known; }
 
 size_t Scheduler::in_flight(const std::string& origin) const {
   auto it = origins_.find(origin);

@@ -42,7 +42,9 @@ class Scheduler {
  public:
   // total_cap >= 1 transfers at once; per_origin_cap >= 1 transfers per origin.
   // robots_first: a new origin hands out its robots.txt fetch before anything else.
-  Scheduler(size_t total_cap, size_t per_origin_cap, bool robots_first);
+  // default_delay_ms: every origin's least time between request starts until
+  // set_delay changes it (per_host_delay: a floor with or without robots.txt).
+  Scheduler(size_t total_cap, size_t per_origin_cap, bool robots_first, int64_t default_delay_ms = 0);
 
   // Appends `item` to its origin's queue (item.origin must be set).
   void push(WorkItem item);
@@ -96,9 +98,13 @@ class Scheduler {
     int64_t delay_ms = 0;
   };
 
+  // The origin's entry, made with the default delay when new.
+  Origin& origin(const std::string& name);
+
   size_t total_cap_;
   size_t per_origin_cap_;
   bool robots_first_;
+  int64_t default_delay_ms_;
   std::map<std::string, Origin> origins_;
   std::string last_served_;  // round-robin position
   size_t queued_ = 0;
