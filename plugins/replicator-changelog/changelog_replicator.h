@@ -14,7 +14,8 @@
 // replicator-changelog serves in replicator_peer_request). Batches are
 // shipped only by the daemon holding the primary; a remote standby is
 // rebuilt from a snapshot (SQLite's backup API) sent in checksummed chunks.
-// Not yet: PostgreSQL standbys; see README.md.
+// A PostgreSQL database may be a standby too (its `host`: PgNode), never
+// promoted.
 //
 // Threads: the kestrel.replicator.v1 calls from any thread (one mutating
 // call at a time: op_mu_); one shipper thread per node (it ships only while
