@@ -845,9 +845,6 @@ std::string ChangelogReplicator::consistency_report(const std::string& standby,
   const std::string primary = primary_name();
   if (standby == primary) throw Error(KESTREL_ERR_INVALID, "node " + standby + " is the primary: name a standby");
   CatalogNode& sf = file(standby);
-  if (!sf.spec().url.empty())
-    throw Error(KESTREL_ERR_INVALID, "force-sync of node " + standby + ": it is held by the kestreld at " +
-                                         sf.spec().url + ": run it there");
   CatalogNode& pf = file(primary);
   int64_t primary_head = 0, standby_head = 0;
   const catalog_schema::CatalogSummary a = pf.summary(range_size_, &primary_head);

@@ -165,6 +165,15 @@ class ChangelogRemoteTest : public CppUnit::TestFixture {
                              return !n.empty() && std::stol(n) >= 100;
                            },
                                                   120000));
+    // At least one batch acknowledged (on b, and marked done in A's
+    // frontier) before b stops applying: under load (ASan, a busy machine)
+    // the crawler's count runs ahead of the first acknowledgement.
+    CPPUNIT_ASSERT_MESSAGE(a.log(), eventually([&] {
+                             return count(b.db(), "SELECT COUNT(*) FROM images") >= 64 &&
+                                    count(a.data + "/node.db",
+                                          "SELECT COUNT(*) FROM frontier WHERE kind = 'image' AND state = 'done'") >= 64;
+                           },
+                                                  120000));
     // b stops applying (the test holds its write lock): A's next write
     // commits on a and waits for b, unacknowledged. Then the host crash:
     // SIGKILL of A with that write in flight.
