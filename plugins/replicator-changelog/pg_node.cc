@@ -145,6 +145,16 @@ FileState PgNode::read_state(const char* lock_clause) {
   f.commit_seq = int_at(r.get(), 0, 4);
   f.head_seq = int_at(r.get(), 0, 5);
   f.first_seq = 0;
+  if (f.role == "none" && f.commit_seq == 0) {
+    // store-postgres never advances commit_seq: a database it wrote would
+    // read as new and be replaced by a copy. Rows make it a catalog of its
+    // own (bootstrap with force replaces it).
+    std::string any;
+    for (const ReplicatedTable& t : replicated_tables())
+      any += std::string(any.empty() ? "" : " OR ") + "EXISTS (SELECT 1 FROM " + t.name + ")";
+    PgResult rows = conn().exec("SELECT " + any, "looking for rows of its own");
+    if (std::string(PQgetvalue(rows.get(), 0, 0)) == "t") f.commit_seq = 1;
+  }
   return f;
 }
 
