@@ -28,6 +28,8 @@ namespace replicator_changelog {
 
 using namespace Poco::Data::Keywords;
 using Poco::Data::Statement;
+using catalog_schema::replicated_table;
+using catalog_schema::replicated_table_rank;
 using catalog_schema::replicated_tables;
 using catalog_schema::ReplicatedTable;
 using store_sqlite::rethrow_translated;
@@ -35,12 +37,6 @@ using store_sqlite::rethrow_translated;
 namespace {
 
 int64_t now_us() { return Poco::Timestamp().epochMicroseconds(); }
-
-const ReplicatedTable& table_named(const std::string& name) {
-  for (const ReplicatedTable& t : replicated_tables())
-    if (name == t.name) return t;
-  throw Error(KESTREL_ERR_INVALID, "change log entry for table '" + name + "', which is not replicated");
-}
 
 // INSERT ... VALUES (json_extract(?1, '$.id'), ...) ON CONFLICT (id) DO
 // UPDATE: the row image applied by id, idempotently.
@@ -273,7 +269,7 @@ int64_t CatalogFile::apply(const std::string& source, const std::vector<Entry>& 
         throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " refuses change " + std::to_string(e.seq) +
                                             " of epoch " + std::to_string(e.epoch) + ": it has seen epoch " +
                                             std::to_string(epoch) + " (a newer primary exists)");
-      table_named(e.table);
+      replicated_table(e.table);
       if (e.op != "delete" && e.image.isNull())
         throw Error(KESTREL_ERR_INVALID, "change " + std::to_string(e.seq) + " is an upsert without a row image");
       epoch = std::max(epoch, e.epoch);
@@ -285,7 +281,7 @@ int64_t CatalogFile::apply(const std::string& source, const std::vector<Entry>& 
     for (size_t begin = 0; begin < todo.size();) {
       size_t end = begin + 1;
       while (end < todo.size() && todo[end]->table == todo[begin]->table && todo[end]->op == todo[begin]->op) ++end;
-      const ReplicatedTable& t = table_named(todo[begin]->table);
+      const ReplicatedTable& t = replicated_table(todo[begin]->table);
       Statement st(s);
       std::vector<Poco::Int64> ids;      // bound by reference: they outlive execute()
       std::vector<std::string> images;
@@ -553,7 +549,7 @@ std::string CatalogFile::conflicts_json(uint32_t limit) {
 }
 
 std::vector<RowImage> CatalogFile::row_images(const IdRange& range) {
-  const ReplicatedTable& t = table_named(range.table);
+  const ReplicatedTable& t = replicated_table(range.table);
   std::lock_guard<std::mutex> lock(mu_);
   Poco::Data::Session& s = session();
   std::vector<RowImage> out;
@@ -573,7 +569,7 @@ std::vector<RowImage> CatalogFile::row_images(const IdRange& range) {
 }
 
 std::vector<RowImage> CatalogFile::rows_after(const std::string& table, int64_t after_id, size_t limit) {
-  const ReplicatedTable& t = table_named(table);
+  const ReplicatedTable& t = replicated_table(table);
   std::lock_guard<std::mutex> lock(mu_);
   Poco::Data::Session& s = session();
   std::vector<RowImage> out;
@@ -598,16 +594,9 @@ void CatalogFile::repair(const std::vector<IdRange>& ranges,
   *written = 0;
   *deleted = 0;
   // Table order of the schema: parents before children.
-  auto rank = [](const std::string& table) {
-    const auto& all = replicated_tables();
-    for (size_t i = 0; i < all.size(); ++i)
-      if (table == all[i].name) return i;
-    table_named(table);  // throws INVALID
-    return all.size();
-  };
   std::vector<IdRange> order = ranges;
   std::stable_sort(order.begin(), order.end(),
-                   [&](const IdRange& a, const IdRange& b) { return rank(a.table) < rank(b.table); });
+                   [&](const IdRange& a, const IdRange& b) { return replicated_table_rank(a.table) < replicated_table_rank(b.table); });
   std::lock_guard<std::mutex> lock(mu_);
   Poco::Data::Session& s = session();
   begin_standby_write(s, false, "nothing repaired");
@@ -617,7 +606,7 @@ void CatalogFile::repair(const std::vector<IdRange>& ranges,
     for (const IdRange& r : order) rows.push_back(fetch(r));  // the primary's, under this file's lock
     s << "UPDATE replication_state SET role = 'applying' WHERE id = 1", now;
     for (size_t i = order.size(); i-- > 0;) {  // children first
-      const ReplicatedTable& t = table_named(order[i].table);
+      const ReplicatedTable& t = replicated_table(order[i].table);
       std::vector<Poco::Int64> here;
       Poco::Int64 from = order[i].from_id, to = order[i].to_id;
       s << "SELECT id FROM " + std::string(t.name) + " WHERE id BETWEEN ? AND ?", into(here), use(from), use(to), now;
@@ -634,7 +623,7 @@ void CatalogFile::repair(const std::vector<IdRange>& ranges,
       std::vector<std::string> images;
       images.reserve(rows[i].size());
       for (const RowImage& r : rows[i]) images.push_back(r.image);
-      s << upsert_sql(table_named(order[i].table)), use(images), now;
+      s << upsert_sql(replicated_table(order[i].table)), use(images), now;
       *written += static_cast<int64_t>(images.size());
     }
     s << "UPDATE replication_state SET role = 'standby' WHERE id = 1", now;

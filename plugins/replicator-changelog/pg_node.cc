@@ -18,6 +18,8 @@
 namespace kestrel {
 namespace replicator_changelog {
 
+using catalog_schema::replicated_table;
+using catalog_schema::replicated_table_rank;
 using catalog_schema::replicated_tables;
 using catalog_schema::ReplicatedTable;
 using store_postgres::PgConnection;
@@ -27,12 +29,6 @@ using store_postgres::Phase;
 namespace {
 
 int64_t now_us() { return Poco::Timestamp().epochMicroseconds(); }
-
-const ReplicatedTable& table_named(const std::string& name) {
-  for (const ReplicatedTable& t : replicated_tables())
-    if (name == t.name) return t;
-  throw Error(KESTREL_ERR_INVALID, "change log entry for table '" + name + "', which is not replicated");
-}
 
 std::string column_list(const ReplicatedTable& t, const char* prefix = "") {
   std::string cols;
@@ -204,7 +200,7 @@ int64_t PgNode::apply(const std::string& source, const std::vector<Entry>& entri
         throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " refuses change " + std::to_string(e.seq) +
                                             " of epoch " + std::to_string(e.epoch) + ": it has seen epoch " +
                                             std::to_string(epoch) + " (a newer primary exists)");
-      table_named(e.table);
+      replicated_table(e.table);
       if (e.op != "delete" && e.image.isNull())
         throw Error(KESTREL_ERR_INVALID, "change " + std::to_string(e.seq) + " is an upsert without a row image");
       epoch = std::max(epoch, e.epoch);
@@ -222,7 +218,7 @@ int64_t PgNode::apply(const std::string& source, const std::vector<Entry>& entri
     for (size_t begin = 0; begin < todo.size();) {
       size_t end = begin + 1;
       while (end < todo.size() && todo[end]->table == todo[begin]->table && todo[end]->op == todo[begin]->op) ++end;
-      const ReplicatedTable& t = table_named(todo[begin]->table);
+      const ReplicatedTable& t = replicated_table(todo[begin]->table);
       if (todo[begin]->op == "delete") {
         std::vector<int64_t> ids;
         for (size_t i = begin; i < end; ++i) ids.push_back(todo[i]->row_id);
@@ -330,7 +326,7 @@ void PgNode::record_conflicts(const std::string& /*node*/, const std::vector<Ent
 }
 
 std::vector<RowImage> PgNode::row_images(const IdRange& range) {
-  const ReplicatedTable& t = table_named(range.table);
+  const ReplicatedTable& t = replicated_table(range.table);
   std::lock_guard<std::mutex> lock(mu_);
   return guarded("reading rows of " + range.table, [&] {
     const std::string from = std::to_string(range.from_id), to = std::to_string(range.to_id);
@@ -348,13 +344,6 @@ void PgNode::repair(const std::vector<IdRange>& ranges,
                     int64_t* deleted) {
   *written = 0;
   *deleted = 0;
-  auto rank = [](const std::string& table) {
-    const auto& all = replicated_tables();
-    for (size_t i = 0; i < all.size(); ++i)
-      if (table == all[i].name) return i;
-    table_named(table);  // throws INVALID
-    return all.size();
-  };
   std::lock_guard<std::mutex> lock(mu_);
   guarded("repairing ranges", [&] {
     begin_standby_write(false, "nothing repaired");
@@ -366,10 +355,10 @@ void PgNode::repair(const std::vector<IdRange>& ranges,
     std::vector<size_t> order(ranges.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return rank(ranges[a].table) > rank(ranges[b].table); });
+                     [&](size_t a, size_t b) { return replicated_table_rank(ranges[a].table) > replicated_table_rank(ranges[b].table); });
     for (size_t i : order) {
       const IdRange& r = ranges[i];
-      const ReplicatedTable& t = table_named(r.table);
+      const ReplicatedTable& t = replicated_table(r.table);
       std::vector<int64_t> keep;
       for (const RowImage& row : rows[i]) keep.push_back(row.id);
       const std::string from = std::to_string(r.from_id), to = std::to_string(r.to_id), arr = id_array(keep);
@@ -379,7 +368,7 @@ void PgNode::repair(const std::vector<IdRange>& ranges,
       *deleted += std::strtoll(PQcmdTuples(d.get()), nullptr, 10);
     }
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      const ReplicatedTable& t = table_named(ranges[*it].table);
+      const ReplicatedTable& t = replicated_table(ranges[*it].table);
       std::vector<const std::string*> images;
       for (const RowImage& row : rows[*it]) images.push_back(&row.image);
       upsert(c, t, images);

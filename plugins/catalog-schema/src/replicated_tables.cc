@@ -1,5 +1,7 @@
 #include <catalog_schema/replicated_tables.h>
 
+#include <kestrel/plugin.hpp>
+
 namespace kestrel {
 namespace catalog_schema {
 
@@ -18,6 +20,17 @@ const std::vector<ReplicatedTable>& replicated_tables() {
         "created_at"}},
   };
   return kTables;
+}
+
+size_t replicated_table_rank(const std::string& name) {
+  const auto& all = replicated_tables();
+  for (size_t i = 0; i < all.size(); ++i)
+    if (name == all[i].name) return i;
+  throw Error(KESTREL_ERR_INVALID, "change log entry for table '" + name + "', which is not replicated");
+}
+
+const ReplicatedTable& replicated_table(const std::string& name) {
+  return replicated_tables()[replicated_table_rank(name)];
 }
 
 std::string sqlite_row_image(const ReplicatedTable& t, const char* prefix) {

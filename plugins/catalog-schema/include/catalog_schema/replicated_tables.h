@@ -24,6 +24,12 @@ struct ReplicatedTable {
 // rows that reference them; the change log keeps the primary's order anyway).
 const std::vector<ReplicatedTable>& replicated_tables();
 
+// The replicated table `name`; throws kestrel::Error(KESTREL_ERR_INVALID)
+// for a table that is not replicated (a change log entry naming it). Any thread.
+const ReplicatedTable& replicated_table(const std::string& name);
+// Its place in replicated_tables() (parents before children); throws as replicated_table.
+size_t replicated_table_rank(const std::string& name);
+
 // The SQLite text of `json_object('id', <prefix>id, ...)` over `t`'s columns
 // (prefix "NEW." or "OLD." in a trigger). Any thread.
 std::string sqlite_row_image(const ReplicatedTable& t, const char* prefix);
