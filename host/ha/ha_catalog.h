@@ -119,6 +119,10 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
 
   // The failover and switchover procedures (ha_failover.cc). Both hold
   // failover_mu_ and the write gate; the caller checked eligibility.
+  // INVALID when `target` says nofailover (what: "failover", "switchover"):
+  // checked before anything is fenced, so a refused promote never leaves
+  // the cluster without a primary.
+  void refuse_nofailover(const std::string& target, const char* what) const;
   FailoverEvent run_failover(const std::string& from, const std::string& to, const std::string& reason,
                              bool automatic, const std::vector<NodeView>& views);
   void record_event(FailoverEvent& event);

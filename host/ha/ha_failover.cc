@@ -143,11 +143,18 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
   return ev;
 }
 
+void HaCatalog::refuse_nofailover(const std::string& target, const char* what) const {
+  if (options_.nofailover.count(target))
+    throw Error(KESTREL_ERR_INVALID, "node " + target + " is marked nofailover: true (it is never promoted): no " +
+                                         what + " to it; name another node");
+}
+
 FailoverEvent HaCatalog::failover(const std::string& target, const std::string& reason, bool force) {
   if (!replicator_) throw Error(KESTREL_ERR_BUSY, "nothing to fail over to: this catalog has one node");
   node(target);  // NOT_FOUND names the nodes
   const std::string p = primary();
   if (target == p) throw Error(KESTREL_ERR_INVALID, "node " + target + " is already the primary");
+  refuse_nofailover(target, "failover");  // before anything is fenced, even with force
   const std::vector<NodeView> views = monitor_->snapshot();
   const NodeView* v = find_view(views, target);
   const PolicyDecision d = decide(views, p);
@@ -175,6 +182,7 @@ FailoverEvent HaCatalog::switchover(const std::string& target) {
   node(target);
   const std::string p = primary();
   if (target == p) throw Error(KESTREL_ERR_INVALID, "node " + target + " is already the primary");
+  refuse_nofailover(target, "switchover");
   {
     const std::vector<NodeView> views = monitor_->snapshot();
     const NodeView* v = find_view(views, target);

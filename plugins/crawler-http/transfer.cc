@@ -5,6 +5,8 @@
 #include <ctime>
 #include <utility>
 
+#include "parse/charset.h"
+
 namespace kestrel::crawler {
 namespace {
 
@@ -169,8 +171,13 @@ TransferResult Transfer::finish(CURLcode code) {
   if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct) r.content_type = ct;
   const char* eff = nullptr;
   if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff) r.effective_url = eff;
+  // Validators the catalog can hold: UTF-8 only. An ETag of obs-text bytes
+  // (RFC 9110 §8.8.3 allows them) is not kept: the next crawl of that URL
+  // is a full GET instead of a conditional one, and nothing else changes.
   r.etag = header("ETag");
+  if (!is_utf8(r.etag)) r.etag.clear();
   r.last_modified = header("Last-Modified");
+  if (!is_utf8(r.last_modified)) r.last_modified.clear();
   const std::string retry_after = header("Retry-After");
   if (!retry_after.empty()) r.retry_after_ms = parse_retry_after(retry_after);
   if (code == CURLE_WRITE_ERROR && hit_cap_) {

@@ -57,6 +57,18 @@ void postgres_node(const CreateArgs& args, const OptionMap& m, int64_t timeout_m
   kv["dbname"] = m.get_string("dbname");
   // libpq counts connect_timeout in whole seconds and treats 1 as 2.
   kv["connect_timeout"] = std::to_string(std::max<int64_t>(2, (timeout_ms + 999) / 1000));
+  // A server cut off mid-query is given up on, not waited for until the
+  // kernel's two-hour keepalive: TCP keepalives after a peer_timeout idle
+  // (probes 1 s apart, 3 lost = dead), and unacknowledged data for a
+  // peer_timeout ends the connection (TCP_USER_TIMEOUT, libpq's
+  // tcp_user_timeout in ms). The conninfo option may set its own.
+  const std::map<std::string, std::string> keepalive = {
+      {"keepalives", "1"},
+      {"keepalives_idle", std::to_string(std::max<int64_t>(1, timeout_ms / 1000))},
+      {"keepalives_interval", "1"},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", std::to_string(timeout_ms)}};
+  for (const auto& k : keepalive) kv.emplace(k);
   if (!kv.count("application_name")) kv["application_name"] = "kestrel-replicator-changelog";
   n->conninfo = pg::join(pg::Conninfo(kv.begin(), kv.end()));
   n->server = kv["host"] + ":" + kv["port"] + "/" + kv["dbname"] + " as " + (kv.count("user") ? kv["user"] : "(OS user)");

@@ -7,8 +7,8 @@
 
 #include <kestrel/plugin.hpp>
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
-#include <map>
 #include <set>
 
 #include "catalog_file.h"
@@ -91,11 +91,9 @@ PgNode::PgNode(NodeSpec spec, int64_t statement_timeout_ms)
 
 PgNode::~PgNode() = default;
 
-PgConnection& PgNode::conn() {
-  if (conn_ && !conn_->broken()) return *conn_;
-  conn_.reset();
+std::unique_ptr<PgConnection> PgNode::open(const std::string& conninfo) const {
   store_postgres::PgOptions o;
-  o.conninfo = spec_.conninfo;
+  o.conninfo = conninfo;
   o.server = spec_.server;
   o.statement_timeout_ms = statement_timeout_ms_;
   auto c = std::make_unique<PgConnection>(o);
@@ -104,8 +102,14 @@ PgConnection& PgNode::conn() {
     throw Error(KESTREL_ERR_INVALID, "node " + spec_.name + " (" + spec_.server +
                                          ") is a PostgreSQL physical standby (in recovery): a change-log standby "
                                          "must be a writable server of its own");
-  store_postgres::migrate_locked(*c);
-  conn_ = std::move(c);
+  store_postgres::migrate_locked(*c);  // idempotent; an advisory lock orders two connections
+  return c;
+}
+
+PgConnection& PgNode::conn() {
+  if (conn_ && !conn_->broken()) return *conn_;
+  conn_.reset();
+  conn_ = open(spec_.conninfo);
   return *conn_;
 }
 
@@ -120,11 +124,14 @@ auto PgNode::guarded(const std::string& what, F&& f) -> decltype(f()) {
     }
     if (e.code() == KESTREL_ERR_FENCED || e.code() == KESTREL_ERR_INVALID) throw;
     throw Error(e.code(), "node " + spec_.name + ": " + what + ": " + e.what(), e.retryable());
+  } catch (...) {
+    conn_.reset();  // whatever it was (std::bad_alloc...), no transaction is left open on the server
+    throw;
   }
 }
 
-FileState PgNode::read_state(const char* lock_clause) {
-  PgResult r = conn().exec(
+FileState PgNode::read_state(PgConnection& c, const char* lock_clause) {
+  PgResult r = c.exec(
       std::string("SELECT r.role, r.source, r.promoted_at_seq, c.epoch, m.commit_seq,"
                   " COALESCE((SELECT MAX(applied_seq) FROM replica_positions), 0)"
                   " FROM replication_state r, cluster_state c, catalog_meta m"
@@ -148,19 +155,28 @@ FileState PgNode::read_state(const char* lock_clause) {
     std::string any;
     for (const ReplicatedTable& t : replicated_tables())
       any += std::string(any.empty() ? "" : " OR ") + "EXISTS (SELECT 1 FROM " + t.name + ")";
-    PgResult rows = conn().exec("SELECT " + any, "looking for rows of its own");
+    PgResult rows = c.exec("SELECT " + any, "looking for rows of its own");
     if (std::string(PQgetvalue(rows.get(), 0, 0)) == "t") f.commit_seq = 1;
   }
   return f;
 }
 
 FileState PgNode::state() {
-  std::lock_guard<std::mutex> lock(mu_);
+  // Its own connection: the health check never waits behind an apply or a
+  // copy holding mu_, and gives up on an unreachable server after 2 s
+  // (libpq takes the last connect_timeout of a conninfo).
+  std::lock_guard<std::mutex> lock(state_mu_);
   try {
-    return guarded("reading its replication state", [&] { return read_state(""); });
+    if (!state_conn_ || state_conn_->broken()) {
+      state_conn_.reset();
+      state_conn_ = open(spec_.conninfo + " connect_timeout=2");
+    }
+    return read_state(*state_conn_, "");
   } catch (const Error& e) {
+    if (state_conn_ && state_conn_->broken()) state_conn_.reset();
     if (e.code() == KESTREL_ERR_INVALID) throw;
-    throw Error(KESTREL_ERR_UNAVAILABLE, e.what(), true);  // the health check: unreachable, whatever the cause
+    throw Error(KESTREL_ERR_UNAVAILABLE, "node " + spec_.name + ": reading its replication state: " + e.what(),
+                true);  // the health check: unreachable, whatever the cause
   }
 }
 
@@ -181,7 +197,7 @@ std::string PgNode::conflicts_json(uint32_t /*limit*/) { return "[]"; }
 
 FileState PgNode::begin_standby_write(bool allow_none, const char* nothing_done) {
   conn().exec("BEGIN", "BEGIN");
-  const FileState f = read_state(" FOR UPDATE OF r");
+  const FileState f = read_state(conn(), " FOR UPDATE OF r");
   if (f.role != "standby" && !(allow_none && f.role == "none"))
     throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + f.role + ", not a standby: " + nothing_done);
   return f;
@@ -213,30 +229,28 @@ int64_t PgNode::apply(const std::string& source, const std::vector<Entry>& entri
       return head;
     }
     // Each run of one table and operation, in log order, as one statement.
-    // One statement may not upsert a row twice: a repeated id keeps its
-    // first place and its last image.
+    // A statement may not upsert a row twice, and merging two images of one
+    // row would move its change ahead of the rows between them (a UNIQUE
+    // url or name freed in between would then collide): a repeated id starts
+    // the next statement.
     for (size_t begin = 0; begin < todo.size();) {
+      const Entry& first = *todo[begin];
+      const bool deleting = first.op == "delete";
+      std::set<int64_t> ids{first.row_id};
       size_t end = begin + 1;
-      while (end < todo.size() && todo[end]->table == todo[begin]->table && todo[end]->op == todo[begin]->op) ++end;
-      const ReplicatedTable& t = replicated_table(todo[begin]->table);
-      if (todo[begin]->op == "delete") {
-        std::vector<int64_t> ids;
-        for (size_t i = begin; i < end; ++i) ids.push_back(todo[i]->row_id);
-        const std::string arr = id_array(ids);
+      while (end < todo.size() && todo[end]->table == first.table && todo[end]->op == first.op &&
+             (deleting || ids.insert(todo[end]->row_id).second))
+        ++end;
+      const ReplicatedTable& t = replicated_table(first.table);
+      if (deleting) {
+        std::vector<int64_t> del;
+        for (size_t i = begin; i < end; ++i) del.push_back(todo[i]->row_id);
+        const std::string arr = id_array(del);
         c.exec_params("DELETE FROM " + std::string(t.name) + " WHERE id = ANY($1::bigint[])", {arr.c_str()},
                       std::string("deleting rows of ") + t.name);
       } else {
         std::vector<const std::string*> images;
-        std::map<int64_t, size_t> at;
-        for (size_t i = begin; i < end; ++i) {
-          auto it = at.find(todo[i]->row_id);
-          if (it != at.end()) {
-            images[it->second] = &todo[i]->image.value();
-          } else {
-            at.emplace(todo[i]->row_id, images.size());
-            images.push_back(&todo[i]->image.value());
-          }
-        }
+        for (size_t i = begin; i < end; ++i) images.push_back(&todo[i]->image.value());
         upsert(c, t, images);
       }
       begin = end;
@@ -265,7 +279,8 @@ void PgNode::copy_from(const std::string& source, CatalogFile& snapshot) {
   guarded("copying the catalog of " + source, [&] {
     PgConnection& c = conn();
     c.exec("BEGIN", "BEGIN");
-    const FileState f = read_state(" FOR UPDATE OF r");
+    c.exec("SET LOCAL statement_timeout = 0", "lifting the statement timeout for the copy");  // a whole table per statement
+    const FileState f = read_state(conn(), " FOR UPDATE OF r");
     if (f.role == "primary" || ss.epoch < f.epoch)
       throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + f.role + " at epoch " + std::to_string(f.epoch) +
                                           ": a copy of " + source + " at epoch " + std::to_string(ss.epoch) +
@@ -274,9 +289,10 @@ void PgNode::copy_from(const std::string& source, CatalogFile& snapshot) {
     // DELETE, not TRUNCATE: readers keep seeing the old rows until COMMIT.
     for (auto t = tables.rbegin(); t != tables.rend(); ++t) c.exec("DELETE FROM " + std::string(t->name), "emptying");
     for (const ReplicatedTable& t : tables) {
+      const size_t chunk = t.self_referencing ? static_cast<size_t>(INT64_MAX) : 5000;
       int64_t after = 0;
       for (;;) {
-        const std::vector<RowImage> rows = snapshot.rows_after(t.name, after, 5000);
+        const std::vector<RowImage> rows = snapshot.rows_after(t.name, after, chunk);
         if (rows.empty()) break;
         std::vector<const std::string*> images;
         for (const RowImage& r : rows) images.push_back(&r.image);
@@ -348,30 +364,35 @@ void PgNode::repair(const std::vector<IdRange>& ranges,
   guarded("repairing ranges", [&] {
     begin_standby_write(false, "nothing repaired");
     PgConnection& c = conn();
+    c.exec("SET LOCAL statement_timeout = 0", "lifting the statement timeout for the repair");
     // The primary's rows of every range first, read while this node's
-    // write lock is held; then deletes children first, upserts parents first.
-    std::vector<std::vector<RowImage>> rows;
-    for (const IdRange& r : ranges) rows.push_back(fetch(r));
-    std::vector<size_t> order(ranges.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return replicated_table_rank(ranges[a].table) > replicated_table_rank(ranges[b].table); });
-    for (size_t i : order) {
-      const IdRange& r = ranges[i];
-      const ReplicatedTable& t = replicated_table(r.table);
-      std::vector<int64_t> keep;
-      for (const RowImage& row : rows[i]) keep.push_back(row.id);
-      const std::string from = std::to_string(r.from_id), to = std::to_string(r.to_id), arr = id_array(keep);
-      PgResult d = c.exec_params("DELETE FROM " + std::string(t.name) +
-                                     " WHERE id BETWEEN $1 AND $2 AND NOT (id = ANY($3::bigint[]))",
-                                 {from.c_str(), to.c_str(), arr.c_str()}, "deleting rows only the standby holds");
+    // write lock is held; then, per table, one DELETE (children's tables
+    // first) and one upsert of all its ranges (parents' tables first), so
+    // that a row referencing one of its own table (categories.parent_id)
+    // in another range finds it at the statement's end.
+    const size_t ntables = replicated_tables().size();
+    std::vector<std::string> gone(ntables);  // per table rank: the DELETE's condition
+    std::vector<std::vector<RowImage>> rows(ntables);
+    for (const IdRange& r : ranges) {
+      const size_t rank = replicated_table_rank(r.table);
+      std::vector<RowImage> got = fetch(r);
+      std::vector<int64_t> ids;
+      for (const RowImage& row : got) ids.push_back(row.id);
+      gone[rank] += std::string(gone[rank].empty() ? "" : " OR ") + "(id BETWEEN " + std::to_string(r.from_id) +
+                    " AND " + std::to_string(r.to_id) + " AND NOT (id = ANY('" + id_array(ids) + "'::bigint[])))";
+      for (RowImage& row : got) rows[rank].push_back(std::move(row));
+    }
+    for (size_t rank = ntables; rank-- > 0;) {
+      if (gone[rank].empty()) continue;
+      const ReplicatedTable& t = replicated_tables()[rank];
+      PgResult d = c.exec("DELETE FROM " + std::string(t.name) + " WHERE " + gone[rank],
+                          std::string("deleting rows of ") + t.name + " only the standby holds");
       *deleted += std::strtoll(PQcmdTuples(d.get()), nullptr, 10);
     }
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      const ReplicatedTable& t = replicated_table(ranges[*it].table);
+    for (size_t rank = 0; rank < ntables; ++rank) {
       std::vector<const std::string*> images;
-      for (const RowImage& row : rows[*it]) images.push_back(&row.image);
-      upsert(c, t, images);
+      for (const RowImage& row : rows[rank]) images.push_back(&row.image);
+      upsert(c, replicated_tables()[rank], images);
       *written += static_cast<int64_t>(images.size());
     }
     c.exec("COMMIT", "COMMIT", Phase::kCommit);
@@ -383,7 +404,8 @@ catalog_schema::CatalogSummary PgNode::summary(int64_t range_size, int64_t* head
   return guarded("summarizing its tables", [&] {
     PgConnection& c = conn();
     c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "BEGIN");  // one snapshot for every table
-    *head = read_state("").head_seq;
+    c.exec("SET LOCAL statement_timeout = 0", "lifting the statement timeout for the summary");  // reads every row
+    *head = read_state(c, "").head_seq;
     catalog_schema::CatalogSummary out;
     for (const ReplicatedTable& t : replicated_tables()) {
       catalog_schema::TableSummary& o = out[t.name];

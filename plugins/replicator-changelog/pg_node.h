@@ -21,8 +21,10 @@
 // SQLite's JSON string escapes agree), so the per-range MD5s of both
 // dialects compare directly.
 //
-// Threads: any thread; one call at a time (an internal mutex, one
-// connection, reopened after it breaks). Errors: kestrel::Error as
+// Threads: any thread; one write or read call at a time (an internal
+// mutex, one connection, reopened after it breaks); state() has a
+// connection and a mutex of its own, so that a health check never waits
+// for a copy or an apply. Errors: kestrel::Error as
 // store-postgres maps SQLSTATEs (pg_errors.h): UNAVAILABLE (retryable) when
 // the server cannot be reached; FENCED for a batch older than the node's
 // epoch or a write to a node that is not a standby; INVALID for the calls
@@ -85,8 +87,11 @@ class PgNode : public CatalogNode {
   void copy_from(const std::string& source, CatalogFile& snapshot);
 
  private:
+  // A new connection: refuses a server in recovery, runs the migrations.
+  std::unique_ptr<store_postgres::PgConnection> open(const std::string& conninfo) const;
   store_postgres::PgConnection& conn();  // REQUIRES mu_: connects and migrates on first use
-  FileState read_state(const char* lock_clause);  // REQUIRES mu_
+  // The state row read on `c` (the caller holds the mutex guarding it).
+  FileState read_state(store_postgres::PgConnection& c, const char* lock_clause);
   // BEGIN, the state locked FOR UPDATE (apply, repair and copy exclude one
   // another), FENCED (rolled back) unless a standby or, with allow_none, not
   // yet one. REQUIRES mu_
@@ -98,8 +103,10 @@ class PgNode : public CatalogNode {
 
   const NodeSpec spec_;
   const int64_t statement_timeout_ms_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards conn_: applies, copies, repairs, summaries
   std::unique_ptr<store_postgres::PgConnection> conn_;
+  std::mutex state_mu_;  // guards state_conn_: state() only
+  std::unique_ptr<store_postgres::PgConnection> state_conn_;
 };
 
 }  // namespace replicator_changelog

@@ -1,6 +1,7 @@
 // Copying and checking a catalog batch; see catalog_schema/catalog_checks.h.
 #include <Poco/JSON/Parser.h>
 #include <Poco/Timestamp.h>
+#include <Poco/UTF8Encoding.h>
 #include <catalog_schema/catalog_checks.h>
 
 #include <climits>
@@ -12,8 +13,20 @@ namespace kestrel {
 namespace catalog_schema {
 namespace {
 
-Poco::Nullable<std::string> text(const char* s) {
-  return s != nullptr ? Poco::Nullable<std::string>(std::string(s)) : Poco::Nullable<std::string>();
+// The byte offset of the first ill-formed UTF-8 sequence in s (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF; Poco checks a
+// sequence once its length is read off the lead byte), or -1 when none.
+long first_bad_utf8(const char* s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s);
+  const size_t n = std::strlen(s);
+  for (size_t i = 0; i < n;) {
+    const unsigned char b = p[i];
+    const int len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + static_cast<size_t>(len) > n || !Poco::UTF8Encoding::isLegal(p + i, len))
+      return static_cast<long>(i);
+    i += static_cast<size_t>(len);
+  }
+  return -1;
 }
 
 bool is_lower_hex(const char* s, size_t length) {
@@ -31,6 +44,18 @@ class OpChecker {
 
   [[noreturn]] void fail(const std::string& why) const { throw Error(KESTREL_ERR_INVALID, prefix_ + why); }
 
+  // Every text column is UTF-8 (kestrel_image_record and the schema say so;
+  // PostgreSQL refuses anything else), checked here so that both stores and
+  // every standby of the change log take or refuse the same rows.
+  std::string required_text(const char* field, const char* value) const {
+    const long bad = first_bad_utf8(value);
+    if (bad >= 0) fail(std::string(field) + " is not valid UTF-8 (an ill-formed sequence at byte " + std::to_string(bad) + ")");
+    return value;
+  }
+  Poco::Nullable<std::string> text(const char* field, const char* value) const {
+    if (value == nullptr) return Poco::Nullable<std::string>();
+    return Poco::Nullable<std::string>(required_text(field, value));
+  }
   Poco::Int64 unsigned_field(const char* field, uint64_t value) const {
     if (value > static_cast<uint64_t>(INT64_MAX))
       fail(std::string(field) + " " + std::to_string(value) + " is above the largest storable value (2^63-1)");
@@ -61,13 +86,14 @@ ImageValues check_image(size_t index, const char* what, const kestrel_image_reco
   if (raw == nullptr) OpChecker(index, what, "").fail("image record is NULL");
   const kestrel_image_record r = kestrel::copy_in(raw);
   if (r.url == nullptr || r.url[0] == '\0') OpChecker(index, what, "").fail("url is missing (it is the upsert key)");
+  OpChecker(index, what, "").required_text("url", r.url);
   const OpChecker check(index, what, r.url);
   ImageValues v;
   v.url = r.url;
   if (key_only) return v;
-  v.source_url = text(r.source_url);
-  v.filename = text(r.filename);
-  v.file_path = text(r.file_path);
+  v.source_url = check.text("source_url", r.source_url);
+  v.filename = check.text("filename", r.filename);
+  v.file_path = check.text("file_path", r.file_path);
   v.file_size = check.unsigned_field("file_size", r.file_size);
   if (r.width > INT32_MAX) check.fail("width " + std::to_string(r.width) + " is above 2^31-1 pixels");
   if (r.height > INT32_MAX) check.fail("height " + std::to_string(r.height) + " is above 2^31-1 pixels");
@@ -78,14 +104,14 @@ ImageValues check_image(size_t index, const char* what, const kestrel_image_reco
     if (f != "png" && f != "jpeg" && f != "gif" && f != "webp")
       check.fail("format '" + f + "' is not one of png, jpeg, gif, webp");
   }
-  v.format = text(r.format);
-  v.mime_type = text(r.mime_type);
+  v.format = check.text("format", r.format);
+  v.mime_type = check.text("mime_type", r.mime_type);
   check.hex_field("md5", r.md5, 32);
   check.hex_field("sha256", r.sha256, 64);
-  v.md5 = text(r.md5);
-  v.sha256 = text(r.sha256);
-  v.etag = text(r.etag);
-  v.last_modified = text(r.last_modified);
+  v.md5 = check.text("md5", r.md5);
+  v.sha256 = check.text("sha256", r.sha256);
+  v.etag = check.text("etag", r.etag);
+  v.last_modified = check.text("last_modified", r.last_modified);
   if (check.signed_field("category_id", r.category_id) != 0) v.category_id = r.category_id;
   if (check.signed_field("crawl_session_id", r.crawl_session_id) != 0) v.crawl_session_id = r.crawl_session_id;
   v.fetched_at_us = check.signed_field("fetched_at_us", r.fetched_at_us);
@@ -98,12 +124,13 @@ SessionValues check_session(size_t index, const kestrel_session_record* raw) {
   const kestrel_session_record r = kestrel::copy_in(raw);
   if (r.session_key == nullptr || r.session_key[0] == '\0')
     OpChecker(index, what, "").fail("session_key is missing (it is the upsert key)");
+  OpChecker(index, what, "").required_text("session_key", r.session_key);
   const OpChecker check(index, what, r.session_key);
   SessionValues v;
   v.session_key = r.session_key;
-  v.node_name = text(r.node_name);
+  v.node_name = check.text("node_name", r.node_name);
   check.json_field("seeds_json", r.seeds_json);
-  v.seeds_json = text(r.seeds_json);
+  v.seeds_json = check.text("seeds_json", r.seeds_json);
   switch (r.state) {
     case KESTREL_SESSION_RUNNING:
       v.state = "running";
@@ -127,7 +154,7 @@ SessionValues check_session(size_t index, const kestrel_session_record* raw) {
   v.bytes = check.unsigned_field("bytes", r.bytes);
   v.errors = check.unsigned_field("errors", r.errors);
   check.json_field("errors_json", r.errors_json);
-  v.errors_json = text(r.errors_json);
+  v.errors_json = check.text("errors_json", r.errors_json);
   return v;
 }
 
@@ -149,17 +176,18 @@ FailoverValues check_failover(size_t index, const kestrel_catalog_op* op) {
   const kestrel_failover_record r = kestrel::copy_in(raw);
   if (r.event_key == nullptr || r.event_key[0] == '\0')
     OpChecker(index, what, "").fail("event_key is missing (it is the upsert key)");
+  OpChecker(index, what, "").required_text("event_key", r.event_key);
   const OpChecker check(index, what, r.event_key);
   FailoverValues v;
   v.event_key = r.event_key;
   if (r.kind == nullptr) check.fail("kind is missing (failover or switchover)");
-  v.kind = r.kind;
+  v.kind = check.required_text("kind", r.kind);
   if (v.kind != "failover" && v.kind != "switchover")
     check.fail("kind '" + v.kind + "' is not one of failover, switchover");
-  v.from_node = text(r.from_node);
+  v.from_node = check.text("from_node", r.from_node);
   if (r.to_node == nullptr || r.to_node[0] == '\0') check.fail("to_node is missing (the node promoted)");
-  v.to_node = r.to_node;
-  v.reason = text(r.reason);
+  v.to_node = check.required_text("to_node", r.to_node);
+  v.reason = check.text("reason", r.reason);
   if (r.automatic != 0 && r.automatic != 1) check.fail("automatic " + std::to_string(r.automatic) + " is not 0 or 1");
   if (r.succeeded != 0 && r.succeeded != 1) check.fail("succeeded " + std::to_string(r.succeeded) + " is not 0 or 1");
   v.automatic = r.automatic;
@@ -186,7 +214,7 @@ FailoverValues check_failover(size_t index, const kestrel_catalog_op* op) {
     check.fail("write_pause_ms " + std::to_string(r.write_pause_ms) + " is below -1 (not measured)");
   v.lost_bytes = r.lost_bytes;
   v.write_pause_ms = r.write_pause_ms;
-  v.detail = text(r.detail);
+  v.detail = check.text("detail", r.detail);
   return v;
 }
 

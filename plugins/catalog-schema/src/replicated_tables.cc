@@ -7,7 +7,7 @@ namespace catalog_schema {
 
 const std::vector<ReplicatedTable>& replicated_tables() {
   static const std::vector<ReplicatedTable> kTables = {
-      {"categories", {"id", "name", "parent_id", "created_at"}},
+      {"categories", {"id", "name", "parent_id", "created_at"}, true},
       {"crawl_sessions",
        {"id", "session_key", "node_name", "seeds", "state", "started_at", "finished_at", "pages", "images", "bytes",
         "errors", "errors_json", "updated_at"}},

@@ -78,6 +78,9 @@ class Utf8Decoder {
 // sequence (more input may complete it). REQUIRES i < s.size(). Pure.
 size_t utf8_sequence(std::string_view s, size_t i, bool* partial = nullptr);
 
+// True when every byte of `s` belongs to a well-formed sequence (utf8_sequence). Pure.
+bool is_utf8(std::string_view s);
+
 }  // namespace kestrel::crawler
 
 #endif  // KESTREL_CRAWLER_PARSE_CHARSET_H_

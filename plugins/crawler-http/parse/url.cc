@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "ascii.h"
+#include "charset.h"
 #include "percent_encoding.h"
 
 namespace kestrel::crawler {
@@ -296,7 +297,11 @@ std::string filename_of(const std::string& url) {
   const auto path = get_part(u.get(), CURLUPART_PATH);
   if (!path) return "";
   const size_t slash = path->rfind('/');
-  return percent_decode(slash == std::string::npos ? *path : path->substr(slash + 1));
+  const std::string segment = slash == std::string::npos ? *path : path->substr(slash + 1);
+  // The catalog holds UTF-8 only: a segment whose decoded bytes are not
+  // (%E9 from a Latin-1 server) keeps its percent-encoding, which loses nothing.
+  std::string decoded = percent_decode(segment);
+  return is_utf8(decoded) ? decoded : segment;
 }
 
 }  // namespace kestrel::crawler

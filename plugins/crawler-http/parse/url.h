@@ -50,7 +50,8 @@ std::string normalized_origin(std::string_view url);
 // Path plus "?query" of a URL ("/" at least); used for robots.txt matching. "" if unparsable.
 std::string path_and_query(const std::string& url);
 
-// Last path segment, percent-decoded ("" for a path ending in '/', or if unparsable).
+// Last path segment, percent-decoded when the result is UTF-8, else as it is in the URL (the catalog holds
+// UTF-8 only); "" for a path ending in '/', or if unparsable.
 std::string filename_of(const std::string& url);
 
 }  // namespace kestrel::crawler

@@ -171,11 +171,27 @@ class ChangelogPostgresTest : public CppUnit::TestFixture {
     for (const auto& n : ha.status().nodes)
       if (n.name == "c") c_says_nofailover = !n.eligible && n.not_eligible_reason == "nofailover";
     CPPUNIT_ASSERT_MESSAGE(e.status_json("catalog"), c_says_nofailover);
+    // Nor through the HA catalog, even with force, and nothing is fenced
+    // on the way (a switchover that fenced a first would leave no primary).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        if (attempt == 0) ha.failover("c", "test", true);
+        else ha.switchover("c");
+        CPPUNIT_FAIL("a failover or switchover to a nofailover node was accepted");
+      } catch (const Error& err) {
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(err.what(), KESTREL_ERR_INVALID, err.code());
+        CPPUNIT_ASSERT_MESSAGE(err.what(), std::string(err.what()).find("nofailover") != std::string::npos);
+      }
+    }
+    CPPUNIT_ASSERT_EQUAL(std::string("a"), ha.status().primary);
+    write_images(catalog, "http://site/still-a/", 1);  // a still takes writes: it was not fenced
+    CPPUNIT_ASSERT(eventually([&] { return ReplicationEnv::count_rows(pg) == 31; }, 20000));
+    CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/b.db") == 31; }, 20000));  // b loses nothing at the failover
 
     // The primary's file is lost: the failover goes to b, and c follows b.
     CPPUNIT_ASSERT(eventually([&] {
       for (const auto& n : ha.status().nodes)
-        if (n.name == "a" && n.healthy && n.lsn >= 30) return true;
+        if (n.name == "a" && n.healthy && n.lsn >= 31) return true;
       return false;
     }, 20000));
     for (const char* ext : {"", "-wal", "-shm"})
@@ -183,7 +199,7 @@ class ChangelogPostgresTest : public CppUnit::TestFixture {
     const bool failed_over = eventually([&] { return ha.status().primary == "b"; }, 30000);
     CPPUNIT_ASSERT_MESSAGE(e.status_json("catalog"), failed_over);
     write_images(catalog, "http://site/after/", 5);
-    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return ReplicationEnv::count_rows(pg) == 35; }, 30000));
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return ReplicationEnv::count_rows(pg) == 36; }, 30000));
     CPPUNIT_ASSERT_EQUAL(std::string("b"), pg_scalar(pg, "SELECT source FROM replication_state"));
     CPPUNIT_ASSERT_EQUAL(std::string("2"), pg_scalar(pg, "SELECT epoch FROM cluster_state"));
     const std::string after = r.check_consistency("c");

@@ -89,7 +89,8 @@ class HaKestreldTest : public CppUnit::TestFixture {
       return s.status == 200 && json_text(node_of(s, "b"), "sync_state") == "quorum" &&
              json_text(node_of(s, "c"), "sync_state") == "quorum";
     };
-    CPPUNIT_ASSERT_MESSAGE(kestreld.stderr_text(), eventually(all_quorum, 120000) && kestreld.running());
+    CPPUNIT_ASSERT_MESSAGE(kestreld.stdout_text() + kestreld.stderr_text(),
+                           eventually(all_quorum, 120000) && kestreld.running());
     CPPUNIT_ASSERT_EQUAL(200, http_call(admin, "GET", "/primary/a").status);
     CPPUNIT_ASSERT_EQUAL(503, http_call(admin, "GET", "/primary/b").status);
 

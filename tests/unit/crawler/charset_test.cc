@@ -53,6 +53,7 @@ class CharsetTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(CharsetTest);
   CPPUNIT_TEST(contentTypeParameter);
   CPPUNIT_TEST(utf8IsTheDefault);
+  CPPUNIT_TEST(isUtf8);
   CPPUNIT_TEST(bomWinsOverHeaderAndMeta);
   CPPUNIT_TEST(headerWinsOverMeta);
   CPPUNIT_TEST(metaOnlyInFirst1024Bytes);
@@ -84,6 +85,15 @@ class CharsetTest : public CppUnit::TestFixture {
     const std::string body = "<p>caf\xC3\xA9</p>";
     CPPUNIT_ASSERT_EQUAL(std::string("utf-8"), detect_charset(body, "text/html"));
     CPPUNIT_ASSERT_EQUAL(body, to_utf8(body, "text/html"));
+  }
+
+  void isUtf8() {
+    CPPUNIT_ASSERT(is_utf8(""));
+    CPPUNIT_ASSERT(is_utf8("W/\"caf\xC3\xA9\" \xF0\x9F\x90\xA6"));
+    CPPUNIT_ASSERT(!is_utf8("\"caf\xE9\""));         // Latin-1 obs-text in an ETag
+    CPPUNIT_ASSERT(!is_utf8("\xC0\xAF"));             // overlong '/'
+    CPPUNIT_ASSERT(!is_utf8("\xED\xA0\x80"));         // a surrogate
+    CPPUNIT_ASSERT(!is_utf8("ok\xE2\x82"));           // cut off
   }
 
   void bomWinsOverHeaderAndMeta() {

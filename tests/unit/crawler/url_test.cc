@@ -208,6 +208,9 @@ class UrlTest : public CppUnit::TestFixture {
   void filenameOf() {
     CPPUNIT_ASSERT_EQUAL(std::string("photo 1.jpg"), filename_of("http://x.org/img/photo%201.jpg?size=2"));
     CPPUNIT_ASSERT_EQUAL(std::string(""), filename_of("http://x.org/img/"));
+    // Decoded only when the bytes are UTF-8 (the catalog refuses anything else).
+    CPPUNIT_ASSERT_EQUAL(std::string("caf\xC3\xA9.png"), filename_of("http://x.org/caf%C3%A9.png"));
+    CPPUNIT_ASSERT_EQUAL(std::string("caf%E9.png"), filename_of("http://x.org/caf%E9.png"));
     CPPUNIT_ASSERT_EQUAL(std::string(""), filename_of("http://x.org"));
     CPPUNIT_ASSERT_EQUAL(std::string("\xC3\xA9t\xC3\xA9.png"), filename_of("http://x.org/%C3%A9t%C3%A9.png"));
   }

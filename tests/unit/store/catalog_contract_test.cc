@@ -126,6 +126,17 @@ void CatalogContractTest::testBadRecordCommitsNothing() {
   assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, bad_json.ops(), bad_json.size()); }).what(),
                   "seeds_json is not valid JSON");
 
+  // Text is UTF-8 in both dialects (PostgreSQL would refuse it, and so would
+  // a PostgreSQL standby of an SQLite primary, for ever): refused by the checks.
+  Batch latin1;
+  latin1.upsert({"http://127.0.0.1/a.png", "http://127.0.0.1/caf\xE9.html"});
+  assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, latin1.ops(), latin1.size()); }).what(),
+                  "source_url is not valid UTF-8 (an ill-formed sequence at byte 20)");
+  Batch bad_key;
+  bad_key.upsert({"http://127.0.0.1/\xC0\xAF.png"});
+  assert_contains(expect_error(KESTREL_ERR_INVALID, [&] { catalog_.write(0, bad_key.ops(), bad_key.size()); }).what(),
+                  "url is not valid UTF-8");
+
   CPPUNIT_ASSERT_EQUAL(uint64_t{0}, catalog_.count_images(0, all_images()));
   Batch ok;
   ok.upsert({"http://127.0.0.1/a.png"});

@@ -18,6 +18,10 @@ namespace catalog_schema {
 struct ReplicatedTable {
   const char* name;
   std::vector<const char*> columns;  // "id" first
+  // A row may reference another row of this table (categories.parent_id),
+  // possibly one with a higher id: a copy writes the whole table in one
+  // statement, since foreign keys hold at each statement's end.
+  bool self_referencing = false;
 };
 
 // In the order a standby applies a batch's rows safely (parents before the

@@ -7,11 +7,13 @@
 namespace kestrel {
 namespace test {
 
-// Returns a TCP port (1024-65535) the kernel reports free on 127.0.0.1, found
-// by binding port 0 and closing the socket. Another process may take it before
-// the caller binds it: servers that can bind port 0 themselves (the
-// FixtureHttpServer does) should do that instead. Any thread. Throws
-// Poco::Exception when no socket can be bound.
+// Returns a TCP port that could be bound on 127.0.0.1 just now, picked at
+// random in 20000-32700, below the kernel's ephemeral range (where outgoing
+// connections take their ports), and never the same twice in one process.
+// Another process may still take it before the caller binds it: servers
+// that can bind port 0 themselves (the FixtureHttpServer does) should do
+// that instead. Any thread. Throws Poco::Net::NetException when 2000 picks
+// found none free.
 uint16_t free_loopback_port();
 
 }  // namespace test
