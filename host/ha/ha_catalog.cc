@@ -48,6 +48,7 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
     node_names.insert(name);
     if (n.is_set("data_dir")) o.data_dirs[name] = n.get_string("data_dir");
     if (n.is_set("nofailover") && n.get_bool("nofailover")) o.nofailover.insert(name);
+    if (n.is_set("data_dir") || (!n.is_set("url") && !n.is_set("host"))) o.local_nodes.insert(name);
     if (n.is_set("url")) {
       // Held by another kestreld (its replicator serves it): no store here.
       o.remote_nodes[name] = n.get_string("url");
@@ -456,6 +457,7 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
   // Without the lease another daemon decides (or none can): this one only
   // watches and routes where the leader says; status says why (lease_note).
   if (!hold_lease()) {
+    fence_own_primary_if_cut_off(p);
     follow_state();
     return;
   }
@@ -494,6 +496,9 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (pv != nullptr && pv->healthy && pv->role == "primary") primary_refuses_writes_ = false;
+    // Fenced while it was the primary (its own daemon, cut off from the
+    // coordinator, fenced it; or an operator did): failed over as if down.
+    if (pv != nullptr && pv->healthy && pv->role == "fenced") primary_refuses_writes_ = true;
     refuses = pv != nullptr && pv->healthy && primary_refuses_writes_;
   }
   if (!refuses &&
@@ -743,7 +748,10 @@ bool HaCatalog::hold_lease() {
     leader_ = l.is_leader;
     lease_until_us_ = l.is_leader ? l.until_us : 0;
     lease_note_ = leader_ ? "" : "another daemon holds the coordinator's lease: it decides failovers";
-    stop_writes_at_us_ = lease_until_us_;
+    // A follower may route writes for one TTL after it last heard the
+    // leader's word: a leader it cannot hear may have failed over by then.
+    stop_writes_at_us_ = l.is_leader ? lease_until_us_ : now_us() + lease_ttl_ms_ * 1000;
+    self_fenced_.clear();
   } else {
     // stop_writes_at_us_ stays the end of the lease held (or 0): writes stop then.
     leader_ = false;
@@ -753,6 +761,34 @@ bool HaCatalog::hold_lease() {
     host_.logf(leader_ ? KESTREL_LOG_INFO : KESTREL_LOG_WARNING, "%s",
                leader_ ? ("holding the coordinator's lease as " + member_).c_str() : lease_note_.c_str());
   return leader_;
+}
+
+void HaCatalog::fence_own_primary_if_cut_off(const std::string& primary) {
+  if (primary.empty() || !replicator_ || !options_.has_coordinator || !options_.local_nodes.count(primary)) return;
+  const int64_t stop_at = stop_writes_at_us_.load();
+  if (stop_at == 0 || now_us() < stop_at) return;
+  {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    if (self_fenced_ == primary) return;
+    self_fenced_ = primary;
+  }
+  try {
+    replicator_.fence(primary);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fenced_.insert(primary);
+      primary_refuses_writes_ = true;  // the leader, once heard again, fails it over
+    }
+    host_.logf(KESTREL_LOG_ERROR,
+               "cut off from the coordinator for a lease TTL (%lld ms): fenced the primary %s on this machine, so "
+               "that it acknowledges no write while another daemon may promote a standby (%s)",
+               static_cast<long long>(lease_ttl_ms_), primary.c_str(), lease_note().c_str());
+  } catch (const Error& e) {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    self_fenced_.clear();  // tried again at the next check
+    host_.logf(KESTREL_LOG_ERROR, "cut off from the coordinator: fencing the primary %s on this machine failed: %s",
+               primary.c_str(), e.what());
+  }
 }
 
 void HaCatalog::release_lease() {
@@ -791,7 +827,8 @@ uint64_t HaCatalog::catalog_write(uint64_t /*epoch*/, const std::vector<kestrel_
         [&](uint64_t epoch) {
           const int64_t stop_at = stop_writes_at_us_.load();
           if (stop_at != 0 && now_us() >= stop_at) {
-            last = "this daemon's coordinator lease ran out unrenewed: it routes no writes until it renews";
+            last = "this daemon has not reached the coordinator for a lease TTL (" + std::to_string(lease_ttl_ms_) +
+                   " ms; its lease, if it led, ran out unrenewed): it routes no writes until it does";
             return CallOutcome::kRetryable;
           }
           const std::string p = primary();

@@ -50,6 +50,9 @@ kestrel_result ha_catalog_negotiate(const kestrel_loader_info* loader, kestrel_p
 struct HaCatalogOptions {
   std::vector<std::string> stores;     // component ids = node names
   std::map<std::string, std::string> remote_nodes;  // node -> the HA API URL of the kestreld holding it (no store here)
+  // Nodes on this machine (a data_dir, or an SQLite path without url): the
+  // ones this daemon fences itself when it is cut off from the coordinator.
+  std::set<std::string> local_nodes;
   std::map<std::string, std::string> data_dirs;  // node -> local data directory (watched postmaster)
   std::set<std::string> nofailover;              // nodes never promoted (nodes[].nofailover)
   bool has_replicator = false;
@@ -174,6 +177,12 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // over, fences, rejoins and writes the cluster state. Any thread.
   bool hold_lease();
   void release_lease();
+  // Self-fencing (DESIGN §4): once this daemon has not reached the
+  // coordinator for a lease TTL (stop_writes_at_us_ passed), another daemon
+  // may lead and promote a standby; a primary on this machine is then fenced
+  // by this daemon, so that it stops acknowledging writes from any client,
+  // not only from this daemon's router. Once per cut-off. HA loop thread.
+  void fence_own_primary_if_cut_off(const std::string& primary);
   std::string lease_note() const {
     std::lock_guard<std::mutex> lock(coord_mu_);
     return lease_note_;
@@ -226,11 +235,13 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   int64_t lease_until_us_ = 0;
   std::string lease_note_;         // why this daemon is not the leader, "" when it is
   // Self-fencing: while this daemon leads, the end of its lease (UTC µs);
-  // a leader that did not renew by then (the coordinator does not answer, or
-  // its loop is stuck) routes no writes: another may lead by then. 0: no
-  // such deadline (another daemon leads; the epoch guards our writes).
+  // while another leads, a lease TTL after this daemon last reached the
+  // coordinator. A daemon that did not renew or reach it by then (the
+  // coordinator does not answer, or its loop is stuck) routes no writes:
+  // another may lead and have promoted a standby by then. 0: no deadline.
   // Read by writers without coord_mu_.
   std::atomic<int64_t> stop_writes_at_us_{0};
+  std::string self_fenced_;        // guarded by coord_mu_: the primary fenced in this cut-off, "" if none
 
   std::mutex rejoin_mu_;
   std::condition_variable rejoin_cv_;

@@ -8,6 +8,11 @@
 //     failover_events row), the new epoch and primary are stored in etcd,
 //     and the other daemon follows them.
 //   - The lease holder stops (releasing its lease): the other takes it.
+//   - etcd dies (self-fencing): within a lease TTL both daemons stop routing
+//     writes (the follower too: a leader it cannot hear may have failed
+//     over), and the primary on their machine is fenced, so that it
+//     acknowledges no write from anyone. etcd returns: the leader fails the
+//     fenced primary over to b, writes go on, a is rejoined as b's standby.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -43,12 +48,14 @@ long rows(const std::string& file, const std::string& table = "images") {
 class HaEtcdTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(HaEtcdTest);
   CPPUNIT_TEST(two_daemons_agree_through_etcd_on_one_leader_and_one_failover);
+  CPPUNIT_TEST(daemons_cut_off_from_etcd_stop_writes_and_fence_their_primary);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void setUp() override { Poco::Data::SQLite::Connector::registerConnector(); }
 
-  static std::string yaml(const std::string& dir, const std::string& etcd_url) {
+  static std::string yaml(const std::string& dir, const std::string& etcd_url,
+                          const std::string& failover_timeout = "20s") {
     std::string y = "components:\n";
     for (const char* n : {"a", "b"}) y += std::string("  ") + n + ":\n    type: store-sqlite\n    nodes: catalog\n";
     y += "  repl:\n    type: replicator-changelog\n    nodes: catalog\n    mode: async\n    ship_interval: 50ms\n"
@@ -58,7 +65,7 @@ class HaEtcdTest : public CppUnit::TestFixture {
          "      - {name: a, priority: 0, path: " + dir + "/a.db}\n"
          "      - {name: b, priority: 1, path: " + dir + "/b.db}\n"
          "    stores: [a, b]\n    replicator: repl\n    coordinator: coord\n"
-         "    health_check_interval: 1s\n    retry_interval: 200ms\n    failover_timeout: 20s\n";
+         "    health_check_interval: 1s\n    retry_interval: 200ms\n    failover_timeout: " + failover_timeout + "\n";
     return y;
   }
 
@@ -108,6 +115,52 @@ class HaEtcdTest : public CppUnit::TestFixture {
     write_image(second_catalog, "http://site/etcd/4");
     CPPUNIT_ASSERT_EQUAL(4L, rows(dir + "/b.db"));
     CPPUNIT_ASSERT_EQUAL(1L, rows(dir + "/b.db", "failover_events"));
+    second.reset();
+  }
+
+  void daemons_cut_off_from_etcd_stop_writes_and_fence_their_primary() {
+    EtcdServer etcd;
+    etcd.start();
+    ReplicationEnv e;
+    const std::string dir = e.dir();
+    // Lease TTL: 3 x 1 s + 2 s = 5 s. A write is retried for 3 s before it fails.
+    e.start_runtime(yaml(dir, etcd.client_url(), "3s"));
+    HaControl& one = e.ha("catalog");
+    std::unique_ptr<kestrel::host::ComponentRuntime> second =
+        e.start_second_runtime(yaml(dir, etcd.client_url(), "3s"), "n1");
+    HaControl& two = ReplicationEnv::ha_of(*second, "catalog");
+    CatalogClient second_catalog(second->interface_of("catalog", KESTREL_IFACE_CATALOG_V1));
+    write_image(second_catalog, "http://site/cut/1");
+    write_image(e.catalog("catalog"), "http://site/cut/2");
+    CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/b.db") == 2; }, 20000));
+
+    etcd.stop();
+    auto role = [&](const char* node) {
+      return sqlite_scalar(dir + "/" + node + ".db", "SELECT role FROM replication_state");
+    };
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return role("a") == "fenced"; }, 20000));
+    CPPUNIT_ASSERT_EQUAL(std::string("a"), one.status().primary);  // nobody could fail over
+    for (CatalogClient c : {e.catalog("catalog"), second_catalog}) {
+      try {
+        write_image(c, "http://site/cut/refused");
+        CPPUNIT_FAIL("a daemon cut off from etcd routed a write");
+      } catch (const kestrel::Error& err) {
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(err.what(), KESTREL_ERR_UNAVAILABLE, err.code());
+        CPPUNIT_ASSERT_MESSAGE(err.what(), err.retryable());
+      }
+    }
+    CPPUNIT_ASSERT_EQUAL(2L, rows(dir + "/a.db"));
+
+    etcd.start();
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
+      return one.status().primary == "b" && two.status().primary == "b";
+    }, 30000));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, one.status().epoch);
+    write_image(second_catalog, "http://site/cut/3");
+    write_image(e.catalog("catalog"), "http://site/cut/4");
+    CPPUNIT_ASSERT_EQUAL(4L, rows(dir + "/b.db"));
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return role("a") == "standby" && rows(dir + "/a.db") == 4; },
+                                                    30000));
     second.reset();
   }
 };
