@@ -41,6 +41,16 @@ endfunction()
 # One CppUnit executable registered with CTest, linked with the shared main
 # (kestrel_test_main, tests/support). KESTREL_BUILD_DIR and KESTREL_SOURCE_DIR
 # are set in its environment.
+# Seconds the long tests took in a Release CI run (2026-12-08). With -j, ctest
+# starts the costliest first; without costs it starts in definition order, and
+# the longest tests, defined last, ran alone at the end of each stage.
+set(KESTREL_TEST_COSTS
+  integration_changelog_remote=47 integration_ha_coordinator=45 integration_replication_start=36
+  integration_ha_catalog=26 integration_replication_streaming=23 integration_replication_failover=21
+  integration_ha_kestreld=21 integration_ha_etcd=22 integration_coordinator_etcd=17 integration_changelog=17
+  integration_replication_split_brain=14 integration_changelog_postgres=14 store_postgres_test=13
+  integration_replication_lost_slot=12 pg_cluster_test=10)
+
 function(kestrel_add_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBRARIES;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
@@ -56,5 +66,10 @@ function(kestrel_add_test name)
   if(T_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
   endif()
+  foreach(cost ${KESTREL_TEST_COSTS})
+    if(cost MATCHES "^${name}=([0-9]+)$")
+      set_tests_properties(${name} PROPERTIES COST ${CMAKE_MATCH_1})
+    endif()
+  endforeach()
 endfunction()
 
