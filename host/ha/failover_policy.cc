@@ -1,6 +1,7 @@
 #include "ha/failover_policy.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 namespace kestrel::host::ha {
@@ -103,6 +104,20 @@ std::vector<std::string> former_primaries_to_fence(const std::vector<NodeView>& 
     if (n.name != current_primary && n.healthy && n.role == "primary") out.push_back(n.name);
   }
   return out;
+}
+
+bool is_refusal(const std::string& detail) {
+  static const std::string kRefused = "connection refused";
+  std::string lower(detail.size(), ' ');
+  std::transform(detail.begin(), detail.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find(kRefused) != std::string::npos;
+}
+
+int64_t partition_wait_ms(const NodeView& primary, int64_t now_us, int64_t lease_ttl_ms, int64_t check_interval_ms) {
+  if (primary.healthy || primary.refused || primary.failing_since_us == 0) return 0;
+  const int64_t until_us = primary.failing_since_us + (lease_ttl_ms + check_interval_ms) * 1000;
+  return until_us > now_us ? (until_us - now_us + 999) / 1000 : 0;
 }
 
 }  // namespace kestrel::host::ha

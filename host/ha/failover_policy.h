@@ -62,6 +62,22 @@ PolicyDecision choose_failover_candidate(const std::vector<NodeView>& nodes, con
 std::vector<std::string> former_primaries_to_fence(const std::vector<NodeView>& nodes,
                                                    const std::string& current_primary);
 
+// True when a failed check's detail says the connection was refused
+// ("Connection refused": strerror(ECONNREFUSED), as libpq, curl and Poco
+// print it): nothing listens at the node's address, so its server is down,
+// not merely cut off. Pure.
+bool is_refusal(const std::string& detail);
+
+// Milliseconds an automatic failover of the failing primary `primary` must
+// still wait, so that a primary that is only cut off (a partition: checks
+// time out) has been fenced by its own daemon first: that daemon routes no
+// writes a lease TTL after it last reached the coordinator and fences its
+// node at its next check (self-fencing), so the wait is
+// `lease_ttl_ms + check_interval_ms` from the first failed check. 0 when the
+// failover may run now: the connection was refused (the server is down), or
+// enough time has passed. `now_us`: UTC microseconds. Pure.
+int64_t partition_wait_ms(const NodeView& primary, int64_t now_us, int64_t lease_ttl_ms, int64_t check_interval_ms);
+
 // "512 B", "3 KiB", "1 MiB" (for reasons shown to people).
 std::string format_bytes(int64_t bytes);
 

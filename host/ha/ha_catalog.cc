@@ -539,6 +539,23 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
     no_failover_reason_ = why;
     return;
   }
+  // Another daemon may hold the primary and still route writes to it, only
+  // cut off from us: unless its server refused the connection (it is down),
+  // wait until that daemon has fenced it (self-fencing). Not for a node on
+  // this machine, whose daemon is this one.
+  if (!refuses && pv != nullptr && options_.has_coordinator && !options_.local_nodes.count(p)) {
+    const int64_t wait =
+        partition_wait_ms(*pv, now_us(), lease_ttl_ms_, options_.monitor.health_check_interval_ms);
+    if (wait > 0) {
+      if (changed)
+        host_.logf(KESTREL_LOG_WARNING,
+                   "primary %s does not answer (%s) but did not refuse the connection: it may only be cut off, "
+                   "so the failover to %s waits %lld ms, until its own daemon has fenced it (lease TTL %lld ms "
+                   "and one check)", p.c_str(), detail.c_str(), d.candidate.c_str(), static_cast<long long>(wait),
+                   static_cast<long long>(lease_ttl_ms_));
+      return;
+    }
+  }
   try {
     run_failover(p, d.candidate, "primary " + p + " down: " + detail, true, views);
   } catch (const Error& e) {

@@ -39,6 +39,9 @@ struct NodeView {
   double lag_seconds = 0;           // replay lag in seconds; NaN unknown (the API prints null)
   std::string sync_state;           // standby: "async", "potential", "sync", "quorum"; "" otherwise
   int64_t last_check_at_us = 0;     // UTC microseconds of the last check
+  int64_t failing_since_us = 0;     // UTC microseconds of the first failed check in a row; 0 while answering
+  bool refused = false;             // the last failed check was refused (ECONNREFUSED): the server is down,
+                                    // not merely unreachable behind a partition
   bool eligible = false;            // a failover right now may choose this node
   std::string not_eligible_reason;  // why not ("unhealthy", "lag 3 MiB > maximum_lag_on_failover 1 MiB"...)
   std::string detail;               // last error or note, "" if none

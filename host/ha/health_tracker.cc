@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "ha/failover_policy.h"
+
 namespace kestrel::host::ha {
 
 bool HealthTracker::record(const CheckResult& r, const MonitorOptions& options) {
@@ -14,6 +16,8 @@ bool HealthTracker::record(const CheckResult& r, const MonitorOptions& options) 
     ever_answered_ = true;
     view_.healthy = true;
     view_.consecutive_failures = 0;
+    view_.failing_since_us = 0;
+    view_.refused = false;
     view_.role = r.role;
     view_.sync_state = r.sync_state;
     view_.lsn = r.lsn;
@@ -22,6 +26,8 @@ bool HealthTracker::record(const CheckResult& r, const MonitorOptions& options) 
     view_.lag_seconds = r.lag_seconds;
   } else {
     ++view_.consecutive_failures;
+    if (view_.failing_since_us == 0) view_.failing_since_us = r.at_us;
+    view_.refused = is_refusal(r.detail);
     // Before the threshold the node keeps its state: a single slow answer is
     // not a failure. A node never seen answering is down at once (nothing to
     // keep), so start-up does not report a dead node as healthy.

@@ -51,6 +51,7 @@ class FailoverPolicyTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(unhealthy_and_old_primary_rejected_with_reasons);
   CPPUNIT_TEST(no_candidate_reasons_joined);
   CPPUNIT_TEST(returning_old_primary_is_fenced);
+  CPPUNIT_TEST(a_primary_that_may_be_cut_off_is_waited_for);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -151,6 +152,22 @@ class FailoverPolicyTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(size_t(1), fence.size());
     CPPUNIT_ASSERT_EQUAL(std::string("a"), fence[0]);
     CPPUNIT_ASSERT(former_primaries_to_fence({back}, "a").empty());
+  }
+
+  // Timeouts may be a partition: the failover waits a lease TTL and a check
+  // from the first failure, so that the primary's own daemon fenced it; a
+  // refused connection means the server is down: no wait.
+  void a_primary_that_may_be_cut_off_is_waited_for() {
+    NodeView a = dead_primary("a");
+    a.failing_since_us = 10'000'000;  // 10 s
+    CPPUNIT_ASSERT_EQUAL(int64_t{22000}, partition_wait_ms(a, 10'000'000, 17000, 5000));
+    CPPUNIT_ASSERT_EQUAL(int64_t{1}, partition_wait_ms(a, 31'999'500, 17000, 5000));  // rounded up
+    CPPUNIT_ASSERT_EQUAL(int64_t{0}, partition_wait_ms(a, 32'000'000, 17000, 5000));
+    a.refused = true;
+    CPPUNIT_ASSERT_EQUAL(int64_t{0}, partition_wait_ms(a, 10'000'000, 17000, 5000));
+    CPPUNIT_ASSERT(is_refusal("could not connect: CONNECTION REFUSED"));
+    CPPUNIT_ASSERT(!is_refusal("epoch 3 refused: a newer primary exists"));
+    CPPUNIT_ASSERT(!is_refusal("timeout expired"));
   }
 };
 

@@ -40,6 +40,7 @@ class HealthTrackerTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(retry_interval_while_suspect);
   CPPUNIT_TEST(failing_node_keeps_last_healthy_state);
   CPPUNIT_TEST(down_node_comes_back);
+  CPPUNIT_TEST(failing_since_and_refusal);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -109,6 +110,27 @@ class HealthTrackerTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(t.record(ok(7), o));
     CPPUNIT_ASSERT(t.view().healthy);
     CPPUNIT_ASSERT_EQUAL(uint64_t(7), t.view().lsn);
+  }
+
+  // The first failure of a streak is kept (a failover that waits out a
+  // possible partition counts from it); the last one says refused or not.
+  void failing_since_and_refusal() {
+    MonitorOptions o;
+    HealthTracker t("b");
+    t.record(ok(), o);
+    CheckResult f = failed();
+    f.at_us = 1000;
+    t.record(f, o);
+    f.at_us = 2000;
+    f.detail = "connection to server at \"127.0.0.1\", port 5432 failed: Connection refused";
+    t.record(f, o);
+    CPPUNIT_ASSERT_EQUAL(int64_t{1000}, t.view().failing_since_us);
+    CPPUNIT_ASSERT(t.view().refused);
+    f.detail = "timeout expired";
+    t.record(f, o);
+    CPPUNIT_ASSERT(!t.view().refused);
+    t.record(ok(), o);
+    CPPUNIT_ASSERT_EQUAL(int64_t{0}, t.view().failing_since_us);
   }
 };
 
