@@ -459,6 +459,7 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
   if (!hold_lease()) {
     fence_own_primary_if_cut_off(p);
     follow_state();
+    rejoin_own_former_primary(views);
     return;
   }
   if (p.empty()) {
@@ -806,6 +807,23 @@ void HaCatalog::fence_own_primary_if_cut_off(const std::string& primary) {
     host_.logf(KESTREL_LOG_ERROR, "cut off from the coordinator: fencing the primary %s on this machine failed: %s",
                primary.c_str(), e.what());
   }
+}
+
+void HaCatalog::rejoin_own_former_primary(const std::vector<NodeView>& views) {
+  const std::string& own = this_node_;
+  if (!options_.auto_rejoin || !replicator_ || !options_.data_dirs.count(own)) return;
+  const int64_t stop_at = stop_writes_at_us_.load();
+  if (stop_at == 0 || now_us() >= stop_at) return;  // cut off: the word followed may be stale
+  const std::string p = primary();
+  if (p.empty() || p == own) return;
+  for (const NodeView& v : views)
+    if (v.name == own && (v.role == "primary" || v.role == "fenced")) {
+      // Its last answer (kept while it fails) was as a primary or fenced:
+      // a former primary, which only this daemon can rewind and restart.
+      if (queue_rejoin(own))
+        host_.logf(KESTREL_LOG_INFO, "node %s (this machine's) was %s and %s is the primary now: rejoining it",
+                   own.c_str(), v.role.c_str(), p.c_str());
+    }
 }
 
 void HaCatalog::release_lease() {

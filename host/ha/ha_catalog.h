@@ -130,7 +130,7 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
                              bool automatic, const std::vector<NodeView>& views);
   void record_event(FailoverEvent& event);
   void publish(const char* topic, const std::string& json) const;
-  void queue_rejoin(const std::string& node);
+  bool queue_rejoin(const std::string& node);  // false: already queued or running
   void rejoin_loop();
   void fence_node(const std::string& node, const std::string& why);
 
@@ -183,6 +183,12 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // by this daemon, so that it stops acknowledging writes from any client,
   // not only from this daemon's router. Once per cut-off. HA loop thread.
   void fence_own_primary_if_cut_off(const std::string& primary);
+  // One daemon per server: the leader cannot rewind or restart a PostgreSQL
+  // on another machine (the replicator answers UNSUPPORTED), so the daemon
+  // of that node (node.name = the node's name, with its data_dir) rejoins
+  // it once the leader has promoted another node, as Patroni restarts its
+  // own former primary as a replica. HA loop thread, without the lease.
+  void rejoin_own_former_primary(const std::vector<NodeView>& views);
   std::string lease_note() const {
     std::lock_guard<std::mutex> lock(coord_mu_);
     return lease_note_;

@@ -420,15 +420,16 @@ std::string HaCatalog::peer_request(const std::string& method, const std::string
 
 // ---- rejoin ----------------------------------------------------------------
 
-void HaCatalog::queue_rejoin(const std::string& n) {
+bool HaCatalog::queue_rejoin(const std::string& n) {
   {
     std::lock_guard<std::mutex> lock(rejoin_mu_);
-    if (n == rejoining_) return;
+    if (n == rejoining_) return false;
     for (const std::string& q : rejoin_queue_)
-      if (q == n) return;
+      if (q == n) return false;
     rejoin_queue_.push_back(n);
   }
   rejoin_cv_.notify_all();
+  return true;
 }
 
 // One rejoin at a time, off the monitor's thread (pg_rewind or a fresh copy
@@ -446,8 +447,11 @@ void HaCatalog::rejoin_loop() {
     bool ok = false;
     bool retry = true;
     std::string error;
-    if (!hold_lease()) {
-      // The leader rejoins (or not); a rejoin from here would race its own.
+    // The leader rejoins, except a PostgreSQL node on another machine, which
+    // that machine's daemon rejoins (rejoin_own_former_primary): from any
+    // other daemon a rejoin would race the leader's.
+    const bool own = n == this_node_ && options_.data_dirs.count(n);
+    if (!own && !hold_lease()) {
       host_.logf(KESTREL_LOG_INFO, "rejoin %s left to the coordinator's leader: %s", n.c_str(), lease_note().c_str());
       ok = true;
     } else if (n != primary()) {
@@ -459,7 +463,8 @@ void HaCatalog::rejoin_loop() {
         fenced_.erase(n);
       } catch (const Error& e) {
         error = e.what();
-        // A remote node (no data_dir) or a bad request does not get better by waiting.
+        // A remote node (no data_dir: its own daemon rejoins it) or a bad
+        // request does not get better by waiting.
         retry = e.code() != KESTREL_ERR_UNSUPPORTED && e.code() != KESTREL_ERR_INVALID;
       }
     } else {

@@ -1,4 +1,5 @@
 // promote, fence and rejoin (see pg_replicator.h and DESIGN §4).
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -49,6 +50,7 @@ void PgReplicator::replicator_promote(const std::string& name, uint64_t epoch, u
     fenced_.erase(name);
     demoted_.erase(name);
     primary_timeline_ = 0;  // the new primary's, at the next observation
+    primary_epoch_ = std::max(primary_epoch_, static_cast<int64_t>(epoch));
   }
   host_.logf(KESTREL_LOG_INFO, "promote %s: primary now (was %s), epoch %llu", name.c_str(), old.c_str(),
              static_cast<unsigned long long>(epoch));

@@ -30,6 +30,7 @@ struct SelfView {
   bool recovering = false;
   std::string system_id;
   int64_t timeline = 0;  // out of recovery only; 0 unknown
+  int64_t epoch = -1;    // out of recovery only: cluster_state.epoch; -1 unknown (no catalog yet)
 };
 
 void add_detail(NodeStatus& s, const std::string& text) { s.detail += (s.detail.empty() ? "" : "; ") + text; }
@@ -117,6 +118,11 @@ std::vector<NodeStatus> PgReplicator::replicator_node_status() {
       if (!me.recovering) {
         s.role = fenced.count(spec.name) ? KESTREL_ROLE_FENCED : KESTREL_ROLE_PRIMARY;
         s.lsn = parse_lsn(r[0][5]);
+        try {  // a database the migrations have not reached yet has no cluster_state
+          const std::string e = conn->value("SELECT epoch FROM cluster_state WHERE id = 1");
+          if (!e.empty()) me.epoch = to_int(e);
+        } catch (const Error&) {
+        }
       } else {
         s.role = KESTREL_ROLE_STANDBY;
         s.receive_lsn = parse_lsn(r[0][1]);
@@ -181,6 +187,7 @@ std::vector<NodeStatus> PgReplicator::replicator_node_status() {
   }
 
   bool newly_split = false, cleared = false, now_split = false;
+  std::string adopted_log;
   std::string log_detail;
   {
     std::lock_guard<std::mutex> lock(state_mu_);
@@ -188,8 +195,10 @@ std::vector<NodeStatus> PgReplicator::replicator_node_status() {
     // A promote() may have run meanwhile: judge with the decisions as they
     // stand now (it records the demoted node before pg_promote), and leave
     // the split-brain state alone if the primary changed under this look.
-    const bool current = primary_name == primary_name_;
+    bool current = primary_name == primary_name_;
     if (current && primary_timeline > 0) primary_timeline_ = primary_timeline;
+    if (current && self[primary_name].answered && !self[primary_name].recovering && self[primary_name].epoch >= 0)
+      primary_epoch_ = std::max(primary_epoch_, self[primary_name].epoch);
     // Split brain: writers of this cluster that nobody decided against.
     std::vector<std::string> writers;
     for (const auto& spec : nodes_) {
@@ -197,6 +206,23 @@ std::vector<NodeStatus> PgReplicator::replicator_node_status() {
       if (!me.answered || me.recovering || fenced_.count(spec.name) || demoted_.count(spec.name)) continue;
       if (!cluster_id.empty() && me.system_id != cluster_id) continue;
       writers.push_back(spec.name);
+    }
+    // One writer, not ours, at a higher epoch than our primary ever had:
+    // another daemon of the cluster (the coordinator's leader) promoted it.
+    // Its epoch is the cluster's word, as the HA catalog reads it at start:
+    // adopted, and the old primary becomes a node to rejoin.
+    if (current && writers.size() == 1 && writers[0] != primary_name && primary_epoch_ >= 0 &&
+        self[writers[0]].epoch > primary_epoch_ &&
+        !(self[primary_name].answered && !self[primary_name].recovering)) {
+      adopted_log = "primary is " + writers[0] + " (epoch " + std::to_string(self[writers[0]].epoch) +
+                    " in its cluster_state, above " + std::to_string(primary_epoch_) + " of " + primary_name +
+                    "): promoted by another daemon of the cluster";
+      demoted_.insert(primary_name);
+      primary_name_ = writers[0];
+      primary_epoch_ = self[writers[0]].epoch;
+      primary_timeline_ = 0;
+      writers.clear();
+      current = false;  // judged afresh at the next observation
     }
     std::vector<std::string> split;
     std::string split_detail;
@@ -248,6 +274,7 @@ std::vector<NodeStatus> PgReplicator::replicator_node_status() {
     streaming_ = streaming;
     now_split = split_brain_;
   }
+  if (!adopted_log.empty()) host_.logf(KESTREL_LOG_WARNING, "%s", adopted_log.c_str());
   if (newly_split)
     host_.logf(KESTREL_LOG_ERROR,
                "%s; Kestrel treats neither as the primary (promote, set_mode, rejoin and bootstrap are refused) until "

@@ -196,6 +196,10 @@ class PgReplicator : public Provides<ReplicatorProvider> {
   std::string last_rejoin_;  // "node:rewind" or "node:basebackup"
   std::string cluster_id_;   // system identifier of the primary, once seen
   int64_t primary_timeline_ = 0;  // last timeline seen on the current primary; 0: unknown
+  // The epoch in the current primary's cluster_state when it last answered
+  // (or of our promote); -1 unknown. A lone writer holding a higher one was
+  // promoted by another daemon of the cluster: adopted as the primary.
+  int64_t primary_epoch_ = -1;
   bool split_brain_ = false;
   std::vector<std::string> split_nodes_;
   std::string split_detail_;

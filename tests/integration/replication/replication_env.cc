@@ -207,13 +207,13 @@ std::unique_ptr<host::ComponentRuntime> ReplicationEnv::start_second_runtime(con
   return rt;
 }
 
-void ReplicationEnv::start_runtime(const std::string& yaml) {
+void ReplicationEnv::start_runtime(const std::string& yaml, const std::string& node_name) {
   const std::string problems = create_errors(yaml);
   CPPUNIT_ASSERT_MESSAGE(problems, problems.empty());
   host::ConfigErrors errors;
   doc_ = host::ConfigDocument::load_text(yaml, "replication.yaml", node_dir_.path(), &errors);
   runtime_ = std::make_unique<host::ComponentRuntime>(host::build_component_graph(*doc_, *registry_, node_dir_.path(), &errors),
-                                                      host::NodeSettings{"n1", node_dir_.path()}, node_dir_.path());
+                                                      host::NodeSettings{node_name, node_dir_.path()}, node_dir_.path());
   api_graph_ = std::make_unique<host::ComponentGraph>(
       host::build_component_graph(*doc_, *registry_, node_dir_.path(), &errors));
   std::vector<std::string> create;

@@ -84,7 +84,9 @@ class ReplicationEnv {
 
   // Loads the plugin, builds the graph from `yaml` (components: ...),
   // creates and starts every component. CppUnit assertions on failure.
-  void start_runtime(const std::string& yaml);
+  // `node_name`: the daemon's node.name (a one-daemon-per-server test names
+  // it after the node it holds).
+  void start_runtime(const std::string& yaml, const std::string& node_name = "n1");
   // Starts a second runtime from `yaml` on the same data dir (host-state.db), as
   // a second kestreld started by mistake on it would run (node name
   // `node_name`). The caller owns it and stops it before this env goes.

@@ -1,0 +1,105 @@
+// One daemon per server over PostgreSQL (issue 11 item 2): two daemons (two
+// component runtimes named a and b, as the kestreld of two servers), each
+// with the data_dir of its own PostgreSQL node only, the other node reached
+// by address, agreeing through a real etcd.
+//   - b's daemon starts first and leads; its replicator copies b from a
+//     (bootstrap: auto) since b is its own node.
+//   - a's PostgreSQL crashes (stop -m immediate): the leader fails over to b
+//     at once (the connection is refused: a is down, not cut off) and cannot
+//     rejoin a (not on its machine); a's own daemon, following the new
+//     primary, rewinds a and starts it as b's standby.
+//   - Writes through either daemon land on b and reach a.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "etcd_server.h"
+#include "ha/ha_control.h"
+#include "replication_env.h"
+#include "runtime/component_runtime.h"
+
+using kestrel::CatalogClient;
+using kestrel::host::ha::HaControl;
+using kestrel::test::EtcdServer;
+using kestrel::test::eventually;
+using kestrel::test::ImageOp;
+using kestrel::test::PgCluster;
+using kestrel::test::ReplicationEnv;
+
+namespace {
+
+void write_image(CatalogClient catalog, const std::string& url) {
+  ImageOp op(url);
+  catalog.write(0, &op.op_, 1);
+}
+
+// The cluster's config as the daemon of node `own` has it: its own node with
+// data_dir (and bindir), the other by address only.
+std::string daemon_yaml(ReplicationEnv& e, const std::string& own, const std::string& etcd_url) {
+  auto item = [&](const std::string& name, int priority) {
+    if (name == own) return e.node_item(name, priority);
+    return "{name: " + name + ", priority: " + std::to_string(priority) +
+           ", host: 127.0.0.1, port: " + std::to_string(e.cluster(name).port()) + ", dbname: kestrel}";
+  };
+  std::string y = "components:\n";
+  for (const char* n : {"a", "b"})
+    y += std::string("  ") + n + ":\n    type: store-postgres\n    nodes: catalog\n    node: " + n +
+         "\n    conninfo: \"user=kestrel password=kestrel connect_timeout=5\"\n    pool_size: 2\n";
+  y += "  repl:\n    type: replicator-pg\n    nodes: catalog\n    conninfo: \"" + ReplicationEnv::superuser_conninfo() +
+       "\"\n    replication_password: \"s3cret-repl\"\n    poll_interval: 1s\n    connect_timeout: 2s\n"
+       "    bootstrap: auto\n    mode: async\n"
+       "  coord:\n    type: coordinator-etcd\n    endpoints: [\"" + etcd_url + "\"]\n"
+       "    prefix: /kestrel/ha-etcd-postgres-test/\n"
+       "  catalog:\n    type: ha-catalog\n" +
+       ReplicationEnv::nodes_option({item("a", 0), item("b", 1)}) +
+       "    stores: [a, b]\n    replicator: repl\n    coordinator: coord\n"
+       "    health_check_interval: 1s\n    retry_interval: 200ms\n    failover_timeout: 20s\n";
+  return y;
+}
+
+}  // namespace
+
+class HaEtcdPostgresTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(HaEtcdPostgresTest);
+  CPPUNIT_TEST(each_daemon_rejoins_its_own_former_primary);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void each_daemon_rejoins_its_own_former_primary() {
+    EtcdServer etcd;
+    etcd.start();
+    ReplicationEnv e;
+    PgCluster& a = e.add_initialized("a");  // an empty database: the stores migrate it
+    PgCluster& b = e.add_empty("b");
+    e.start_runtime(daemon_yaml(e, "b", etcd.client_url()), "b");
+    HaControl& hb = e.ha("catalog");
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return !hb.status().leader.empty(); }, 30000));
+    std::unique_ptr<kestrel::host::ComponentRuntime> ra =
+        e.start_second_runtime(daemon_yaml(e, "a", etcd.client_url()), "a");
+    HaControl& ha = ReplicationEnv::ha_of(*ra, "catalog");
+    CPPUNIT_ASSERT_EQUAL(std::string(""), ha.status().leader);
+    CatalogClient ca(ra->interface_of("catalog", KESTREL_IFACE_CATALOG_V1));
+    CatalogClient cb = e.catalog("catalog");
+    write_image(ca, "http://site/pg-etcd/1");
+    write_image(cb, "http://site/pg-etcd/2");
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return ReplicationEnv::count_rows(b) == 2; }, 60000));
+
+    a.stop("immediate");  // a crash: no shutdown checkpoint
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
+      return hb.status().primary == "b" && ha.status().primary == "b";
+    }, 30000));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, hb.status().epoch);
+    write_image(ca, "http://site/pg-etcd/3");
+    write_image(cb, "http://site/pg-etcd/4");
+    CPPUNIT_ASSERT_EQUAL(4L, ReplicationEnv::count_rows(b));
+
+    // a's own daemon rewound and restarted it as b's standby.
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
+      if (!a.running()) return false;
+      for (const auto& n : hb.status().nodes)
+        if (n.name == "a" && n.healthy && n.role == "standby") return ReplicationEnv::count_rows(a) == 4;
+      return false;
+    }, 120000));
+    ra.reset();
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(HaEtcdPostgresTest);
