@@ -41,14 +41,19 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
   // The nodes, written once (the stores and the replicator read the same
   // list): every store is a node, every node has a store, one server each.
   const std::vector<OptionMap> nodes = a.get_maps("nodes");
+  // One daemon per server (node.name names a node): only that node's
+  // data_dir is on this machine, as the replicator reads it.
+  bool one_per_server = false;
+  for (const OptionMap& n : nodes) one_per_server = one_per_server || n.get_string("name") == a.node_name();
   std::set<std::string> node_names;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const OptionMap& n = nodes[i];
     const std::string name = n.get_string("name");
     node_names.insert(name);
-    if (n.is_set("data_dir")) o.data_dirs[name] = n.get_string("data_dir");
+    const bool here = !one_per_server || name == a.node_name();
+    if (n.is_set("data_dir") && here) o.data_dirs[name] = n.get_string("data_dir");
     if (n.is_set("nofailover") && n.get_bool("nofailover")) o.nofailover.insert(name);
-    if (n.is_set("data_dir") || (!n.is_set("url") && !n.is_set("host"))) o.local_nodes.insert(name);
+    if ((n.is_set("data_dir") && here) || (!n.is_set("url") && !n.is_set("host"))) o.local_nodes.insert(name);
     if (n.is_set("url")) {
       // Held by another kestreld (its replicator serves it): no store here.
       o.remote_nodes[name] = n.get_string("url");

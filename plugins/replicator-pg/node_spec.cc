@@ -47,7 +47,8 @@ std::map<std::string, std::string> shared_keywords(const std::string& conninfo) 
   return kv;
 }
 
-NodeSpec node_spec(const OptionMap& n, const std::string& option, const std::map<std::string, std::string>& shared) {
+NodeSpec node_spec(const OptionMap& n, const std::string& option, const std::map<std::string, std::string>& shared,
+                   bool on_this_machine) {
   NodeSpec spec;
   spec.name = n.get_string("name");
   if (!valid_name(spec.name))
@@ -68,14 +69,15 @@ NodeSpec node_spec(const OptionMap& n, const std::string& option, const std::map
     spec.data_dir = n.get_string("data_dir");
     if (spec.data_dir.empty() || spec.data_dir[0] != '/')
       bad(option, "node " + spec.name + ": data_dir \"" + spec.data_dir + "\" must be an absolute path");
+    if (!on_this_machine) spec.data_dir.clear();  // another server's, in a file all servers share
   }
   spec.bindir = n.is_set("bindir") ? n.get_string("bindir") : std::string(KESTREL_PG_BINDIR);
   const std::string fence = n.is_set("fence") ? n.get_string("fence") : std::string();
   if (!fence.empty() && fence != "stop" && fence != "sql")
     bad(option, "node " + spec.name + ": fence \"" + fence + "\" must be stop or sql");
-  if (fence == "stop" && !spec.local())
+  if (fence == "stop" && !spec.local() && on_this_machine)
     bad(option, "node " + spec.name + ": fence: stop needs data_dir (the server must be on this machine)");
-  spec.fence_by_stop = fence.empty() ? spec.local() : fence == "stop";
+  spec.fence_by_stop = fence.empty() ? spec.local() : fence == "stop" && spec.local();
   pg::Conninfo pairs = {{"host", spec.host}, {"port", spec.port}, {"dbname", spec.dbname}};
   pairs.insert(pairs.end(), shared.begin(), shared.end());
   spec.conninfo = pg::join(pairs);
@@ -84,12 +86,16 @@ NodeSpec node_spec(const OptionMap& n, const std::string& option, const std::map
 
 }  // namespace
 
-std::vector<NodeSpec> node_specs_from_list(const std::vector<OptionMap>& nodes, const std::string& conninfo) {
+std::vector<NodeSpec> node_specs_from_list(const std::vector<OptionMap>& nodes, const std::string& conninfo,
+                                           const std::string& this_node) {
   const std::map<std::string, std::string> shared = shared_keywords(conninfo);
+  bool one_per_server = false;
+  for (const OptionMap& n : nodes) one_per_server = one_per_server || n.get_string("name") == this_node;
   std::vector<NodeSpec> out;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const std::string option = "nodes[" + std::to_string(i) + "] (" + nodes[i].where() + ")";
-    NodeSpec spec = node_spec(nodes[i], option, shared);
+    const bool here = !one_per_server || nodes[i].get_string("name") == this_node;
+    NodeSpec spec = node_spec(nodes[i], option, shared, here);
     for (const NodeSpec& other : out) {
       if (other.name == spec.name)
         bad(option, "node name \"" + spec.name + "\" is used twice (every node needs its own name)");

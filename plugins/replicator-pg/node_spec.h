@@ -43,7 +43,12 @@ struct NodeSpec {
 // (items as "nodes[i] (file:line:column)") and the bad key or value: a bad
 // name, port, data_dir or fence, a malformed conninfo or one carrying the
 // node's keys, two nodes at one host:port. Any thread; no I/O.
-std::vector<NodeSpec> node_specs_from_list(const std::vector<OptionMap>& nodes, const std::string& conninfo);
+// One daemon per server: when `this_node` (the daemon's node.name) names one
+// of the nodes, only that node's data_dir is on this machine; the others'
+// are ignored (the file may be the one all servers share) and those nodes
+// are reached by address, fenced with SQL.
+std::vector<NodeSpec> node_specs_from_list(const std::vector<OptionMap>& nodes, const std::string& conninfo,
+                                           const std::string& this_node = std::string());
 
 }  // namespace replicator_pg
 }  // namespace kestrel

@@ -104,7 +104,7 @@ PgReplicator::PgReplicator(const CreateArgs& args)
     throw Error(KESTREL_ERR_INVALID,
                 "option nodes: missing or empty: list the nodes (name, priority, host, port, dbname, data_dir, "
                 "bindir, fence), the primary first, or name the component holding the list (nodes: catalog)");
-  nodes_ = node_specs_from_list(listed, args.get_string("conninfo"));
+  nodes_ = node_specs_from_list(listed, args.get_string("conninfo"), args.node_name());
   const bool has_standbys = nodes_.size() > 1;
   mode_ = parse_mode(args.get_string("mode"));
   if (mode_ != KESTREL_REPLICATION_ASYNC && !has_standbys)

@@ -1,7 +1,7 @@
 // One daemon per server over PostgreSQL (issue 11 item 2): two daemons (two
-// component runtimes named a and b, as the kestreld of two servers), each
-// with the data_dir of its own PostgreSQL node only, the other node reached
-// by address, agreeing through a real etcd.
+// component runtimes named a and b, as the kestreld of two servers) with one
+// config file, each using the data_dir of its own PostgreSQL node only (the
+// other node reached by address), agreeing through a real etcd.
 //   - b's daemon starts first and leads; its replicator copies b from a
 //     (bootstrap: auto) since b is its own node.
 //   - a's PostgreSQL crashes (stop -m immediate): the leader fails over to b
@@ -31,14 +31,11 @@ void write_image(CatalogClient catalog, const std::string& url) {
   catalog.write(0, &op.op_, 1);
 }
 
-// The cluster's config as the daemon of node `own` has it: its own node with
-// data_dir (and bindir), the other by address only.
-std::string daemon_yaml(ReplicationEnv& e, const std::string& own, const std::string& etcd_url) {
-  auto item = [&](const std::string& name, int priority) {
-    if (name == own) return e.node_item(name, priority);
-    return "{name: " + name + ", priority: " + std::to_string(priority) +
-           ", host: 127.0.0.1, port: " + std::to_string(e.cluster(name).port()) + ", dbname: kestrel}";
-  };
+// The cluster's config, one file for every server (as config/cluster-etcd.yaml):
+// each node with its data_dir; a daemon whose node.name names a node uses
+// only that node's data_dir, the other node is reached by address.
+std::string cluster_yaml(ReplicationEnv& e, const std::string& etcd_url) {
+  auto item = [&](const std::string& name, int priority) { return e.node_item(name, priority); };
   std::string y = "components:\n";
   for (const char* n : {"a", "b"})
     y += std::string("  ") + n + ":\n    type: store-postgres\n    nodes: catalog\n    node: " + n +
@@ -69,11 +66,11 @@ class HaEtcdPostgresTest : public CppUnit::TestFixture {
     ReplicationEnv e;
     PgCluster& a = e.add_initialized("a");  // an empty database: the stores migrate it
     PgCluster& b = e.add_empty("b");
-    e.start_runtime(daemon_yaml(e, "b", etcd.client_url()), "b");
+    e.start_runtime(cluster_yaml(e, etcd.client_url()), "b");
     HaControl& hb = e.ha("catalog");
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return !hb.status().leader.empty(); }, 30000));
     std::unique_ptr<kestrel::host::ComponentRuntime> ra =
-        e.start_second_runtime(daemon_yaml(e, "a", etcd.client_url()), "a");
+        e.start_second_runtime(cluster_yaml(e, etcd.client_url()), "a");
     HaControl& ha = ReplicationEnv::ha_of(*ra, "catalog");
     CPPUNIT_ASSERT_EQUAL(std::string(""), ha.status().leader);
     CatalogClient ca(ra->interface_of("catalog", KESTREL_IFACE_CATALOG_V1));
