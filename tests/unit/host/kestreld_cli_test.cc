@@ -147,7 +147,8 @@ class KestreldCliTest : public CppUnit::TestFixture {
                                                     {"KESTREL_DEMO_DIR", "/tmp/kestrel-demo"},
                                                     {"KESTREL_DEMO_PORT_A", "5441"},
                                                     {"KESTREL_DEMO_PORT_B", "5442"},
-                                                    {"KESTREL_DEMO_PORT_C", "5443"}};
+                                                    {"KESTREL_DEMO_PORT_C", "5443"},
+                                                    {"KESTREL_NODE", "pg2"}};  // config/cluster-etcd.yaml
     std::vector<std::string> files;
     Poco::File(kestrel::test::source_dir() + "/config").list(files);
     size_t checked = 0;
