@@ -14,7 +14,7 @@ build_pkgs=(
 # (promtool, from prometheus, checks /metrics).
 test_pkgs=(
   nginx-light gimp-help-en sqlite3 procps time curl
-  python3 python3-pil postgresql clang libclang-rt-14-dev iproute2
+  python3 python3-pil postgresql clang libclang-rt-14-dev iproute2 haproxy
   prometheus etcd-server etcd-client
 )
 pkgs=("${build_pkgs[@]}")
