@@ -300,6 +300,7 @@ void HaCatalog::start() {
     stopping_ = false;
   }
   rejoin_thread_ = std::thread([this] { rejoin_loop(); });
+  if (options_.has_coordinator) lease_watch_thread_ = std::thread([this] { lease_watch_loop(); });
   monitor_->check_once();
   if (!options_.data_dirs.empty()) {
     postmaster_watch_ = std::make_unique<PostmasterWatch>(
@@ -326,13 +327,33 @@ void HaCatalog::start() {
 void HaCatalog::stop(uint32_t /*deadline_ms*/) {
   if (postmaster_watch_) postmaster_watch_->stop();
   if (monitor_) monitor_->stop();
-  release_lease();
   {
     std::lock_guard<std::mutex> lock(rejoin_mu_);
     stopping_ = true;
   }
   rejoin_cv_.notify_all();
+  // Before the lease is released: a clean stop must not fence the primary.
+  if (lease_watch_thread_.joinable()) lease_watch_thread_.join();
+  release_lease();
   if (rejoin_thread_.joinable()) rejoin_thread_.join();
+}
+
+void HaCatalog::lease_watch_loop() {
+  // The lease's keeper besides the HA loop, which renews it at its checks
+  // but may be held up (a failover's record waiting for a standby, a slow
+  // node check): once half the TTL is left, this thread renews (or, as a
+  // follower, reaches the coordinator) itself, so that only a coordinator
+  // that does not answer lets the deadline pass; then it fences within
+  // 100 ms, where the HA loop would at its next check.
+  std::unique_lock<std::mutex> lock(rejoin_mu_);
+  while (!rejoin_cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+    const int64_t stop_at = stop_writes_at_us_.load();
+    if (stop_at == 0 || stop_at - now_us() > lease_ttl_ms_ * 1000 / 2) continue;
+    lock.unlock();
+    hold_lease();
+    if (now_us() >= stop_writes_at_us_.load()) fence_own_primary_if_cut_off(primary());
+    lock.lock();
+  }
 }
 
 // ---- health ----------------------------------------------------------------

@@ -183,6 +183,9 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // by this daemon, so that it stops acknowledging writes from any client,
   // not only from this daemon's router. Once per cut-off. HA loop thread.
   void fence_own_primary_if_cut_off(const std::string& primary);
+  // Its thread: renews the lease (reaches the coordinator) once half the TTL
+  // is left, and fences within 100 ms of a deadline that passed anyway.
+  void lease_watch_loop();
   // One daemon per server: the leader cannot rewind or restart a PostgreSQL
   // on another machine (the replicator answers UNSUPPORTED), so the daemon
   // of that node (node.name = the node's name, with its data_dir) rejoins
@@ -255,6 +258,7 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   std::string rejoining_;          // the node being rejoined now, "" if none
   bool stopping_ = false;
   std::thread rejoin_thread_;
+  std::thread lease_watch_thread_;  // with a coordinator: lease_watch_loop (stops with stopping_)
 
   Metric epoch_metric_, failovers_total_, failover_seconds_, write_pause_seconds_;
 };
