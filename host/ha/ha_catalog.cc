@@ -484,8 +484,11 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
   // watches and routes where the leader says; status says why (lease_note).
   if (!hold_lease()) {
     fence_own_primary_if_cut_off(p);
-    follow_state();
-    rejoin_own_former_primary(views);
+    const CoordinatedState s = follow_state();
+    if (s.read) {
+      fence_own_node_if_superseded(s, views);
+      if (s.promoting.empty()) rejoin_own_former_primary(views);
+    }
     return;
   }
   if (p.empty()) {
@@ -753,24 +756,25 @@ uint64_t HaCatalog::claim_epoch(const std::string& from, const std::string& to) 
   return next;
 }
 
-void HaCatalog::follow_state() {
+HaCatalog::CoordinatedState HaCatalog::follow_state() {
   const CoordinatedState s = load_state();
-  if (!s.read) return;
+  if (!s.read) return s;
   if (s.epoch > gate_.epoch() && gate_.begin()) {
     gate_.end(s.epoch);
     epoch_metric_.set(static_cast<double>(s.epoch));
     host_.logf(KESTREL_LOG_INFO, "epoch %llu, as the coordinator's leader stored it",
                static_cast<unsigned long long>(s.epoch));
   }
-  if (s.primary.empty() || !s.promoting.empty()) return;  // a failover runs there: writes retry meanwhile
+  if (s.primary.empty() || !s.promoting.empty()) return s;  // a failover runs there: writes retry meanwhile
   bool known = false;
   for (const Node& n : nodes_) known = known || n.name == s.primary;
-  if (!known) return;
+  if (!known) return s;
   std::lock_guard<std::mutex> lock(mu_);
   if (primary_ != s.primary) {
     host_.logf(KESTREL_LOG_INFO, "primary is %s, as the coordinator's leader stored it", s.primary.c_str());
     primary_ = s.primary;
   }
+  return s;
 }
 
 bool HaCatalog::hold_lease() {
@@ -832,6 +836,37 @@ void HaCatalog::fence_own_primary_if_cut_off(const std::string& primary) {
     self_fenced_.clear();  // tried again at the next check
     host_.logf(KESTREL_LOG_ERROR, "cut off from the coordinator: fencing the primary %s on this machine failed: %s",
                primary.c_str(), e.what());
+  }
+}
+
+void HaCatalog::fence_own_node_if_superseded(const CoordinatedState& s, const std::vector<NodeView>& views) {
+  const std::string& own = this_node_;
+  if (!replicator_ || !options_.local_nodes.count(own)) return;
+  // The leader promotes (or promoted) another node: a primary on this
+  // machine must stop acknowledging now, not at the rejoin (the leader may
+  // not reach it to fence it: a partition between the two daemons only).
+  const std::string next = s.promoting.empty() ? s.primary : s.promoting;
+  if (next.empty() || next == own) return;
+  for (const NodeView& v : views) {
+    if (v.name != own || !v.healthy || v.role != "primary") continue;
+    {
+      std::lock_guard<std::mutex> lock(coord_mu_);
+      if (self_fenced_ == own) return;
+      self_fenced_ = own;
+    }
+    try {
+      replicator_.fence(own);
+      std::lock_guard<std::mutex> lock(mu_);
+      fenced_.insert(own);
+      host_.logf(KESTREL_LOG_WARNING, "node %s (this machine's) still accepts writes but the coordinator's leader "
+                 "%s %s at epoch %llu: fenced it", own.c_str(), s.promoting.empty() ? "made" : "is promoting",
+                 next.c_str(), static_cast<unsigned long long>(s.epoch));
+    } catch (const Error& e) {
+      std::lock_guard<std::mutex> lock(coord_mu_);
+      self_fenced_.clear();
+      host_.logf(KESTREL_LOG_ERROR, "fencing node %s (superseded by %s) failed: %s", own.c_str(), next.c_str(),
+                 e.what());
+    }
   }
 }
 

@@ -171,7 +171,8 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   uint64_t claim_epoch(const std::string& from, const std::string& to);
   // A daemon without the lease follows the leader's word: the stored epoch
   // and primary (unless a failover runs there) become the router's.
-  void follow_state();
+  // Returns the state read (read false when the coordinator did not answer).
+  CoordinatedState follow_state();
   // True while this daemon holds the coordinator's lease (renewed when less
   // than half of lease_ttl is left). Only the holder fails over, switches
   // over, fences, rejoins and writes the cluster state. Any thread.
@@ -192,6 +193,10 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // it once the leader has promoted another node, as Patroni restarts its
   // own former primary as a replica. HA loop thread, without the lease.
   void rejoin_own_former_primary(const std::vector<NodeView>& views);
+  // One daemon per server: the own node (node.name, on this machine) still
+  // answers as a primary while the coordinator's state names or promotes
+  // another: fenced at once. HA loop thread, without the lease.
+  void fence_own_node_if_superseded(const CoordinatedState& s, const std::vector<NodeView>& views);
   std::string lease_note() const {
     std::lock_guard<std::mutex> lock(coord_mu_);
     return lease_note_;

@@ -451,8 +451,17 @@ void HaCatalog::rejoin_loop() {
     // that machine's daemon rejoins (rejoin_own_former_primary): from any
     // other daemon a rejoin would race the leader's.
     const bool own = n == this_node_ && options_.data_dirs.count(n);
-    if (!own && !hold_lease()) {
+    const bool leading = hold_lease();
+    bool superseded = true;  // own node, not leading: only if the coordinator names another primary now
+    if (own && !leading) {
+      const CoordinatedState st = load_state();
+      superseded = st.read && st.promoting.empty() && !st.primary.empty() && st.primary != n;
+    }
+    if (!own && !leading) {
       host_.logf(KESTREL_LOG_INFO, "rejoin %s left to the coordinator's leader: %s", n.c_str(), lease_note().c_str());
+      ok = true;
+    } else if (!superseded) {
+      host_.logf(KESTREL_LOG_INFO, "rejoin %s not done: the coordinator does not name another primary now", n.c_str());
       ok = true;
     } else if (n != primary()) {
       try {

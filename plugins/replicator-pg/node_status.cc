@@ -207,19 +207,33 @@ std::vector<NodeStatus> PgReplicator::replicator_node_status() {
       if (!cluster_id.empty() && me.system_id != cluster_id) continue;
       writers.push_back(spec.name);
     }
-    // One writer, not ours, at a higher epoch than our primary ever had:
-    // another daemon of the cluster (the coordinator's leader) promoted it.
-    // Its epoch is the cluster's word, as the HA catalog reads it at start:
-    // adopted, and the old primary becomes a node to rejoin.
-    if (current && writers.size() == 1 && writers[0] != primary_name && primary_epoch_ >= 0 &&
-        self[writers[0]].epoch > primary_epoch_ &&
-        !(self[primary_name].answered && !self[primary_name].recovering)) {
-      adopted_log = "primary is " + writers[0] + " (epoch " + std::to_string(self[writers[0]].epoch) +
-                    " in its cluster_state, above " + std::to_string(primary_epoch_) + " of " + primary_name +
-                    "): promoted by another daemon of the cluster";
+    // A writer, not ours, at a higher epoch than our primary ever had (or,
+    // after a restart, than any other writer): another daemon of the
+    // cluster (the coordinator's leader) promoted it. The epoch is the
+    // cluster's word, as the HA catalog reads it at start: adopted, and the
+    // other writers (the old primary, fenced by the leader with SQL, which
+    // a superuser still reaches) become nodes to rejoin, not a split brain.
+    std::string best;
+    int64_t best_epoch = -1;
+    bool unique = false;
+    for (const std::string& w : writers) {
+      if (self[w].epoch > best_epoch) {
+        best = w;
+        best_epoch = self[w].epoch;
+        unique = true;
+      } else if (self[w].epoch == best_epoch) {
+        unique = false;
+      }
+    }
+    if (current && unique && best != primary_name && best_epoch > primary_epoch_) {
+      adopted_log = "primary is " + best + " (epoch " + std::to_string(best_epoch) + " in its cluster_state, above " +
+                    (primary_epoch_ < 0 ? std::string("the unknown one") : std::to_string(primary_epoch_)) + " of " +
+                    primary_name + "): promoted by another daemon of the cluster";
       demoted_.insert(primary_name);
-      primary_name_ = writers[0];
-      primary_epoch_ = self[writers[0]].epoch;
+      for (const std::string& w : writers)
+        if (w != best) demoted_.insert(w);
+      primary_name_ = best;
+      primary_epoch_ = best_epoch;
       primary_timeline_ = 0;
       writers.clear();
       current = false;  // judged afresh at the next observation
