@@ -488,6 +488,7 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
     if (s.read) {
       fence_own_node_if_superseded(s, views);
       if (s.promoting.empty()) rejoin_own_former_primary(views);
+      if (s.promoting.empty()) repoint_own_standby(views);
     }
     return;
   }
@@ -867,6 +868,36 @@ void HaCatalog::fence_own_node_if_superseded(const CoordinatedState& s, const st
       host_.logf(KESTREL_LOG_ERROR, "fencing node %s (superseded by %s) failed: %s", own.c_str(), next.c_str(),
                  e.what());
     }
+  }
+}
+
+void HaCatalog::repoint_own_standby(const std::vector<NodeView>& views) {
+  const std::string& own = this_node_;
+  if (!options_.auto_rejoin || !replicator_ || !options_.data_dirs.count(own)) return;
+  const std::string p = primary();
+  const NodeView* me = nullptr;
+  const NodeView* pv = nullptr;
+  for (const NodeView& v : views) {
+    if (v.name == own) me = &v;
+    if (v.name == p) pv = &v;
+  }
+  // A healthy standby that the healthy primary does not list as streaming
+  // follows an old primary (the leader cannot re-point a server on another
+  // machine): after kNotStreamingChecks checks in a row, rejoined here.
+  constexpr int kNotStreamingChecks = 5;
+  const bool lost = !p.empty() && p != own && me != nullptr && pv != nullptr && me->healthy && pv->healthy &&
+                    pv->role == "primary" && me->role == "standby" && me->sync_state.empty();
+  int checks = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    own_not_streaming_checks_ = lost ? own_not_streaming_checks_ + 1 : 0;
+    checks = own_not_streaming_checks_;
+  }
+  if (checks >= kNotStreamingChecks && queue_rejoin(own)) {
+    host_.logf(KESTREL_LOG_WARNING, "node %s (this machine's) is a standby but does not stream from the primary %s "
+               "(%d checks): rejoining it to follow %s", own.c_str(), p.c_str(), checks, p.c_str());
+    std::lock_guard<std::mutex> lock(mu_);
+    own_not_streaming_checks_ = 0;
   }
 }
 

@@ -193,6 +193,10 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // it once the leader has promoted another node, as Patroni restarts its
   // own former primary as a replica. HA loop thread, without the lease.
   void rejoin_own_former_primary(const std::vector<NodeView>& views);
+  // One daemon per server: the own node is a standby the primary does not
+  // see streaming (it follows an old primary) for several checks: rejoined,
+  // which points it at the primary. HA loop thread, without the lease.
+  void repoint_own_standby(const std::vector<NodeView>& views);
   // One daemon per server: the own node (node.name, on this machine) still
   // answers as a primary while the coordinator's state names or promotes
   // another: fenced at once. HA loop thread, without the lease.
@@ -238,6 +242,7 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // node is one (a failover interrupted after its fence): it is then failed
   // over as if down. Cleared once the primary answers as one.
   bool primary_refuses_writes_ = false;
+  int own_not_streaming_checks_ = 0;  // repoint_own_standby's count of checks in a row
 
   std::mutex failover_mu_;         // one failover or switchover at a time
 

@@ -1,14 +1,15 @@
-// One daemon per server over PostgreSQL (issue 11 item 2): two daemons (two
-// component runtimes named a and b, as the kestreld of two servers) with one
-// config file, each using the data_dir of its own PostgreSQL node only (the
-// other node reached by address), agreeing through a real etcd.
-//   - b's daemon starts first and leads; its replicator copies b from a
-//     (bootstrap: auto) since b is its own node.
+// One daemon per server over PostgreSQL (issue 11 item 2): three daemons
+// (component runtimes named a, b and c, as the kestreld of three servers)
+// with one config file, each using the data_dir of its own PostgreSQL node
+// only (the others reached by address), agreeing through a real etcd.
+//   - b's daemon starts first and leads; each replicator copies its own
+//     empty node from a (bootstrap: auto).
 //   - a's PostgreSQL crashes (stop -m immediate): the leader fails over to b
 //     at once (the connection is refused: a is down, not cut off) and cannot
 //     rejoin a (not on its machine); a's own daemon, following the new
-//     primary, rewinds a and starts it as b's standby.
-//   - Writes through either daemon land on b and reach a.
+//     primary, rewinds a and starts it as b's standby; c's own daemon sees
+//     c not streaming from b (it followed a) and points it at b.
+//   - Writes through any daemon land on b and reach a and c.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "etcd_server.h"
@@ -26,6 +27,15 @@ using kestrel::test::ReplicationEnv;
 
 namespace {
 
+// The images rows of `c`, -1 while it does not answer (being copied, restarted).
+long rows(PgCluster& c) {
+  try {
+    return ReplicationEnv::count_rows(c);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 void write_image(CatalogClient catalog, const std::string& url) {
   ImageOp op(url);
   catalog.write(0, &op.op_, 1);
@@ -37,7 +47,7 @@ void write_image(CatalogClient catalog, const std::string& url) {
 std::string cluster_yaml(ReplicationEnv& e, const std::string& etcd_url) {
   auto item = [&](const std::string& name, int priority) { return e.node_item(name, priority); };
   std::string y = "components:\n";
-  for (const char* n : {"a", "b"})
+  for (const char* n : {"a", "b", "c"})
     y += std::string("  ") + n + ":\n    type: store-postgres\n    nodes: catalog\n    node: " + n +
          "\n    conninfo: \"user=kestrel password=kestrel connect_timeout=5\"\n    pool_size: 2\n";
   y += "  repl:\n    type: replicator-pg\n    nodes: catalog\n    conninfo: \"" + ReplicationEnv::superuser_conninfo() +
@@ -46,8 +56,8 @@ std::string cluster_yaml(ReplicationEnv& e, const std::string& etcd_url) {
        "  coord:\n    type: coordinator-etcd\n    endpoints: [\"" + etcd_url + "\"]\n"
        "    prefix: /kestrel/ha-etcd-postgres-test/\n"
        "  catalog:\n    type: ha-catalog\n" +
-       ReplicationEnv::nodes_option({item("a", 0), item("b", 1)}) +
-       "    stores: [a, b]\n    replicator: repl\n    coordinator: coord\n"
+       ReplicationEnv::nodes_option({item("a", 0), item("b", 1), item("c", 2)}) +
+       "    stores: [a, b, c]\n    replicator: repl\n    coordinator: coord\n"
        "    health_check_interval: 1s\n    retry_interval: 200ms\n    failover_timeout: 20s\n";
   return y;
 }
@@ -66,6 +76,7 @@ class HaEtcdPostgresTest : public CppUnit::TestFixture {
     ReplicationEnv e;
     PgCluster& a = e.add_initialized("a");  // an empty database: the stores migrate it
     PgCluster& b = e.add_empty("b");
+    PgCluster& c = e.add_empty("c");
     e.start_runtime(cluster_yaml(e, etcd.client_url()), "b");
     HaControl& hb = e.ha("catalog");
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return !hb.status().leader.empty(); }, 30000));
@@ -73,11 +84,14 @@ class HaEtcdPostgresTest : public CppUnit::TestFixture {
         e.start_second_runtime(cluster_yaml(e, etcd.client_url()), "a");
     HaControl& ha = ReplicationEnv::ha_of(*ra, "catalog");
     CPPUNIT_ASSERT_EQUAL(std::string(""), ha.status().leader);
+    std::unique_ptr<kestrel::host::ComponentRuntime> rc = e.start_second_runtime(cluster_yaml(e, etcd.client_url()), "c");
     CatalogClient ca(ra->interface_of("catalog", KESTREL_IFACE_CATALOG_V1));
     CatalogClient cb = e.catalog("catalog");
     write_image(ca, "http://site/pg-etcd/1");
     write_image(cb, "http://site/pg-etcd/2");
-    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return ReplicationEnv::count_rows(b) == 2; }, 60000));
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
+      return rows(b) == 2 && rows(c) == 2;
+    }, 90000));
 
     a.stop("immediate");  // a crash: no shutdown checkpoint
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
@@ -92,9 +106,16 @@ class HaEtcdPostgresTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
       if (!a.running()) return false;
       for (const auto& n : hb.status().nodes)
-        if (n.name == "a" && n.healthy && n.role == "standby") return ReplicationEnv::count_rows(a) == 4;
+        if (n.name == "a" && n.healthy && n.role == "standby") return rows(a) == 4;
       return false;
     }, 120000));
+    // c's own daemon pointed it at b: b lists it streaming, and it has b's rows.
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] {
+      for (const auto& n : hb.status().nodes)
+        if (n.name == "c" && n.healthy && !n.sync_state.empty()) return rows(c) == 4;
+      return false;
+    }, 120000));
+    rc.reset();
     ra.reset();
   }
 };
