@@ -812,32 +812,37 @@ bool HaCatalog::hold_lease() {
   return leader_;
 }
 
+bool HaCatalog::fence_own_node(const std::string& node, const std::string& why) {
+  {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    if (self_fenced_ == node) return false;  // once per cut-off (cleared when the coordinator answers)
+    self_fenced_ = node;
+  }
+  try {
+    replicator_.fence(node);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fenced_.insert(node);
+      primary_refuses_writes_ = true;  // the leader (this daemon, once it leads again) fails it over
+    }
+    host_.logf(KESTREL_LOG_ERROR, "fenced the primary %s on this machine: %s", node.c_str(), why.c_str());
+    return true;
+  } catch (const Error& e) {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    self_fenced_.clear();  // tried again at the next check
+    host_.logf(KESTREL_LOG_ERROR, "fencing the primary %s on this machine failed (%s): %s", node.c_str(),
+               why.c_str(), e.what());
+    return false;
+  }
+}
+
 void HaCatalog::fence_own_primary_if_cut_off(const std::string& primary) {
   if (primary.empty() || !replicator_ || !options_.has_coordinator || !options_.local_nodes.count(primary)) return;
   const int64_t stop_at = stop_writes_at_us_.load();
   if (stop_at == 0 || now_us() < stop_at) return;
-  {
-    std::lock_guard<std::mutex> lock(coord_mu_);
-    if (self_fenced_ == primary) return;
-    self_fenced_ = primary;
-  }
-  try {
-    replicator_.fence(primary);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      fenced_.insert(primary);
-      primary_refuses_writes_ = true;  // the leader, once heard again, fails it over
-    }
-    host_.logf(KESTREL_LOG_ERROR,
-               "cut off from the coordinator for a lease TTL (%lld ms): fenced the primary %s on this machine, so "
-               "that it acknowledges no write while another daemon may promote a standby (%s)",
-               static_cast<long long>(lease_ttl_ms_), primary.c_str(), lease_note().c_str());
-  } catch (const Error& e) {
-    std::lock_guard<std::mutex> lock(coord_mu_);
-    self_fenced_.clear();  // tried again at the next check
-    host_.logf(KESTREL_LOG_ERROR, "cut off from the coordinator: fencing the primary %s on this machine failed: %s",
-               primary.c_str(), e.what());
-  }
+  fence_own_node(primary, "cut off from the coordinator for a lease TTL (" + std::to_string(lease_ttl_ms_) +
+                              " ms), it must acknowledge no write while another daemon may promote a standby (" +
+                              lease_note() + ")");
 }
 
 void HaCatalog::fence_own_node_if_superseded(const CoordinatedState& s, const std::vector<NodeView>& views) {
@@ -848,27 +853,11 @@ void HaCatalog::fence_own_node_if_superseded(const CoordinatedState& s, const st
   // not reach it to fence it: a partition between the two daemons only).
   const std::string next = s.promoting.empty() ? s.primary : s.promoting;
   if (next.empty() || next == own) return;
-  for (const NodeView& v : views) {
-    if (v.name != own || !v.healthy || v.role != "primary") continue;
-    {
-      std::lock_guard<std::mutex> lock(coord_mu_);
-      if (self_fenced_ == own) return;
-      self_fenced_ = own;
-    }
-    try {
-      replicator_.fence(own);
-      std::lock_guard<std::mutex> lock(mu_);
-      fenced_.insert(own);
-      host_.logf(KESTREL_LOG_WARNING, "node %s (this machine's) still accepts writes but the coordinator's leader "
-                 "%s %s at epoch %llu: fenced it", own.c_str(), s.promoting.empty() ? "made" : "is promoting",
-                 next.c_str(), static_cast<unsigned long long>(s.epoch));
-    } catch (const Error& e) {
-      std::lock_guard<std::mutex> lock(coord_mu_);
-      self_fenced_.clear();
-      host_.logf(KESTREL_LOG_ERROR, "fencing node %s (superseded by %s) failed: %s", own.c_str(), next.c_str(),
-                 e.what());
-    }
-  }
+  for (const NodeView& v : views)
+    if (v.name == own && v.healthy && v.role == "primary")
+      fence_own_node(own, "it still accepts writes but the coordinator's leader " +
+                              std::string(s.promoting.empty() ? "made " : "is promoting ") + next + " at epoch " +
+                              std::to_string(s.epoch));
 }
 
 void HaCatalog::repoint_own_standby(const std::vector<NodeView>& views) {

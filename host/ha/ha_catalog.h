@@ -184,6 +184,9 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // by this daemon, so that it stops acknowledging writes from any client,
   // not only from this daemon's router. Once per cut-off. HA loop thread.
   void fence_own_primary_if_cut_off(const std::string& primary);
+  // Fences `node` (on this machine) once per cut-off, logging `why`; false
+  // when done before or when the fence failed (logged; tried again later).
+  bool fence_own_node(const std::string& node, const std::string& why);
   // Its thread: renews the lease (reaches the coordinator) once half the TTL
   // is left, and fences within 100 ms of a deadline that passed anyway.
   void lease_watch_loop();
