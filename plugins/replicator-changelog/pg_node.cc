@@ -279,7 +279,12 @@ void PgNode::copy_from(const std::string& source, CatalogFile& snapshot) {
   guarded("copying the catalog of " + source, [&] {
     PgConnection& c = conn();
     c.exec("BEGIN", "BEGIN");
-    c.exec("SET LOCAL statement_timeout = 0", "lifting the statement timeout for the copy");  // a whole table per statement
+    // A whole table per statement: no statement timeout, but the state
+    // row's lock is waited for only that long (a half-open session of an
+    // earlier call may hold it).
+    c.exec("SET LOCAL statement_timeout = 0", "lifting the statement timeout for the copy");
+    if (statement_timeout_ms_ > 0)
+      c.exec("SET LOCAL lock_timeout = " + std::to_string(statement_timeout_ms_), "bounding the wait for the lock");
     const FileState f = read_state(conn(), " FOR UPDATE OF r");
     if (f.role == "primary" || ss.epoch < f.epoch)
       throw Error(KESTREL_ERR_FENCED, "node " + spec_.name + " is " + f.role + " at epoch " + std::to_string(f.epoch) +
