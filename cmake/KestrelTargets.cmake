@@ -47,7 +47,7 @@ endfunction()
 set(KESTREL_TEST_COSTS
   integration_changelog_remote=47 integration_ha_coordinator=45 integration_replication_start=36
   integration_ha_catalog=26 integration_replication_streaming=23 integration_replication_failover=21
-  integration_ha_kestreld=21 integration_ha_etcd=22 integration_coordinator_etcd=17 integration_changelog=17
+  integration_ha_kestreld=21 integration_ha_etcd=27 integration_coordinator_etcd=17 integration_changelog=17
   integration_replication_split_brain=14 integration_changelog_postgres=14 store_postgres_test=13
   integration_replication_lost_slot=12 integration_ha_etcd_postgres=16 pg_cluster_test=10)
 

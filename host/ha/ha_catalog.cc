@@ -562,6 +562,30 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
     d = decide(views, p);
     if (d.candidate.empty()) why = "no eligible standby: " + d.reasons();
   }
+  if (!why.empty() && refuses && auto_failover && replicator_ && pv->role == "fenced") {
+    // This daemon fenced its own primary while cut off from the coordinator,
+    // and nobody was promoted since (same epoch): with no standby to take
+    // over, the primary is promoted again at a new epoch (it holds every
+    // acknowledged write), instead of leaving the cluster without one.
+    std::string cut_off_fenced;
+    uint64_t fenced_at_epoch = 0;
+    {
+      std::lock_guard<std::mutex> lock(coord_mu_);
+      cut_off_fenced = cut_off_fenced_;
+      fenced_at_epoch = cut_off_fenced_epoch_;
+    }
+    if (cut_off_fenced == p && fenced_at_epoch == gate_.epoch()) {
+      try {
+        run_failover(p, p, "the primary " + p + " fenced itself while this daemon was cut off from the coordinator, "
+                           "and no standby may take over (" + why + "): promoted again at a new epoch", true, views);
+        std::lock_guard<std::mutex> lock(coord_mu_);
+        cut_off_fenced_.clear();
+        return;
+      } catch (const Error& e) {
+        host_.logf(KESTREL_LOG_ERROR, "promoting %s again failed: %s", p.c_str(), e.what());
+      }
+    }
+  }
   if (!why.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     if (changed || no_failover_reason_ != why)
@@ -840,9 +864,13 @@ void HaCatalog::fence_own_primary_if_cut_off(const std::string& primary) {
   if (primary.empty() || !replicator_ || !options_.has_coordinator || !options_.local_nodes.count(primary)) return;
   const int64_t stop_at = stop_writes_at_us_.load();
   if (stop_at == 0 || now_us() < stop_at) return;
-  fence_own_node(primary, "cut off from the coordinator for a lease TTL (" + std::to_string(lease_ttl_ms_) +
-                              " ms), it must acknowledge no write while another daemon may promote a standby (" +
-                              lease_note() + ")");
+  if (fence_own_node(primary, "cut off from the coordinator for a lease TTL (" + std::to_string(lease_ttl_ms_) +
+                                  " ms), it must acknowledge no write while another daemon may promote a standby (" +
+                                  lease_note() + ")")) {
+    std::lock_guard<std::mutex> lock(coord_mu_);
+    cut_off_fenced_ = primary;
+    cut_off_fenced_epoch_ = gate_.epoch();
+  }
 }
 
 void HaCatalog::fence_own_node_if_superseded(const CoordinatedState& s, const std::vector<NodeView>& views) {

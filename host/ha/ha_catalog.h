@@ -264,6 +264,10 @@ class HaCatalog : public Component, public CatalogProvider, public HaControl {
   // Read by writers without coord_mu_.
   std::atomic<int64_t> stop_writes_at_us_{0};
   std::string self_fenced_;        // guarded by coord_mu_: the primary fenced in this cut-off, "" if none
+  // Guarded by coord_mu_: the primary fenced for a cut-off and the epoch
+  // then, kept until it is promoted again or failed over ("" if none).
+  std::string cut_off_fenced_;
+  uint64_t cut_off_fenced_epoch_ = 0;
 
   std::mutex rejoin_mu_;
   std::condition_variable rejoin_cv_;

@@ -85,7 +85,7 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
              static_cast<unsigned long long>(ev.epoch_before), static_cast<unsigned long long>(next),
              reason.c_str());
   try {
-    if (!from.empty()) {
+    if (!from.empty() && from != to) {  // from == to: a primary promoted again at a new epoch (unfenced)
       try {
         replicator_.fence(from);
         std::lock_guard<std::mutex> lock(mu_);
@@ -137,7 +137,7 @@ FailoverEvent HaCatalog::run_failover(const std::string& from, const std::string
   if (options_.auto_rejoin) {
     for (const NodeView& v : views)
       if (v.name != to && v.name != from && v.role == "standby") queue_rejoin(v.name);
-    if (!from.empty()) queue_rejoin(from);
+    if (!from.empty() && from != to) queue_rejoin(from);
   }
   if (monitor_) monitor_->wake();
   return ev;

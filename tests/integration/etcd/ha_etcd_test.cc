@@ -13,6 +13,8 @@
 //     over), and the primary on their machine is fenced, so that it
 //     acknowledges no write from anyone. etcd returns: the leader fails the
 //     fenced primary over to b, writes go on, a is rejoined as b's standby.
+//   - The same with b nofailover: no standby may take over, so the leader
+//     promotes a again at a new epoch instead of leaving no primary.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -49,13 +51,14 @@ class HaEtcdTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(HaEtcdTest);
   CPPUNIT_TEST(two_daemons_agree_through_etcd_on_one_leader_and_one_failover);
   CPPUNIT_TEST(daemons_cut_off_from_etcd_stop_writes_and_fence_their_primary);
+  CPPUNIT_TEST(a_self_fenced_primary_with_no_standby_to_take_over_is_promoted_again);
   CPPUNIT_TEST_SUITE_END();
 
  public:
   void setUp() override { Poco::Data::SQLite::Connector::registerConnector(); }
 
   static std::string yaml(const std::string& dir, const std::string& etcd_url,
-                          const std::string& failover_timeout = "20s") {
+                          const std::string& failover_timeout = "20s", const std::string& b_tags = "") {
     std::string y = "components:\n";
     for (const char* n : {"a", "b"}) y += std::string("  ") + n + ":\n    type: store-sqlite\n    nodes: catalog\n";
     y += "  repl:\n    type: replicator-changelog\n    nodes: catalog\n    mode: async\n    ship_interval: 50ms\n"
@@ -63,7 +66,7 @@ class HaEtcdTest : public CppUnit::TestFixture {
          "  coord:\n    type: coordinator-etcd\n    endpoints: [\"" + etcd_url + "\"]\n    prefix: /kestrel/ha-etcd-test/\n"
          "  catalog:\n    type: ha-catalog\n    nodes:\n"
          "      - {name: a, priority: 0, path: " + dir + "/a.db}\n"
-         "      - {name: b, priority: 1, path: " + dir + "/b.db}\n"
+         "      - {name: b, priority: 1, path: " + dir + "/b.db" + b_tags + "}\n"
          "    stores: [a, b]\n    replicator: repl\n    coordinator: coord\n"
          "    health_check_interval: 1s\n    retry_interval: 200ms\n    failover_timeout: " + failover_timeout + "\n";
     return y;
@@ -162,6 +165,30 @@ class HaEtcdTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return role("a") == "standby" && rows(dir + "/a.db") == 4; },
                                                     30000));
     second.reset();
+  }
+
+  void a_self_fenced_primary_with_no_standby_to_take_over_is_promoted_again() {
+    EtcdServer etcd;
+    etcd.start();
+    ReplicationEnv e;
+    const std::string dir = e.dir();
+    e.start_runtime(yaml(dir, etcd.client_url(), "3s", ", nofailover: true"));
+    HaControl& one = e.ha("catalog");
+    write_image(e.catalog("catalog"), "http://site/again/1");
+    CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/b.db") == 1; }, 20000));
+    etcd.stop();
+    auto role = [&](const char* node) {
+      return sqlite_scalar(dir + "/" + node + ".db", "SELECT role FROM replication_state");
+    };
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return role("a") == "fenced"; }, 20000));
+    etcd.start();
+    CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return role("a") == "primary"; }, 30000));
+    CPPUNIT_ASSERT_EQUAL(std::string("a"), one.status().primary);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, one.status().epoch);
+    write_image(e.catalog("catalog"), "http://site/again/2");
+    CPPUNIT_ASSERT_EQUAL(2L, rows(dir + "/a.db"));
+    CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/b.db") == 2; }, 20000));
+    CPPUNIT_ASSERT_EQUAL(std::string("standby"), role("b"));
   }
 };
 
