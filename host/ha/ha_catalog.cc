@@ -41,16 +41,12 @@ HaCatalogOptions parse_options(const CreateArgs& a) {
   // The nodes, written once (the stores and the replicator read the same
   // list): every store is a node, every node has a store, one server each.
   const std::vector<OptionMap> nodes = a.get_maps("nodes");
-  // One daemon per server (node.name names a node): only that node's
-  // data_dir is on this machine, as the replicator reads it.
-  bool one_per_server = false;
-  for (const OptionMap& n : nodes) one_per_server = one_per_server || n.get_string("name") == a.node_name();
   std::set<std::string> node_names;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const OptionMap& n = nodes[i];
     const std::string name = n.get_string("name");
     node_names.insert(name);
-    const bool here = !one_per_server || name == a.node_name();
+    const bool here = node_on_this_machine(nodes, name, a.node_name());  // as the replicator reads it
     if (n.is_set("data_dir") && here) o.data_dirs[name] = n.get_string("data_dir");
     if (n.is_set("nofailover") && n.get_bool("nofailover")) o.nofailover.insert(name);
     if ((n.is_set("data_dir") && here) || (!n.is_set("url") && !n.is_set("host"))) o.local_nodes.insert(name);
@@ -482,13 +478,14 @@ void HaCatalog::on_check(const std::vector<NodeView>& views, bool changed) {
   if (gate_.in_progress()) return;  // a manual failover or switchover runs
   // Without the lease another daemon decides (or none can): this one only
   // watches and routes where the leader says; status says why (lease_note).
+  // (A primary on this machine cut off from the coordinator is fenced by
+  // lease_watch_loop, within 100 ms of the deadline.)
   if (!hold_lease()) {
-    fence_own_primary_if_cut_off(p);
     const CoordinatedState s = follow_state();
-    if (s.read) {
-      fence_own_node_if_superseded(s, views);
-      if (s.promoting.empty()) rejoin_own_former_primary(views);
-      if (s.promoting.empty()) repoint_own_standby(views);
+    if (s.read) fence_own_node_if_superseded(s, views);
+    if (s.read && s.promoting.empty()) {
+      rejoin_own_former_primary(views);
+      repoint_own_standby(views);
     }
     return;
   }

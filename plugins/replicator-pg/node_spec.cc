@@ -89,12 +89,10 @@ NodeSpec node_spec(const OptionMap& n, const std::string& option, const std::map
 std::vector<NodeSpec> node_specs_from_list(const std::vector<OptionMap>& nodes, const std::string& conninfo,
                                            const std::string& this_node) {
   const std::map<std::string, std::string> shared = shared_keywords(conninfo);
-  bool one_per_server = false;
-  for (const OptionMap& n : nodes) one_per_server = one_per_server || n.get_string("name") == this_node;
   std::vector<NodeSpec> out;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const std::string option = "nodes[" + std::to_string(i) + "] (" + nodes[i].where() + ")";
-    const bool here = !one_per_server || nodes[i].get_string("name") == this_node;
+    const bool here = node_on_this_machine(nodes, nodes[i].get_string("name"), this_node);
     NodeSpec spec = node_spec(nodes[i], option, shared, here);
     for (const NodeSpec& other : out) {
       if (other.name == spec.name)

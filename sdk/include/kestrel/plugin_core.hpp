@@ -237,6 +237,18 @@ class OptionMap : public OptionReader {
   std::string where_;
 };
 
+// One daemon per server, the rule every reader of a `nodes:` list applies:
+// when `this_node` (the daemon's node.name) names one of `nodes`, only that
+// node is on this machine (its data_dir is used; the others' are another
+// server's, in a file all servers share); otherwise every node's data_dir
+// is on this machine (one daemon manages them all). Pure.
+inline bool node_on_this_machine(const std::vector<OptionMap>& nodes, const std::string& name,
+                                 const std::string& this_node) {
+  for (const OptionMap& n : nodes)
+    if (n.get_string("name") == this_node) return name == this_node;
+  return true;
+}
+
 // What a component's constructor receives: validated options and host services.
 // Valid only during the constructor, except host(), which lives as long as the
 // component.

@@ -45,7 +45,6 @@ void write_image(CatalogClient catalog, const std::string& url) {
 // each node with its data_dir; a daemon whose node.name names a node uses
 // only that node's data_dir, the other node is reached by address.
 std::string cluster_yaml(ReplicationEnv& e, const std::string& etcd_url) {
-  auto item = [&](const std::string& name, int priority) { return e.node_item(name, priority); };
   std::string y = "components:\n";
   for (const char* n : {"a", "b", "c"})
     y += std::string("  ") + n + ":\n    type: store-postgres\n    nodes: catalog\n    node: " + n +
@@ -56,7 +55,7 @@ std::string cluster_yaml(ReplicationEnv& e, const std::string& etcd_url) {
        "  coord:\n    type: coordinator-etcd\n    endpoints: [\"" + etcd_url + "\"]\n"
        "    prefix: /kestrel/ha-etcd-postgres-test/\n"
        "  catalog:\n    type: ha-catalog\n" +
-       ReplicationEnv::nodes_option({item("a", 0), item("b", 1), item("c", 2)}) +
+       ReplicationEnv::nodes_option({e.node_item("a", 0), e.node_item("b", 1), e.node_item("c", 2)}) +
        "    stores: [a, b, c]\n    replicator: repl\n    coordinator: coord\n"
        "    health_check_interval: 1s\n    retry_interval: 200ms\n    failover_timeout: 20s\n";
   return y;

@@ -45,6 +45,11 @@ long rows(const std::string& file, const std::string& table = "images") {
   return std::stol(sqlite_scalar(file, "SELECT COUNT(*) FROM " + table));
 }
 
+// The replication_state role of node `node`'s file in `dir`.
+std::string role_of(const std::string& dir, const char* node) {
+  return sqlite_scalar(dir + "/" + node + ".db", "SELECT role FROM replication_state");
+}
+
 }  // namespace
 
 class HaEtcdTest : public CppUnit::TestFixture {
@@ -138,9 +143,7 @@ class HaEtcdTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/b.db") == 2; }, 20000));
 
     etcd.stop();
-    auto role = [&](const char* node) {
-      return sqlite_scalar(dir + "/" + node + ".db", "SELECT role FROM replication_state");
-    };
+    auto role = [&](const char* node) { return role_of(dir, node); };
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return role("a") == "fenced"; }, 20000));
     CPPUNIT_ASSERT_EQUAL(std::string("a"), one.status().primary);  // nobody could fail over
     for (CatalogClient c : {e.catalog("catalog"), second_catalog}) {
@@ -177,9 +180,7 @@ class HaEtcdTest : public CppUnit::TestFixture {
     write_image(e.catalog("catalog"), "http://site/again/1");
     CPPUNIT_ASSERT(eventually([&] { return rows(dir + "/b.db") == 1; }, 20000));
     etcd.stop();
-    auto role = [&](const char* node) {
-      return sqlite_scalar(dir + "/" + node + ".db", "SELECT role FROM replication_state");
-    };
+    auto role = [&](const char* node) { return role_of(dir, node); };
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return role("a") == "fenced"; }, 20000));
     etcd.start();
     CPPUNIT_ASSERT_MESSAGE(e.log_text(), eventually([&] { return role("a") == "primary"; }, 30000));
