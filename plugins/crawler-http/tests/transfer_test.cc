@@ -49,6 +49,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       res.set("Last-Modified", "Sat, 21 Nov 2026 10:00:00 GMT");
       res.setContentType("text/html; charset=utf-8");
       res.sendBuffer("hello", 5);
+    } else if (uri == "/latin1-validators") {
+      res.set("ETag", "\"caf\xE9\"");  // obs-text (RFC 9110 allows it): not UTF-8
+      res.set("Last-Modified", "Sam, 21 Nov 2026 10:00:00 \xC0\xAF");
+      res.sendBuffer("hello", 5);
     } else if (uri == "/big-chunked") {
       res.setChunkedTransferEncoding(true);
       std::ostream& out = res.send();
@@ -131,6 +135,7 @@ Fetched fetch(const std::string& url, uint64_t max_body, bool truncate = false, 
 class TransferTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(TransferTest);
   CPPUNIT_TEST(testSuccessKeepsBodyAndHeaders);
+  CPPUNIT_TEST(testValidatorsThatAreNotUtf8AreNotKept);
   CPPUNIT_TEST(testChunkedBodyOverCapIsAborted);
   CPPUNIT_TEST(testContentLengthOverCapIsRefused);
   CPPUNIT_TEST(testCapCountsDecodedBytes);
@@ -156,6 +161,18 @@ class TransferTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("\"abc\""), f.result.etag);
     CPPUNIT_ASSERT_EQUAL(std::string("Sat, 21 Nov 2026 10:00:00 GMT"), f.result.last_modified);
     CPPUNIT_ASSERT_EQUAL(std::string("text/html; charset=utf-8"), f.result.content_type);
+  }
+
+  // The catalog holds UTF-8 only: such an ETag or Last-Modified is dropped
+  // (the next crawl is a plain GET); the response itself is kept.
+  void testValidatorsThatAreNotUtf8AreNotKept() {
+    Server srv;
+    const Fetched f = fetch(srv.url("/latin1-validators"), 1024);
+    CPPUNIT_ASSERT_EQUAL(std::string(""), f.result.kind);
+    CPPUNIT_ASSERT_EQUAL(200L, f.result.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("hello"), f.body);
+    CPPUNIT_ASSERT_EQUAL(std::string(""), f.result.etag);
+    CPPUNIT_ASSERT_EQUAL(std::string(""), f.result.last_modified);
   }
 
   void testChunkedBodyOverCapIsAborted() {
